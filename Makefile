@@ -1,0 +1,32 @@
+# Thin entry point; the build itself is Meson + Ninja in build/.
+BUILD ?= build
+
+.PHONY: all check demo bench fuzz check-xen install clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	scripts/setup -q
+	meson setup $(BUILD)
+
+check:
+	scripts/check
+
+demo: all
+	scripts/demo
+
+bench: all
+	scripts/bench
+
+fuzz:
+	scripts/fuzz
+
+check-xen: all
+	tests/xen/run
+
+install: all
+	meson install -C $(BUILD)
+
+clean:
+	rm -rf build build-asan build-fuzz build*.setup.log

@@ -1,0 +1,64 @@
+# lib.sh - shared helpers for end-to-end tests (source it from a test script).
+#
+# Every test gets its own simulator run dir, so tests run in parallel. Exit
+# codes follow meson: 0 pass, 77 skip, anything else fail.
+set -euo pipefail
+
+: "${BUILD_DIR:?BUILD_DIR must point at the meson build directory}"
+: "${SRC_DIR:?SRC_DIR must point at the source tree}"
+
+XENSIM="$BUILD_DIR/src/sim/xensim"
+XENCHANNEL="$BUILD_DIR/src/cli/xenchannel"
+XENCHANNELD="$BUILD_DIR/src/daemon/xenchanneld"
+XEN_CONSOLE_SETUP="$BUILD_DIR/src/guest/xen-console-setup"
+XENCHANNEL_AGENT="$BUILD_DIR/src/guest/xenchannel-agent"
+
+E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/xenchannel-e2e.XXXXXX")
+E2E_PIDS=()
+
+e2e_cleanup() {
+	local rc=$?
+	for p in "${E2E_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	if [ -n "${XENSIM_RUN_DIR:-}" ] && [ -e "$XENSIM_RUN_DIR/xensim.pid" ]; then
+		"$XENSIM" stop >/dev/null 2>&1 || true
+	fi
+	for p in "${E2E_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+		echo "--- e2e logs in $E2E_TMP:" >&2
+		for f in "$E2E_TMP"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 40 "$f" >&2; }; done
+	else
+		rm -rf "$E2E_TMP"
+	fi
+	exit $rc
+}
+trap e2e_cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+pass() { echo "PASS: $*"; }
+
+# Start a private simulator; exports XENSIM_RUN_DIR and XENSTORED_PATH (dom0).
+sim_start() {
+	export XENSIM_RUN_DIR="$E2E_TMP/run"
+	"$XENSIM" start >"$E2E_TMP/xensim-start.log" 2>&1 || fail "xensim start: $(cat "$E2E_TMP/xensim-start.log")"
+	eval "$("$XENSIM" env)"
+}
+
+# Run a command in the background, remembered for cleanup; sets LAST_PID.
+bg() {
+	local log=$1; shift
+	"$@" >"$E2E_TMP/$log.log" 2>&1 &
+	LAST_PID=$!
+	E2E_PIDS+=("$LAST_PID")
+}
+
+# Wait (bounded) until a command succeeds: wait_for SECONDS CMD... Polls an
+# observable condition for processes that offer no event to wait on.
+wait_for() {
+	local secs=$1; shift
+	local end=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.05
+	done
+}
