@@ -7,11 +7,11 @@ set -euo pipefail
 : "${BUILD_DIR:?BUILD_DIR must point at the meson build directory}"
 : "${SRC_DIR:?SRC_DIR must point at the source tree}"
 
-XENSIM="$BUILD_DIR/src/sim/xensim"
+XENSIM="$BUILD_DIR/src/sim/hyp/xensim"
 XENCHANNEL="$BUILD_DIR/src/cli/xenchannel"
 XENCHANNELD="$BUILD_DIR/src/daemon/xenchanneld"
-XEN_CONSOLE_SETUP="$BUILD_DIR/src/guest/xen-console-setup"
-XENCHANNEL_AGENT="$BUILD_DIR/src/guest/xenchannel-agent"
+XEN_CONSOLE_SETUP="$BUILD_DIR/src/guest/console-setup/xen-console-setup"
+XENCHANNEL_AGENT="$BUILD_DIR/src/guest/agent/xenchannel-agent"
 
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/xenchannel-e2e.XXXXXX")
 E2E_PIDS=()
