@@ -1,0 +1,86 @@
+/*
+ * host.h - the dom0 side of the agent protocol (part of libxenchannel).
+ *
+ * A struct host_chan is one connection to one guest's agent over the unix
+ * socket that serves its channel. It is non-blocking: the caller polls
+ * host_chan_fd() for host_chan_events(), calls host_chan_io() when the fd is
+ * ready or the deadline from host_chan_next_ms() passes, and collects
+ * replies with host_chan_take_reply(). Many channels run in one poll loop.
+ * host_chan_open() / host_chan_call() are blocking conveniences on top.
+ *
+ * The session (docs/protocol.md §4): on connect the host sends HELLO with a
+ * fresh epoch and nonce and repeats it until the agent answers READY with
+ * the same pair; requests queued before that are sent right after READY.
+ * Frames from the agent with another epoch (stale output of an earlier
+ * session) and frames without PROTO_F_AGENT (our own bytes echoed by a tty
+ * that was not yet raw) are dropped.
+ */
+#ifndef XENCHANNEL_HOST_H
+#define XENCHANNEL_HOST_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HOST_READ 1u
+#define HOST_WRITE 2u
+
+#define HOST_DEFAULT_NAME "org.xenchannel.agent.0"
+
+struct xs_handle;
+struct host_chan;
+
+/* Domain "7" or a domain name (/local/domain/<D>/name) -> domid. xs may be
+ * NULL (a connection is opened for the call). Returns 0 or -1 with err. */
+int host_resolve_domain(struct xs_handle *xs, const char *spec, unsigned *domid, char *err,
+                        size_t errlen);
+
+/* Socket path of channel `name` of domain domid, from the backend directory
+ * /local/domain/0/backend/console/<D>/<devid> (keys name, connection, path).
+ * Fails with a clear message when there is no such channel or its
+ * connection is not "socket". */
+int host_lookup(struct xs_handle *xs, unsigned domid, const char *name, char *path,
+                size_t pathlen, char *err, size_t errlen);
+
+/* A channel to the agent behind a unix socket; connects without blocking and
+ * queues the first HELLO. NULL with err on failure. */
+struct host_chan *host_chan_new(const char *sockpath, char *err, size_t errlen);
+void host_chan_free(struct host_chan *h);
+
+int host_chan_fd(const struct host_chan *h);
+unsigned host_chan_events(const struct host_chan *h); /* HOST_READ|HOST_WRITE */
+/* Absolute monotonic ms of the next timed action (HELLO repeat), 0 if none. */
+uint64_t host_chan_next_ms(const struct host_chan *h);
+/* Do whatever I/O is possible. Returns 0, or -1 when the channel failed
+ * (host_chan_error() says why; the channel is then unusable). */
+int host_chan_io(struct host_chan *h, unsigned revents);
+const char *host_chan_error(const struct host_chan *h);
+
+int host_chan_is_ready(const struct host_chan *h);
+/* The READY payload (epoch, nonce, version, agent, capabilities, policy). */
+const json_t *host_chan_ready(const struct host_chan *h);
+
+/* Queue a request; payload is an object (its "id" is set here; it is not
+ * stolen). Returns the id (>0) or -1. Sent once the session is ready. */
+int64_t host_chan_request(struct host_chan *h, json_t *payload);
+/* Queue {"op":"apply","document":doc,"hmac":...}; key NULL for none. */
+int64_t host_chan_apply(struct host_chan *h, const char *doc, size_t doclen, const uint8_t *key,
+                        size_t keylen);
+/* Next reply received (a new reference), or NULL. */
+json_t *host_chan_take_reply(struct host_chan *h);
+
+/* Counters for diagnostics. */
+struct host_chan_stats {
+	uint64_t hellos_sent, stale_dropped, echo_dropped, garbage_bytes, bad_frames;
+};
+const struct host_chan_stats *host_chan_stats(const struct host_chan *h);
+
+/* Blocking: connect to domain's channel `name` (NULL: HOST_DEFAULT_NAME) and
+ * wait up to timeout_ms for READY. */
+struct host_chan *host_chan_open(unsigned domid, const char *name, int timeout_ms, char *err,
+                                 size_t errlen);
+/* Blocking: wait up to timeout_ms for the reply with this id. */
+json_t *host_chan_wait(struct host_chan *h, int64_t id, int timeout_ms, char *err,
+                       size_t errlen);
+
+#endif

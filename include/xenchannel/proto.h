@@ -1,0 +1,152 @@
+/*
+ * proto.h - the xenchannel agent protocol: frames, resynchronising decoder,
+ * messages, the configuration document and its authentication.
+ *
+ * The wire format is specified byte by byte in docs/protocol.md. In short,
+ * every frame is a 28-byte little-endian header followed by a JSON payload:
+ *
+ *   0  magic   F1 78 63 68        ("\xF1" "xch")
+ *   4  u8      version            protocol version of the sender's frame
+ *   5  u8      type               PROTO_HELLO ... PROTO_REPLY
+ *   6  u16     flags              PROTO_F_AGENT on frames sent by the agent
+ *   8  u32     epoch              session epoch chosen by the host
+ *  12  u32     seq                per-sender sequence number
+ *  16  u32     length             payload length (<= PROTO_MAX_PAYLOAD)
+ *  20  u32     payload CRC32C
+ *  24  u32     header CRC32C      over bytes 0..23
+ *
+ * A receiver skips bytes until it sees the magic followed by a header whose
+ * CRC matches, so garbage, modem commands, echoed bytes and half frames are
+ * never taken for a message.
+ */
+#ifndef XENCHANNEL_PROTO_H
+#define XENCHANNEL_PROTO_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_MAGIC "\xF1xch"
+#define PROTO_HDR_SIZE 28u
+#define PROTO_MAX_PAYLOAD (256u * 1024u)
+#define PROTO_VERSION 1u     /* highest version this implementation speaks */
+#define PROTO_MIN_VERSION 1u /* lowest */
+
+enum proto_type {
+	PROTO_HELLO = 1,   /* host -> agent: start a session */
+	PROTO_READY = 2,   /* agent -> host: session accepted */
+	PROTO_REQUEST = 3, /* host -> agent */
+	PROTO_REPLY = 4,   /* agent -> host */
+};
+
+#define PROTO_F_AGENT 0x0001u /* set on every frame the agent sends */
+
+struct proto_frame {
+	uint8_t version;
+	uint8_t type;
+	uint16_t flags;
+	uint32_t epoch;
+	uint32_t seq;
+	uint32_t len;
+	const uint8_t *payload; /* valid until the next decoder call */
+};
+
+/* CRC32C (Castagnoli, reflected, init/xorout 0xFFFFFFFF). Pass crc = 0 to start. */
+uint32_t proto_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* Encode one frame into out (cap >= PROTO_HDR_SIZE + f->len). Returns the
+ * frame size, or -1 when the payload is too large or out too small. */
+long proto_encode(const struct proto_frame *f, uint8_t *out, size_t cap);
+
+/* Encode a frame whose payload is the compact JSON of obj; *out is malloc'd. */
+int proto_encode_json(uint8_t type, uint16_t flags, uint32_t epoch, uint32_t seq,
+                      const json_t *obj, uint8_t **out, size_t *outlen);
+
+/* ---- decoder ---- */
+
+enum proto_event {
+	PROTO_EV_NONE = 0,  /* need more bytes */
+	PROTO_EV_FRAME,     /* a complete, checked frame */
+	PROTO_EV_OVERSIZE,  /* valid header announcing length > max: header in frame, no payload */
+	PROTO_EV_BADCRC,    /* valid header, payload CRC mismatch: header in frame */
+};
+
+struct proto_decoder_stats {
+	uint64_t frames;
+	uint64_t skipped;   /* bytes discarded while searching for a frame */
+	uint64_t oversize;  /* frames refused for their length */
+	uint64_t badcrc;    /* payload CRC mismatches */
+	uint64_t truncated; /* frames cut short by the start of another frame */
+};
+
+struct proto_decoder;
+
+/* max_payload 0 means PROTO_MAX_PAYLOAD. Returns NULL on allocation failure. */
+struct proto_decoder *proto_decoder_new(uint32_t max_payload);
+void proto_decoder_free(struct proto_decoder *d);
+/* Forget every buffered byte (a reopened device, a new connection). */
+void proto_decoder_reset(struct proto_decoder *d);
+/* Append bytes; returns how many were taken (less than len when the buffer
+ * is full: call proto_decoder_next() and feed the rest). */
+size_t proto_decoder_feed(struct proto_decoder *d, const void *buf, size_t len);
+/* Next event; the frame (and its payload) stays valid until the next call. */
+enum proto_event proto_decoder_next(struct proto_decoder *d, struct proto_frame *f);
+const struct proto_decoder_stats *proto_decoder_stats(const struct proto_decoder *d);
+
+/* Parse a frame's payload as a JSON object. NULL with a message in err. */
+json_t *proto_payload_parse(const struct proto_frame *f, char *err, size_t errlen);
+
+/* ---- messages ---- */
+
+/* Error codes of a failed reply ("error": {"code": ..., "message": ...}). */
+#define PROTO_ERR_UNSUPPORTED "unsupported"
+#define PROTO_ERR_REFUSED "refused"
+#define PROTO_ERR_INVALID "invalid"
+#define PROTO_ERR_FAILED "failed"
+
+/* Item results inside an apply/status reply. */
+#define PROTO_RES_APPLIED "applied"
+#define PROTO_RES_UNCHANGED "unchanged"
+#define PROTO_RES_FAILED "failed"
+#define PROTO_RES_REFUSED "refused"
+
+/* Pick the highest version present in both the peer's list and our
+ * [PROTO_MIN_VERSION, PROTO_VERSION]. Returns 0 when there is none. */
+unsigned proto_pick_version(const json_t *versions);
+
+/* {"id": id, "ok": false, "error": {"code": code, "message": msg}} */
+json_t *proto_error_reply(json_int_t id, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- configuration document ---- */
+
+/* Validate a configuration document (see docs/protocol.md §6). Returns 0, or
+ * -1 with the first problem in err, naming the key path (e.g.
+ * "network.ethernets.eth0.addresses[1]: not an address/prefix"). */
+int proto_config_validate(const json_t *doc, char *err, size_t errlen);
+
+/* Parse "a.b.c.d/len" or "x:y::z/len". family gets AF_INET or AF_INET6;
+ * addr must hold 16 bytes. Returns 0 or -1. */
+int proto_parse_prefix(const char *s, int *family, uint8_t *addr, unsigned *plen);
+int proto_parse_ip(const char *s, int *family, uint8_t *addr);
+/* "52:54:00:12:34:56" -> 6 bytes; returns 0 or -1. */
+int proto_parse_mac(const char *s, uint8_t mac[6]);
+
+/* ---- authentication ---- */
+
+/* Hex HMAC-SHA256 of doc under key (out: 65 bytes incl. NUL). Returns 0 or -1. */
+int proto_hmac_hex(const uint8_t *key, size_t keylen, const void *doc, size_t doclen,
+                   char out[65]);
+/* Constant-time check of a hex HMAC. Returns 1 when it matches, else 0. */
+int proto_hmac_verify(const uint8_t *key, size_t keylen, const void *doc, size_t doclen,
+                      const char *hex);
+/* Hex SHA-256 of a document (out: 65 bytes). */
+int proto_sha256_hex(const void *doc, size_t doclen, char out[65]);
+
+/* Read a key file (raw bytes, one trailing newline dropped). When
+ * require_private is set the file must not be readable by group or others.
+ * Returns a malloc'd buffer and its length, or NULL with err. */
+uint8_t *proto_key_load(const char *path, int require_private, size_t *len, char *err,
+                        size_t errlen);
+
+#endif

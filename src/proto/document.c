@@ -1,0 +1,516 @@
+/* document.c - validation of the configuration document (desired state). */
+#include "xenchannel/proto.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define MAX_LIST 256
+#define MAX_KEY_LEN 16384
+#define MAX_CONTENT (192u * 1024u)
+
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int proto_parse_ip(const char *s, int *family, uint8_t *addr)
+{
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		*family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+int proto_parse_prefix(const char *s, int *family, uint8_t *addr, unsigned *plen)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = 0;
+	if (proto_parse_ip(buf, family, addr) < 0)
+		return -1;
+	const char *p = slash + 1;
+	if (!*p || strlen(p) > 3)
+		return -1;
+	unsigned n = 0;
+	for (; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		n = n * 10 + (unsigned)(*p - '0');
+	}
+	if (n > (*family == AF_INET ? 32u : 128u))
+		return -1;
+	*plen = n;
+	return 0;
+}
+
+int proto_parse_mac(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
+		    (i < 5 && p[2] != ':'))
+			return -1;
+		char h[3] = {p[0], p[1], 0};
+		mac[i] = (uint8_t)strtoul(h, NULL, 16);
+	}
+	return 0;
+}
+
+/* RFC 1123 host name label(s); dots allowed when fqdn is set. */
+static int valid_hostname(const char *s, int fqdn)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > (fqdn ? 253u : 63u))
+		return 0;
+	size_t label = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			if (!fqdn || label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!(isalnum(c) || c == '-') || (label == 0 && c == '-') || ++label > 63)
+			return 0;
+	}
+	return label > 0 && s[n - 1] != '-';
+}
+
+static int valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 0;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) || !isprint((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static int valid_username(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32 || !(islower((unsigned char)s[0]) || s[0] == '_'))
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!(islower(c) || isdigit(c) || c == '_' || c == '-' || c == '.' ||
+		      (c == '$' && i == n - 1)))
+			return 0;
+	}
+	return 1;
+}
+
+/* Absolute, no empty / "." / ".." components, printable, bounded. */
+static int valid_path(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || n > 4095 || s[0] != '/' || s[n - 1] == '/')
+		return 0;
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return 0;
+	const char *p = s;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *e = strchrnul(p, '/');
+		size_t l = (size_t)(e - p);
+		if ((l == 1 && p[0] == '.') || (l == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (l == 0 && *e == '/')
+			return 0;
+		p = e;
+	}
+	return strstr(s, "//") == NULL;
+}
+
+static int only_keys(const json_t *o, const char *where, const char *const *allowed, char *err,
+                     size_t errlen)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)o, k, v)
+	{
+		int ok = 0;
+		for (const char *const *a = allowed; *a; a++)
+			if (strcmp(*a, k) == 0)
+				ok = 1;
+		if (!ok)
+			return bad(err, errlen, "%s%s%s: unknown key", where, *where ? "." : "", k);
+	}
+	return 0;
+}
+
+static int string_list(const json_t *a, const char *where, size_t maxlen, char *err,
+                       size_t errlen)
+{
+	if (!json_is_array(a))
+		return bad(err, errlen, "%s: not a list", where);
+	if (json_array_size(a) > MAX_LIST)
+		return bad(err, errlen, "%s: more than %d entries", where, MAX_LIST);
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v))
+			return bad(err, errlen, "%s[%zu]: not a string", where, i);
+		if (json_string_length(v) == 0 || json_string_length(v) > maxlen)
+			return bad(err, errlen, "%s[%zu]: length %zu, want 1..%zu", where, i,
+			           json_string_length(v), maxlen);
+		if (memchr(json_string_value(v), 0, json_string_length(v)))
+			return bad(err, errlen, "%s[%zu]: contains a NUL byte", where, i);
+	}
+	return 0;
+}
+
+static int check_ip(const json_t *v, const char *where, int want_family, char *err,
+                    size_t errlen)
+{
+	uint8_t a[16];
+	int fam;
+	if (!json_is_string(v) || proto_parse_ip(json_string_value(v), &fam, a) < 0)
+		return bad(err, errlen, "%s: not an IP address", where);
+	if (want_family && fam != want_family)
+		return bad(err, errlen, "%s: not an %s address", where,
+		           want_family == AF_INET ? "IPv4" : "IPv6");
+	return 0;
+}
+
+static int check_ethernet(const char *id, const json_t *e, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"match",   "addresses", "gateway4", "gateway6",
+	                                   "routes",  "nameservers", "mtu",    "dhcp4",
+	                                   "dhcp6",   NULL};
+	char w[128], w2[256];
+	snprintf(w, sizeof(w), "network.ethernets.%s", id);
+	if (!json_is_object(e))
+		return bad(err, errlen, "%s: not a mapping", w);
+	if (only_keys(e, w, keys, err, errlen) < 0)
+		return -1;
+	json_t *m = json_object_get(e, "match");
+	if (m) {
+		static const char *const mkeys[] = {"macaddress", NULL};
+		snprintf(w2, sizeof(w2), "%s.match", w);
+		if (!json_is_object(m))
+			return bad(err, errlen, "%s: not a mapping", w2);
+		if (only_keys(m, w2, mkeys, err, errlen) < 0)
+			return -1;
+		json_t *mac = json_object_get(m, "macaddress");
+		uint8_t b[6];
+		if (!mac || !json_is_string(mac) || proto_parse_mac(json_string_value(mac), b) < 0)
+			return bad(err, errlen, "%s.macaddress: want xx:xx:xx:xx:xx:xx", w2);
+	} else if (!valid_ifname(id)) {
+		return bad(err, errlen, "%s: without match.macaddress the id must be an interface name",
+		           w);
+	}
+	for (const char *const *d = (const char *const[]){"dhcp4", "dhcp6", NULL}; *d; d++) {
+		json_t *v = json_object_get(e, *d);
+		if (v && !json_is_false(v))
+			return bad(err, errlen, "%s.%s: only static addressing is supported (false)", w,
+			           *d);
+	}
+	json_t *a = json_object_get(e, "addresses");
+	if (a) {
+		snprintf(w2, sizeof(w2), "%s.addresses", w);
+		if (string_list(a, w2, 64, err, errlen) < 0)
+			return -1;
+		size_t i;
+		json_t *v;
+		json_array_foreach(a, i, v)
+		{
+			uint8_t b[16];
+			int fam;
+			unsigned plen;
+			if (proto_parse_prefix(json_string_value(v), &fam, b, &plen) < 0)
+				return bad(err, errlen, "%s[%zu]: \"%s\" is not an address/prefix", w2, i,
+				           json_string_value(v));
+		}
+	}
+	json_t *g = json_object_get(e, "gateway4");
+	snprintf(w2, sizeof(w2), "%s.gateway4", w);
+	if (g && check_ip(g, w2, AF_INET, err, errlen) < 0)
+		return -1;
+	g = json_object_get(e, "gateway6");
+	snprintf(w2, sizeof(w2), "%s.gateway6", w);
+	if (g && check_ip(g, w2, AF_INET6, err, errlen) < 0)
+		return -1;
+	json_t *mtu = json_object_get(e, "mtu");
+	if (mtu && (!json_is_integer(mtu) || json_integer_value(mtu) < 68 ||
+	            json_integer_value(mtu) > 65535))
+		return bad(err, errlen, "%s.mtu: want an integer 68..65535", w);
+	json_t *r = json_object_get(e, "routes");
+	if (r) {
+		if (!json_is_array(r) || json_array_size(r) > MAX_LIST)
+			return bad(err, errlen, "%s.routes: not a list (max %d)", w, MAX_LIST);
+		size_t i;
+		json_t *v;
+		json_array_foreach(r, i, v)
+		{
+			static const char *const rkeys[] = {"to", "via", "metric", NULL};
+			snprintf(w2, sizeof(w2), "%s.routes[%zu]", w, i);
+			if (!json_is_object(v))
+				return bad(err, errlen, "%s: not a mapping", w2);
+			if (only_keys(v, w2, rkeys, err, errlen) < 0)
+				return -1;
+			json_t *to = json_object_get(v, "to"), *via = json_object_get(v, "via");
+			uint8_t b[16];
+			int fam = 0, fam2 = 0;
+			unsigned plen;
+			if (!json_is_string(to) ||
+			    (strcmp(json_string_value(to), "default") != 0 &&
+			     proto_parse_prefix(json_string_value(to), &fam, b, &plen) < 0))
+				return bad(err, errlen, "%s.to: want \"default\" or address/prefix", w2);
+			if (!json_is_string(via) || proto_parse_ip(json_string_value(via), &fam2, b) < 0)
+				return bad(err, errlen, "%s.via: not an IP address", w2);
+			if (fam && fam != fam2)
+				return bad(err, errlen, "%s: to and via are of different families", w2);
+			json_t *met = json_object_get(v, "metric");
+			if (met && (!json_is_integer(met) || json_integer_value(met) < 0 ||
+			            json_integer_value(met) > 0xffffffffLL))
+				return bad(err, errlen, "%s.metric: want an integer >= 0", w2);
+		}
+	}
+	json_t *ns = json_object_get(e, "nameservers");
+	if (ns) {
+		static const char *const nkeys[] = {"addresses", "search", NULL};
+		snprintf(w2, sizeof(w2), "%s.nameservers", w);
+		if (!json_is_object(ns))
+			return bad(err, errlen, "%s: not a mapping", w2);
+		if (only_keys(ns, w2, nkeys, err, errlen) < 0)
+			return -1;
+		json_t *na = json_object_get(ns, "addresses");
+		char w3[384];
+		if (na) {
+			snprintf(w3, sizeof(w3), "%s.addresses", w2);
+			if (string_list(na, w3, 64, err, errlen) < 0)
+				return -1;
+			size_t i;
+			json_t *v;
+			json_array_foreach(na, i, v)
+			{
+				char w4[512];
+				snprintf(w4, sizeof(w4), "%s[%zu]", w3, i);
+				if (check_ip(v, w4, 0, err, errlen) < 0)
+					return -1;
+			}
+		}
+		json_t *se = json_object_get(ns, "search");
+		if (se) {
+			snprintf(w3, sizeof(w3), "%s.search", w2);
+			if (string_list(se, w3, 253, err, errlen) < 0)
+				return -1;
+			size_t i;
+			json_t *v;
+			json_array_foreach(se, i, v)
+			{
+				if (!valid_hostname(json_string_value(v), 1))
+					return bad(err, errlen, "%s[%zu]: not a domain name", w3, i);
+			}
+		}
+	}
+	return 0;
+}
+
+static int check_network(const json_t *n, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"version", "ethernets", NULL};
+	if (!json_is_object(n))
+		return bad(err, errlen, "network: not a mapping");
+	if (only_keys(n, "network", keys, err, errlen) < 0)
+		return -1;
+	json_t *v = json_object_get(n, "version");
+	if (v && (!json_is_integer(v) || json_integer_value(v) != 2))
+		return bad(err, errlen, "network.version: only version 2 is supported");
+	json_t *eth = json_object_get(n, "ethernets");
+	if (!eth)
+		return 0;
+	if (!json_is_object(eth) || json_object_size(eth) > 64)
+		return bad(err, errlen, "network.ethernets: not a mapping (max 64 entries)");
+	const char *id;
+	json_t *e;
+	json_object_foreach(eth, id, e)
+	{
+		if (strlen(id) == 0 || strlen(id) > 64)
+			return bad(err, errlen, "network.ethernets: id length must be 1..64");
+		if (check_ethernet(id, e, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int check_users(const json_t *u, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"name", "ssh_authorized_keys", NULL};
+	if (!json_is_array(u) || json_array_size(u) > MAX_LIST)
+		return bad(err, errlen, "users: not a list (max %d)", MAX_LIST);
+	size_t i;
+	json_t *v;
+	json_array_foreach(u, i, v)
+	{
+		char w[64];
+		snprintf(w, sizeof(w), "users[%zu]", i);
+		if (!json_is_object(v))
+			return bad(err, errlen, "%s: not a mapping", w);
+		if (only_keys(v, w, keys, err, errlen) < 0)
+			return -1;
+		json_t *name = json_object_get(v, "name");
+		if (!json_is_string(name) || !valid_username(json_string_value(name)))
+			return bad(err, errlen, "%s.name: missing or not a valid user name", w);
+		for (size_t j = 0; j < i; j++)
+			if (json_equal(json_object_get(json_array_get(u, j), "name"), name))
+				return bad(err, errlen, "%s.name: user \"%s\" listed twice", w,
+				           json_string_value(name));
+		json_t *k = json_object_get(v, "ssh_authorized_keys");
+		if (k) {
+			char w2[96];
+			snprintf(w2, sizeof(w2), "%s.ssh_authorized_keys", w);
+			if (string_list(k, w2, MAX_KEY_LEN, err, errlen) < 0)
+				return -1;
+			size_t j;
+			json_t *key;
+			json_array_foreach(k, j, key)
+			{
+				if (strpbrk(json_string_value(key), "\r\n"))
+					return bad(err, errlen, "%s[%zu]: a key must be one line", w2, j);
+			}
+		}
+	}
+	return 0;
+}
+
+static int valid_owner(const char *s)
+{
+	char buf[80];
+	if (strlen(s) >= sizeof(buf))
+		return 0;
+	strcpy(buf, s);
+	char *colon = strchr(buf, ':');
+	if (colon)
+		*colon = 0;
+	if (!valid_username(buf))
+		return 0;
+	return !colon || valid_username(colon + 1);
+}
+
+static int check_files(const json_t *f, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"path",  "content", "permissions", "owner",
+	                                   "encoding", "append", "defer",    NULL};
+	if (!json_is_array(f) || json_array_size(f) > MAX_LIST)
+		return bad(err, errlen, "write_files: not a list (max %d)", MAX_LIST);
+	size_t i;
+	json_t *v;
+	json_array_foreach(f, i, v)
+	{
+		char w[64];
+		snprintf(w, sizeof(w), "write_files[%zu]", i);
+		if (!json_is_object(v))
+			return bad(err, errlen, "%s: not a mapping", w);
+		if (only_keys(v, w, keys, err, errlen) < 0)
+			return -1;
+		json_t *p = json_object_get(v, "path");
+		if (!json_is_string(p) || !valid_path(json_string_value(p)))
+			return bad(err, errlen,
+			           "%s.path: want an absolute path without '.', '..' or empty parts", w);
+		for (size_t j = 0; j < i; j++)
+			if (json_equal(json_object_get(json_array_get(f, j), "path"), p))
+				return bad(err, errlen, "%s.path: \"%s\" listed twice", w,
+				           json_string_value(p));
+		json_t *c = json_object_get(v, "content");
+		if (c && (!json_is_string(c) || json_string_length(c) > MAX_CONTENT))
+			return bad(err, errlen, "%s.content: want a string of at most %u bytes", w,
+			           MAX_CONTENT);
+		json_t *enc = json_object_get(v, "encoding");
+		if (enc && (!json_is_string(enc) ||
+		            (strcmp(json_string_value(enc), "text/plain") != 0 &&
+		             strcmp(json_string_value(enc), "b64") != 0 &&
+		             strcmp(json_string_value(enc), "base64") != 0)))
+			return bad(err, errlen, "%s.encoding: want text/plain, b64 or base64", w);
+		if (c && enc && strcmp(json_string_value(enc), "text/plain") != 0) {
+			size_t n = json_string_length(c);
+			const char *s = json_string_value(c);
+			if (n % 4 != 0)
+				return bad(err, errlen, "%s.content: base64 length is not a multiple of 4", w);
+			for (size_t j = 0; j < n; j++)
+				if (!(isalnum((unsigned char)s[j]) || s[j] == '+' || s[j] == '/' ||
+				      (s[j] == '=' && j >= n - 2)))
+					return bad(err, errlen, "%s.content: not base64 at byte %zu", w, j);
+		} else if (c && memchr(json_string_value(c), 0, json_string_length(c))) {
+			return bad(err, errlen, "%s.content: contains a NUL byte (use encoding b64)", w);
+		}
+		json_t *perm = json_object_get(v, "permissions");
+		if (perm) {
+			const char *s = json_is_string(perm) ? json_string_value(perm) : "";
+			char *end;
+			unsigned long m = strtoul(s, &end, 8);
+			if (!*s || *end || m > 07777 || strlen(s) > 5)
+				return bad(err, errlen, "%s.permissions: want an octal string like \"0644\"",
+				           w);
+		}
+		json_t *own = json_object_get(v, "owner");
+		if (own && (!json_is_string(own) || !valid_owner(json_string_value(own))))
+			return bad(err, errlen, "%s.owner: want \"user\" or \"user:group\"", w);
+		json_t *ap = json_object_get(v, "append");
+		if (ap && !json_is_false(ap))
+			return bad(err, errlen, "%s.append: only false is supported (desired state)", w);
+		json_t *df = json_object_get(v, "defer");
+		if (df && !json_is_boolean(df))
+			return bad(err, errlen, "%s.defer: want true or false", w);
+	}
+	return 0;
+}
+
+int proto_config_validate(const json_t *doc, char *err, size_t errlen)
+{
+	static const char *const keys[] = {"generation", "hostname",   "fqdn",
+	                                   "network",    "users",      "write_files",
+	                                   NULL};
+	if (!json_is_object(doc))
+		return bad(err, errlen, "document: not a mapping");
+	if (only_keys(doc, "", keys, err, errlen) < 0)
+		return -1;
+	json_t *g = json_object_get(doc, "generation");
+	if (!json_is_integer(g) || json_integer_value(g) < 1)
+		return bad(err, errlen, "generation: missing or not an integer >= 1");
+	json_t *h = json_object_get(doc, "hostname");
+	if (h && (!json_is_string(h) || !valid_hostname(json_string_value(h), 0)))
+		return bad(err, errlen, "hostname: not a host name (letters, digits, '-', max 63)");
+	json_t *fq = json_object_get(doc, "fqdn");
+	if (fq && (!json_is_string(fq) || !valid_hostname(json_string_value(fq), 1)))
+		return bad(err, errlen, "fqdn: not a domain name");
+	if (fq && !h)
+		return bad(err, errlen, "fqdn: given without hostname");
+	json_t *n = json_object_get(doc, "network");
+	if (n && check_network(n, err, errlen) < 0)
+		return -1;
+	json_t *u = json_object_get(doc, "users");
+	if (u && check_users(u, err, errlen) < 0)
+		return -1;
+	json_t *f = json_object_get(doc, "write_files");
+	if (f && check_files(f, err, errlen) < 0)
+		return -1;
+	return 0;
+}
