@@ -1,0 +1,90 @@
+/* env.c - KEY=VALUE property lists for uevents. */
+#include "udev.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void udev_env_init(struct udev_env *e) { memset(e, 0, sizeof(*e)); }
+
+void udev_env_clear(struct udev_env *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->kv[i]);
+	free(e->kv);
+	udev_env_init(e);
+}
+
+static long find(const struct udev_env *e, const char *key)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < e->n; i++)
+		if (strncmp(e->kv[i], key, kl) == 0 && e->kv[i][kl] == '=')
+			return (long)i;
+	return -1;
+}
+
+const char *udev_env_get(const struct udev_env *e, const char *key)
+{
+	long i = find(e, key);
+	return i < 0 ? NULL : e->kv[i] + strlen(key) + 1;
+}
+
+int udev_env_set(struct udev_env *e, const char *key, const char *value)
+{
+	if (!*key || strchr(key, '=')) {
+		errno = EINVAL;
+		return -1;
+	}
+	long i = find(e, key);
+	if (!value || !*value) {
+		if (i >= 0) {
+			free(e->kv[i]);
+			memmove(&e->kv[i], &e->kv[i + 1], (e->n - (size_t)i - 1) * sizeof(char *));
+			e->n--;
+			e->kv[e->n] = NULL;
+		}
+		return 0;
+	}
+	size_t len = strlen(key) + strlen(value) + 2;
+	char *s = malloc(len);
+	if (!s)
+		return -1;
+	strcpy(s, key);
+	strcat(s, "=");
+	strcat(s, value);
+	if (i >= 0) {
+		free(e->kv[i]);
+		e->kv[i] = s;
+		return 0;
+	}
+	if (e->n + 1 >= e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 16;
+		char **kv = realloc(e->kv, cap * sizeof(char *));
+		if (!kv) {
+			free(s);
+			return -1;
+		}
+		e->kv = kv;
+		e->cap = cap;
+	}
+	e->kv[e->n++] = s;
+	e->kv[e->n] = NULL; /* usable as an envp tail */
+	return 0;
+}
+
+int udev_env_copy(struct udev_env *dst, const struct udev_env *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		const char *eq = strchr(src->kv[i], '=');
+		char key[256];
+		size_t kl = (size_t)(eq - src->kv[i]);
+		if (kl >= sizeof(key))
+			continue;
+		memcpy(key, src->kv[i], kl);
+		key[kl] = '\0';
+		if (udev_env_set(dst, key, eq + 1) < 0)
+			return -1;
+	}
+	return 0;
+}

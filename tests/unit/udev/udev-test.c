@@ -1,0 +1,414 @@
+/* udev-test.c - the rule engine's behaviour, one rule corpus per test. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "udev.h"
+
+struct warns {
+	char text[8192];
+	unsigned count;
+};
+
+static void collect(void *arg, const char *file, unsigned line, const char *msg)
+{
+	struct warns *w = arg;
+	size_t l = strlen(w->text);
+	snprintf(w->text + l, sizeof(w->text) - l, "%s:%u: %s\n", file, line, msg);
+	w->count++;
+}
+
+/* Apply `text` to an event built from "K=V" strings; fills res and warns. */
+static void run_rules(const char *text, const char *const *props, const char *sysroot,
+                      struct udev_result *res, struct warns *w)
+{
+	memset(w, 0, sizeof(*w));
+	struct udev_rules *r = udev_rules_new(collect, w);
+	assert_non_null(r);
+	assert_int_equal(udev_rules_add_text(r, "t.rules", text), 0);
+	struct udev_env ev;
+	udev_env_init(&ev);
+	for (size_t i = 0; props[i]; i++) {
+		char k[64];
+		const char *eq = strchr(props[i], '=');
+		snprintf(k, sizeof(k), "%.*s", (int)(eq - props[i]), props[i]);
+		assert_int_equal(udev_env_set(&ev, k, eq + 1), 0);
+	}
+	assert_int_equal(udev_rules_apply(r, &ev, sysroot, res), 0);
+	udev_env_clear(&ev);
+	udev_rules_free(r);
+}
+
+static const char *const add1[] = {"ACTION=add", "SUBSYSTEM=xen", "DEVPATH=/devices/console-1",
+                                   "MODALIAS=xen:console", NULL};
+static const char *const rm3[] = {"ACTION=remove", "SUBSYSTEM=xen",
+                                  "DEVPATH=/devices/console-3", NULL};
+
+static void test_man_page_rule_matches(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("SUBSYSTEM==\"xen\", DEVPATH==\"/devices/console-[0-9]\", "
+	          "RUN+=\"xen-console-setup\"\n",
+	          add1, NULL, &res, &w);
+	assert_int_equal(res.nrun, 1);
+	assert_string_equal(res.run[0], "xen-console-setup");
+	assert_int_equal(w.count, 0);
+	udev_result_clear(&res);
+}
+
+static void test_no_match_runs_nothing(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("SUBSYSTEM==\"xen\", ACTION==\"add\", RUN+=\"a\"\n"
+	          "SUBSYSTEM!=\"xen\", RUN+=\"b\"\n"
+	          "KERNEL==\"vif-*\", RUN+=\"c\"\n",
+	          rm3, NULL, &res, &w);
+	assert_int_equal(res.nrun, 0);
+	udev_result_clear(&res);
+}
+
+static void test_glob_classes_and_alternatives(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("KERNEL==\"console-[a-z]\", RUN+=\"letters\"\n"
+	          "KERNEL==\"console-?\", RUN+=\"one-char\"\n"
+	          "ACTION==\"change|remove\", RUN+=\"alt\"\n"
+	          "KERNEL==\"console-[!3]\", RUN+=\"negated\"\n"
+	          "DEVPATH==\"*/console-3\", RUN+=\"star\"\n",
+	          rm3, NULL, &res, &w);
+	assert_int_equal(res.nrun, 3);
+	assert_string_equal(res.run[0], "one-char");
+	assert_string_equal(res.run[1], "alt");
+	assert_string_equal(res.run[2], "star");
+	udev_result_clear(&res);
+}
+
+static void test_env_assign_match_and_substitution(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("SUBSYSTEM==\"xen\", ENV{ID_MM_DEVICE_IGNORE}=\"1\"\n"
+	          "ENV{ID_MM_DEVICE_IGNORE}==\"1\", ENV{SEEN}=\"k=%k n=%n p=$devpath\"\n"
+	          "ENV{MISSING}==\"\", RUN+=\"/bin/prog $env{SEEN} $kernel $$ %% $number\"\n"
+	          "ENV{SEEN}=\"\"\n",
+	          add1, NULL, &res, &w);
+	assert_string_equal(udev_env_get(&res.env, "ID_MM_DEVICE_IGNORE"), "1");
+	assert_null(udev_env_get(&res.env, "SEEN")); /* empty assignment unsets */
+	assert_int_equal(res.nrun, 1);
+	assert_string_equal(res.run[0],
+	                    "/bin/prog k=console-1 n=1 p=/devices/console-1 console-1 $ % 1");
+	assert_int_equal(w.count, 0);
+	udev_result_clear(&res);
+}
+
+static void test_goto_label_skips(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("SUBSYSTEM!=\"xen\", GOTO=\"end\"\n"
+	          "KERNEL!=\"console-*\", GOTO=\"end\"\n"
+	          "RUN+=\"reached\"\n"
+	          "LABEL=\"end\"\n"
+	          "RUN+=\"after\"\n"
+	          "ACTION==\"add\", GOTO=\"end2\"\n"
+	          "RUN+=\"skipped\"\n"
+	          "LABEL=\"end2\"\n",
+	          add1, NULL, &res, &w);
+	assert_int_equal(res.nrun, 2);
+	assert_string_equal(res.run[0], "reached");
+	assert_string_equal(res.run[1], "after");
+	assert_int_equal(w.count, 0);
+	udev_result_clear(&res);
+}
+
+static void test_goto_without_label_warns(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("LABEL=\"before\"\nGOTO=\"before\"\nRUN+=\"x\"\n", add1, NULL, &res, &w);
+	assert_int_equal(res.nrun, 1);
+	assert_non_null(strstr(w.text, "t.rules:2: GOTO=\"before\" has no matching LABEL"));
+	udev_result_clear(&res);
+}
+
+static void test_continuation_and_comments(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("# a comment, RUN+=\"no\"\n"
+	          "   # indented comment\n"
+	          "\n"
+	          "SUBSYSTEM==\"xen\", \\\n"
+	          "  ACTION==\"add\", \\\n"
+	          "  RUN+=\"joined\"\n"
+	          "GARBAGE here\n"
+	          "RUN+=\"line8\"\n",
+	          add1, NULL, &res, &w);
+	assert_int_equal(res.nrun, 2);
+	assert_string_equal(res.run[0], "joined");
+	assert_string_equal(res.run[1], "line8");
+	/* the broken line is reported at its own line number */
+	assert_non_null(strstr(w.text, "t.rules:7:"));
+	udev_result_clear(&res);
+}
+
+static void test_unknown_match_key_disables_rule(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("SUBSYSTEM==\"xen\", PROGRAM==\"/bin/true\", RUN+=\"never\"\n"
+	          "SUBSYSTEM==\"xen\", TEST==\"/x\", RUN+=\"never2\"\n"
+	          "SUBSYSTEM==\"xen\", FOO==\"1\", RUN+=\"never3\"\n"
+	          "SUBSYSTEM==\"xen\", RUN{builtin}+=\"kmod load\", RUN+=\"kept\"\n"
+	          "SUBSYSTEM==\"xen\", MODE=\"0600\", OWNER=\"root\", RUN+=\"kept2\"\n",
+	          add1, NULL, &res, &w);
+	assert_int_equal(res.nrun, 2);
+	assert_string_equal(res.run[0], "kept");
+	assert_string_equal(res.run[1], "kept2");
+	assert_non_null(strstr(w.text, "t.rules:1: unknown key PROGRAM: rule disabled"));
+	assert_non_null(strstr(w.text, "t.rules:3: unknown key FOO: rule disabled"));
+	assert_non_null(strstr(w.text, "t.rules:4: unsupported RUN type in RUN{builtin}"));
+	assert_non_null(strstr(w.text, "t.rules:5: unsupported MODE="));
+	udev_result_clear(&res);
+}
+
+static void test_attr_reads_sysfs(void **state)
+{
+	char dir[] = "/tmp/udev-test.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char p[512];
+	snprintf(p, sizeof(p), "%s/devices", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/devices/console-1", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/devices/console-1/nodename", dir);
+	FILE *f = fopen(p, "w");
+	fputs("device/console/1\n", f);
+	fclose(f);
+
+	struct udev_result res;
+	struct warns w;
+	run_rules("ATTR{nodename}==\"device/console/1\", RUN+=\"a $attr{nodename}\"\n"
+	          "ATTR{nodename}!=\"device/console/1\", RUN+=\"b\"\n"
+	          "ATTR{missing}==\"*\", RUN+=\"c\"\n"
+	          "ATTR{missing}!=\"x\", RUN+=\"d\"\n"
+	          "ATTR{../../etc/passwd}==\"*\", RUN+=\"e\"\n"
+	          "ATTR{nodename}=\"written\", RUN+=\"f\"\n",
+	          add1, dir, &res, &w);
+	assert_int_equal(res.nrun, 2);
+	assert_string_equal(res.run[0], "a device/console/1");
+	assert_string_equal(res.run[1], "f");
+	assert_non_null(strstr(w.text, "t.rules:6: unsupported ATTR{nodename}="));
+	udev_result_clear(&res);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/devices/console-1", dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/devices", dir);
+	rmdir(p);
+	rmdir(dir);
+}
+
+static void test_list_operators(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("RUN+=\"a\", RUN+=\"b\", SYMLINK+=\"x y\"\n"
+	          "RUN-=\"a\", SYMLINK-=\"x\"\n"
+	          "RUN=\"c\"\n"
+	          "RUN:=\"d\"\n"
+	          "RUN+=\"e\", SYMLINK+=\"z\"\n"
+	          "SYMLINK==\"*z*\", RUN{program}+=\"f\"\n",
+	          add1, NULL, &res, &w);
+	assert_int_equal(res.nrun, 1);
+	assert_string_equal(res.run[0], "d");
+	assert_int_equal(res.nsymlinks, 2);
+	assert_string_equal(res.symlinks[0], "y");
+	assert_string_equal(res.symlinks[1], "z");
+	udev_result_clear(&res);
+}
+
+static void test_syntax_errors_never_misread(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	/* each broken line must neither run nor partially apply */
+	run_rules("SUBSYSTEM==xen, RUN+=\"unquoted\"\n"
+	          "SUBSYSTEM==\"xen, RUN+=\"unterminated\n"
+	          "SUBSYSTEM\"xen\", RUN+=\"noop\"\n"
+	          "ENV{X=\"1\", RUN+=\"brace\"\n"
+	          "ENV{A}=\"1\"junk, RUN+=\"junk\"\n"
+	          "LABEL+=\"x\", RUN+=\"ok\"\n",
+	          add1, NULL, &res, &w);
+	assert_int_equal(res.nrun, 1);
+	assert_string_equal(res.run[0], "ok");
+	assert_null(udev_env_get(&res.env, "A"));
+	assert_true(w.count >= 6);
+	for (int l = 1; l <= 6; l++) {
+		char needle[32];
+		snprintf(needle, sizeof(needle), "t.rules:%d:", l);
+		assert_non_null(strstr(w.text, needle));
+	}
+	udev_result_clear(&res);
+}
+
+static void test_escaped_quote_in_value(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("RUN+=\"/bin/sh -c 'echo \\\"hi\\\"'\"\n", add1, NULL, &res, &w);
+	assert_int_equal(res.nrun, 1);
+	assert_string_equal(res.run[0], "/bin/sh -c 'echo \"hi\"'");
+	char **argv = udev_split_argv(res.run[0]);
+	assert_non_null(argv);
+	assert_string_equal(argv[0], "/bin/sh");
+	assert_string_equal(argv[1], "-c");
+	assert_string_equal(argv[2], "echo \"hi\"");
+	assert_null(argv[3]);
+	udev_argv_free(argv);
+	assert_null(udev_split_argv("   "));
+	assert_null(udev_split_argv("a 'unbalanced"));
+	udev_result_clear(&res);
+}
+
+/* Lines taken from the shape of rules common distributions ship: they must
+ * load without crashing, and none may run for a xen console event. */
+static void test_common_rules_corpus(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules(
+		"ACTION==\"remove\", GOTO=\"serial_end\"\n"
+		"SUBSYSTEM!=\"tty\", GOTO=\"serial_end\"\n"
+		"SUBSYSTEMS==\"pci\", ENV{ID_BUS}=\"pci\", ENV{ID_VENDOR_ID}=\"$attr{vendor}\"\n"
+		"IMPORT{builtin}=\"path_id\"\n"
+		"ENV{ID_PATH}==\"?*\", SYMLINK+=\"serial/by-path/$env{ID_PATH}\"\n"
+		"LABEL=\"serial_end\"\n"
+		"ACTION!=\"add|change|move|bind\", GOTO=\"mm_end\"\n"
+		"SUBSYSTEMS==\"usb\", ATTRS{idVendor}==\"12d1\", ENV{ID_MM_DEVICE_PROCESS}=\"1\"\n"
+		"KERNEL==\"ttyS*\", ENV{ID_MM_CANDIDATE}=\"1\"\n"
+		"LABEL=\"mm_end\"\n"
+		"KERNEL==\"hvc[0-9]*\", TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"getty@%k.service\"\n"
+		"SUBSYSTEM==\"block\", KERNEL==\"sd*\", OPTIONS+=\"watch\"\n",
+		add1, NULL, &res, &w);
+	assert_int_equal(res.nrun, 0);
+	assert_int_equal(res.nsymlinks, 0);
+	assert_null(udev_env_get(&res.env, "ID_MM_CANDIDATE"));
+	assert_null(udev_env_get(&res.env, "SYSTEMD_WANTS"));
+	assert_non_null(strstr(w.text, "t.rules:4: unknown key IMPORT{builtin}"));
+	udev_result_clear(&res);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_load_dirs_order_and_override(void **state)
+{
+	char root[] = "/tmp/udev-root.XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char p[600];
+	const char *dirs[] = {"etc", "etc/udev", "etc/udev/rules.d", "lib", "lib/udev",
+	                      "lib/udev/rules.d"};
+	for (size_t i = 0; i < 6; i++) {
+		snprintf(p, sizeof(p), "%s/%s", root, dirs[i]);
+		assert_int_equal(mkdir(p, 0755), 0);
+	}
+	snprintf(p, sizeof(p), "%s/lib/udev/rules.d/50-b.rules", root);
+	write_file(p, "RUN+=\"lib-50\"\n");
+	snprintf(p, sizeof(p), "%s/lib/udev/rules.d/90-x.rules", root);
+	write_file(p, "RUN+=\"lib-90\"\n");
+	snprintf(p, sizeof(p), "%s/lib/udev/rules.d/70-m.rules", root);
+	write_file(p, "RUN+=\"lib-70-masked\"\n");
+	snprintf(p, sizeof(p), "%s/etc/udev/rules.d/90-x.rules", root);
+	write_file(p, "RUN+=\"etc-90\"\n");
+	snprintf(p, sizeof(p), "%s/etc/udev/rules.d/10-a.rules", root);
+	write_file(p, "RUN+=\"etc-10\"\n");
+	snprintf(p, sizeof(p), "%s/etc/udev/rules.d/70-m.rules", root);
+	assert_int_equal(symlink("/dev/null", p), 0);
+	snprintf(p, sizeof(p), "%s/etc/udev/rules.d/README", root);
+	write_file(p, "RUN+=\"not-a-rules-file\"\n");
+
+	struct warns w = {0};
+	struct udev_rules *r = udev_rules_new(collect, &w);
+	assert_int_equal(udev_rules_load_dirs(r, root), 3);
+	struct udev_env ev;
+	udev_env_init(&ev);
+	udev_env_set(&ev, "ACTION", "add");
+	struct udev_result res;
+	assert_int_equal(udev_rules_apply(r, &ev, NULL, &res), 0);
+	assert_int_equal(res.nrun, 3);
+	assert_string_equal(res.run[0], "etc-10");
+	assert_string_equal(res.run[1], "lib-50");
+	assert_string_equal(res.run[2], "etc-90");
+	udev_result_clear(&res);
+	udev_env_clear(&ev);
+	udev_rules_free(r);
+
+	const char *files[] = {"lib/udev/rules.d/50-b.rules", "lib/udev/rules.d/90-x.rules",
+	                       "lib/udev/rules.d/70-m.rules", "etc/udev/rules.d/90-x.rules",
+	                       "etc/udev/rules.d/10-a.rules", "etc/udev/rules.d/70-m.rules",
+	                       "etc/udev/rules.d/README"};
+	for (size_t i = 0; i < 7; i++) {
+		snprintf(p, sizeof(p), "%s/%s", root, files[i]);
+		unlink(p);
+	}
+	for (size_t i = 6; i-- > 0;) {
+		snprintf(p, sizeof(p), "%s/%s", root, dirs[i]);
+		rmdir(p);
+	}
+	rmdir(root);
+}
+
+static void test_env_helpers(void **state)
+{
+	struct udev_env e;
+	udev_env_init(&e);
+	assert_int_equal(udev_env_set(&e, "A", "1"), 0);
+	assert_int_equal(udev_env_set(&e, "B", "2"), 0);
+	assert_int_equal(udev_env_set(&e, "A", "3"), 0);
+	assert_string_equal(udev_env_get(&e, "A"), "3");
+	assert_int_equal(e.n, 2);
+	assert_int_equal(udev_env_set(&e, "A=", "x"), -1);
+	assert_int_equal(udev_env_set(&e, "", "x"), -1);
+	assert_int_equal(udev_env_set(&e, "B", ""), 0);
+	assert_null(udev_env_get(&e, "B"));
+	assert_null(e.kv[e.n]);
+	udev_env_clear(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_man_page_rule_matches),
+		cmocka_unit_test(test_no_match_runs_nothing),
+		cmocka_unit_test(test_glob_classes_and_alternatives),
+		cmocka_unit_test(test_env_assign_match_and_substitution),
+		cmocka_unit_test(test_goto_label_skips),
+		cmocka_unit_test(test_goto_without_label_warns),
+		cmocka_unit_test(test_continuation_and_comments),
+		cmocka_unit_test(test_unknown_match_key_disables_rule),
+		cmocka_unit_test(test_attr_reads_sysfs),
+		cmocka_unit_test(test_list_operators),
+		cmocka_unit_test(test_syntax_errors_never_misread),
+		cmocka_unit_test(test_escaped_quote_in_value),
+		cmocka_unit_test(test_common_rules_corpus),
+		cmocka_unit_test(test_load_dirs_order_and_override),
+		cmocka_unit_test(test_env_helpers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
