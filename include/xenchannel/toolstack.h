@@ -1,0 +1,101 @@
+/*
+ * toolstack.h - attach, detach and list channels of running domains, writing
+ * xenstore the way libxl 4.17 writes a channel (the frontend `type` aside).
+ *
+ * All xenstore access goes through libxenstore (xs_open() honours
+ * XENSTORED_PATH). Values are read back from the dom0-owned copy under
+ * /libxl/<domid>/device/console/<devid>, never from keys a guest can write;
+ * the only guest-writable key read is the frontend `state`, parsed strictly.
+ *
+ * Errors come back as -1 with a one-line explanation in struct ts_error
+ * (what, where, why) and an errno-style code.
+ */
+#ifndef XENCHANNEL_TOOLSTACK_H
+#define XENCHANNEL_TOOLSTACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xenchannel/config.h"
+
+/* Frontend `type` of channels served by xenchanneld (QEMU serves "ioemu",
+ * xenconsoled "xenconsoled"; neither touches ours). */
+#define TS_FRONTEND_TYPE "xenchanneld"
+/* libxl's LIBXL_XENCONSOLE_LIMIT and LIBXL_XENCONSOLE_PROTOCOL. */
+#define TS_CONSOLE_LIMIT "1048576"
+#define TS_CONSOLE_PROTOCOL "vt100"
+/* Default time detach waits for the frontend to close. */
+#define TS_DETACH_TIMEOUT_MS 10000
+
+struct ts_error {
+	int code; /* ENOENT unknown domain/channel, EEXIST duplicate name, EADDRINUSE path
+	             in use, EINVAL bad spec, ENOSPC too many channels, EHOSTUNREACH
+	             xenstore unreachable, ETIMEDOUT a side did not answer, EIO other */
+	char msg[512];
+};
+
+struct ts;
+
+/* Connect to xenstored. On failure the message names the socket tried. */
+int ts_open(struct ts **out, struct ts_error *err);
+void ts_close(struct ts *ts);
+
+/* "NAME" or a decimal domid of an existing domain. */
+int ts_domain_lookup(struct ts *ts, const char *spec, uint32_t *domid, struct ts_error *err);
+/* The domain's name into buf ("" if it has none); 0 or -1. */
+int ts_domain_name(struct ts *ts, uint32_t domid, char *buf, size_t size);
+
+#define TS_FORCE 1u
+
+/*
+ * Attach ch to domain domid as the lowest free console devid >= 1, in one
+ * transaction (retried on EAGAIN). Refuses (unless TS_FORCE) an eighth
+ * channel and a devid >= 10; always refuses a name that breaks the naming
+ * rules, a name already used in the domain, a socket path already used by
+ * any channel of any domain. *devid receives the devid.
+ */
+int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsigned flags,
+              unsigned *devid, struct ts_error *err);
+
+struct ts_detach_result {
+	unsigned devid;
+	bool forced;      /* removed although a side did not answer */
+	char note[512];   /* with forced: what did not answer */
+};
+
+/*
+ * Detach the channel `which` (its name or devid) of domid: backend state
+ * Closing, wait (xenstore watch) for the frontend to reach Closed or to
+ * vanish, backend state Closed, then remove the frontend, backend and
+ * /libxl directories in one transaction. timeout_ms < 0: wait forever.
+ * On timeout: error naming the side, unless TS_FORCE (then removed anyway
+ * and res->forced says so).
+ */
+int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, unsigned flags,
+              struct ts_detach_result *res, struct ts_error *err);
+
+/* XenbusState names; state < 0 means missing (-1) or unparsable (-2). */
+const char *ts_state_name(int state);
+
+struct ts_channel_info {
+	uint32_t domid;
+	char *domain;     /* domain name, "" if none */
+	unsigned devid;
+	char *name;       /* from /libxl copy; "" if absent */
+	char *connection; /* "socket", "pty" or "" */
+	char *path;       /* socket path or NULL */
+	char *tty;        /* frontend tty (pty), NULL if empty */
+	char *type;       /* frontend type: xenchanneld, ioemu, ... */
+	char *backend;    /* backend directory */
+	int fe_state;
+	int be_state;
+};
+
+/* Every channel (console devid >= 1) of domid, or of all domains if
+ * domid < 0, ordered by domain then devid. */
+int ts_list(struct ts *ts, int64_t domid, struct ts_channel_info **out, size_t *n,
+            struct ts_error *err);
+void ts_list_free(struct ts_channel_info *v, size_t n);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * detach.c - remove a channel from a running domain with the xenbus close
+ * handshake: backend state Closing (5), wait for the frontend to reach
+ * Closed (6) or to disappear, backend state Closed (6), then remove the
+ * frontend, backend and /libxl directories in one transaction.
+ *
+ * Waiting uses a xenstore watch on the frontend state and poll() on the
+ * libxenstore fd with the remaining time as timeout; nothing sleeps.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "toolstack-internal.h"
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* devid of `which` (a devid or a channel name) from the dom0-owned copy. */
+static int find_channel(struct ts *ts, uint32_t domid, const char *which, unsigned *devid,
+                        struct ts_error *err)
+{
+	char shown[96];
+	ts_show(shown, sizeof(shown), which);
+	unsigned id;
+	if (!ts_parse_uint(which, 0xffff, &id)) {
+		if (id == 0) {
+			ts_fail(err, EINVAL, "devid 0 is the primary console of domain %u, not a channel",
+			        domid);
+			return -1;
+		}
+		char *fe = ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/frontend", domid, id);
+		if (!fe) {
+			ts_fail(err, ENOENT, "domain %u has no channel with devid %u", domid, id);
+			return -1;
+		}
+		free(fe);
+		*devid = id;
+		return 0;
+	}
+	unsigned n;
+	char **chans = ts_dir(ts, XBT_NULL, &n, "/libxl/%u/device/console", domid);
+	for (unsigned i = 0; chans && i < n; i++) {
+		if (ts_parse_uint(chans[i], 0xffff, &id) || id == 0)
+			continue;
+		char *name = ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/name", domid, id);
+		int match = name && !strcmp(name, which);
+		free(name);
+		if (match) {
+			free(chans);
+			*devid = id;
+			return 0;
+		}
+	}
+	free(chans);
+	ts_fail(err, ENOENT, "domain %u has no channel named `%s'", domid, shown);
+	return -1;
+}
+
+static int set_state(struct ts *ts, const char *dir, const char *state)
+{
+	/* only if the directory is still there: never resurrect a removed one */
+	for (int attempt = 0; attempt < TS_TXN_RETRIES; attempt++) {
+		xs_transaction_t t = xs_transaction_start(ts->xsh);
+		if (t == XBT_NULL)
+			return -1;
+		char path[TS_PATH_MAX];
+		if ((size_t)snprintf(path, sizeof(path), "%s/state", dir) >= sizeof(path)) {
+			xs_transaction_end(ts->xsh, t, true);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		unsigned len;
+		char *cur = xs_read(ts->xsh, t, path, &len);
+		if (!cur) {
+			xs_transaction_end(ts->xsh, t, true);
+			return errno == ENOENT ? 0 : -1;
+		}
+		free(cur);
+		if (!xs_write(ts->xsh, t, path, state, (unsigned)strlen(state))) {
+			int e = errno;
+			xs_transaction_end(ts->xsh, t, true);
+			errno = e;
+			return -1;
+		}
+		if (xs_transaction_end(ts->xsh, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -1;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+static int remove_all(struct ts *ts, const char *fe, const char *be, const char *lp)
+{
+	for (int attempt = 0; attempt < TS_TXN_RETRIES; attempt++) {
+		xs_transaction_t t = xs_transaction_start(ts->xsh);
+		if (t == XBT_NULL)
+			return -1;
+		const char *paths[] = {fe, be, lp};
+		int bad = 0;
+		for (size_t i = 0; i < 3 && !bad; i++)
+			if (!xs_rm(ts->xsh, t, paths[i]) && errno != ENOENT)
+				bad = errno;
+		if (bad) {
+			xs_transaction_end(ts->xsh, t, true);
+			if (bad == EAGAIN)
+				continue;
+			errno = bad;
+			return -1;
+		}
+		if (xs_transaction_end(ts->xsh, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -1;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+/* The frontend has let go: Closed, gone, or never there. */
+static int frontend_done(int st)
+{
+	return st == 6 || st == -1 || st == 0;
+}
+
+int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, unsigned flags,
+              struct ts_detach_result *res, struct ts_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	if (!ts_domain_exists(ts, XBT_NULL, domid)) {
+		ts_fail(err, ENOENT, "unknown domain %u: /local/domain/%u does not exist", domid,
+		        domid);
+		return -1;
+	}
+	unsigned devid;
+	if (find_channel(ts, domid, which, &devid, err))
+		return -1;
+	res->devid = devid;
+
+	char fe[TS_PATH_MAX], be[TS_PATH_MAX], lp[TS_PATH_MAX];
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/console/%u", domid, devid);
+	snprintf(lp, sizeof(lp), "/libxl/%u/device/console/%u", domid, devid);
+	/* the backend path from the dom0-owned copy, not the guest's frontend */
+	char *bpath = ts_read(ts, XBT_NULL, "%s/backend", lp);
+	if (bpath && strlen(bpath) < sizeof(be) && !strncmp(bpath, "/local/domain/", 14))
+		snprintf(be, sizeof(be), "%s", bpath);
+	else
+		snprintf(be, sizeof(be), "/local/domain/0/backend/console/%u/%u", domid, devid);
+	free(bpath);
+
+	char token[64];
+	snprintf(token, sizeof(token), "xenchannel-detach-%u-%u", domid, devid);
+	char fstate[TS_PATH_MAX];
+	if ((size_t)snprintf(fstate, sizeof(fstate), "%s/state", fe) >= sizeof(fstate)) {
+		ts_fail(err, EINVAL, "frontend path too long");
+		return -1;
+	}
+	if (!xs_watch(ts->xsh, fstate, token)) {
+		ts_fail(err, EIO, "cannot watch %s: %s", fstate, strerror(errno));
+		return -1;
+	}
+
+	int rc = -1;
+	if (set_state(ts, be, "5")) {
+		ts_fail(err, EIO, "cannot set %s/state to Closing: %s", be, strerror(errno));
+		goto out;
+	}
+
+	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int fd = xs_fileno(ts->xsh);
+	int st = ts_read_state(ts, fe);
+	while (!frontend_done(st)) {
+		int wait = -1;
+		if (deadline >= 0) {
+			long long left = deadline - now_ms();
+			if (left <= 0)
+				break;
+			wait = left > 0x7fffffff ? 0x7fffffff : (int)left;
+		}
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int r = poll(&pfd, 1, wait);
+		if (r < 0 && errno != EINTR) {
+			ts_fail(err, EIO, "poll on the xenstore connection: %s", strerror(errno));
+			goto out;
+		}
+		char **ev;
+		errno = 0;
+		while ((ev = xs_check_watch(ts->xsh)))
+			free(ev);
+		if (errno && errno != EAGAIN) {
+			ts_fail(err, EIO, "lost the xenstore connection while waiting for %s", fstate);
+			goto out;
+		}
+		st = ts_read_state(ts, fe);
+	}
+
+	if (!frontend_done(st)) {
+		char note[400];
+		snprintf(note, sizeof(note),
+		         "the frontend of domain %u (%s) did not answer: its state is %s, not Closed, "
+		         "after %d ms",
+		         domid, fe, ts_state_name(st), timeout_ms);
+		if (!(flags & TS_FORCE)) {
+			ts_fail(err, ETIMEDOUT,
+			        "%s; the channel stays (backend state Closing); --force removes it anyway",
+			        note);
+			goto out;
+		}
+		res->forced = true;
+		snprintf(res->note, sizeof(res->note), "%s; removed anyway (--force)", note);
+	}
+
+	if (set_state(ts, be, "6")) {
+		ts_fail(err, EIO, "cannot set %s/state to Closed: %s", be, strerror(errno));
+		goto out;
+	}
+	if (remove_all(ts, fe, be, lp)) {
+		ts_fail(err, EIO, "cannot remove the xenstore directories of channel %u of domain %u: %s",
+		        devid, domid, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	xs_unwatch(ts->xsh, fstate, token);
+	return rc;
+}

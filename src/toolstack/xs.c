@@ -1,0 +1,228 @@
+/*
+ * xs.c - the toolstack's xenstore connection, domain lookup and small
+ * read helpers shared by attach, detach and list.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xenstore.h>
+
+#include "toolstack-internal.h"
+
+void ts_fail(struct ts_error *err, int code, const char *fmt, ...)
+{
+	if (!err)
+		return;
+	err->code = code;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+int ts_open(struct ts **out, struct ts_error *err)
+{
+	*out = NULL;
+	struct ts *ts = calloc(1, sizeof(*ts));
+	if (!ts) {
+		ts_fail(err, ENOMEM, "out of memory");
+		return -1;
+	}
+	errno = 0;
+	ts->xsh = xs_open(0);
+	if (!ts->xsh) {
+		int e = errno ? errno : ECONNREFUSED;
+		const char *env = getenv("XENSTORED_PATH");
+		ts_fail(err, EHOSTUNREACH,
+		        "xenstore unreachable: cannot connect to %s%s: %s (is xenstored running? "
+		        "XENSTORED_PATH selects the socket)",
+		        xs_daemon_socket(), env ? " (from XENSTORED_PATH)" : "", strerror(e));
+		free(ts);
+		return -1;
+	}
+	*out = ts;
+	return 0;
+}
+
+void ts_close(struct ts *ts)
+{
+	if (!ts)
+		return;
+	xs_close(ts->xsh);
+	free(ts);
+}
+
+char *ts_read(struct ts *ts, xs_transaction_t t, const char *fmt, ...)
+{
+	char path[TS_PATH_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	unsigned len = 0;
+	char *v = xs_read(ts->xsh, t, path, &len);
+	if (v && strlen(v) != len) {
+		/* an embedded NUL: not a value we wrote */
+		free(v);
+		errno = EINVAL;
+		return NULL;
+	}
+	return v;
+}
+
+char **ts_dir(struct ts *ts, xs_transaction_t t, unsigned *num, const char *fmt, ...)
+{
+	char path[TS_PATH_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	*num = 0;
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return xs_directory(ts->xsh, t, path, num);
+}
+
+int ts_parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	if (!s || !*s || strlen(s) > 10)
+		return -1;
+	unsigned long v = 0;
+	for (const char *p = s; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (s[0] == '0' && s[1])
+		return -1; /* no leading zeros: one spelling per number */
+	if (v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int ts_domain_exists(struct ts *ts, xs_transaction_t t, uint32_t domid)
+{
+	unsigned n;
+	char **d = ts_dir(ts, t, &n, "/local/domain/%u", domid);
+	if (!d)
+		return 0;
+	free(d);
+	return 1;
+}
+
+int ts_domain_name(struct ts *ts, uint32_t domid, char *buf, size_t size)
+{
+	if (size)
+		buf[0] = 0;
+	char *v = ts_read(ts, XBT_NULL, "/local/domain/%u/name", domid);
+	if (!v)
+		return errno == ENOENT ? 0 : -1;
+	snprintf(buf, size, "%s", v);
+	free(v);
+	return 0;
+}
+
+int ts_domain_lookup(struct ts *ts, const char *spec, uint32_t *domid, struct ts_error *err)
+{
+	unsigned id;
+	if (!spec || !*spec) {
+		ts_fail(err, EINVAL, "no domain given (a domain name or a domid)");
+		return -1;
+	}
+	if (ts_parse_uint(spec, 0x7fef, &id) == 0) { /* DOMID_FIRST_RESERVED - 1 */
+		if (!ts_domain_exists(ts, XBT_NULL, id)) {
+			ts_fail(err, ENOENT, "unknown domain %u: /local/domain/%u does not exist", id,
+			        id);
+			return -1;
+		}
+		*domid = id;
+		return 0;
+	}
+	unsigned n;
+	char **doms = ts_dir(ts, XBT_NULL, &n, "/local/domain");
+	if (!doms) {
+		ts_fail(err, EIO, "cannot list /local/domain: %s", strerror(errno));
+		return -1;
+	}
+	int found = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned d;
+		if (ts_parse_uint(doms[i], 0x7fef, &d))
+			continue;
+		char *name = ts_read(ts, XBT_NULL, "/local/domain/%u/name", d);
+		if (name && !strcmp(name, spec)) {
+			if (found) {
+				ts_fail(err, EINVAL,
+				        "domain name `%s' is ambiguous (domains %u and %u); give the domid",
+				        spec, *domid, d);
+				free(name);
+				free(doms);
+				return -1;
+			}
+			*domid = d;
+			found = 1;
+		}
+		free(name);
+	}
+	free(doms);
+	if (!found) {
+		char shown[80];
+		ts_show(shown, sizeof(shown), spec);
+		ts_fail(err, ENOENT, "unknown domain `%s': no domain has that name or domid", shown);
+		return -1;
+	}
+	return 0;
+}
+
+void ts_show(char *buf, size_t size, const char *s)
+{
+	size_t o = 0;
+	for (size_t i = 0; s && s[i] && o + 5 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (i >= 60) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f)
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+	}
+	if (size)
+		buf[o] = 0;
+}
+
+const char *ts_state_name(int state)
+{
+	static const char *const names[] = {
+		"Unknown",   "Initialising", "InitWait",      "Initialised", "Connected",
+		"Closing",   "Closed",       "Reconfiguring", "Reconfigured",
+	};
+	if (state == -1)
+		return "missing";
+	if (state < 0 || state > 8)
+		return "invalid";
+	return names[state];
+}
+
+int ts_read_state(struct ts *ts, const char *dir)
+{
+	char *v = ts_read(ts, XBT_NULL, "%s/state", dir);
+	if (!v)
+		return errno == ENOENT ? -1 : -2;
+	unsigned s;
+	int r = ts_parse_uint(v, 8, &s) ? -2 : (int)s;
+	free(v);
+	return r;
+}
