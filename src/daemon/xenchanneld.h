@@ -1,0 +1,223 @@
+/*
+ * xenchanneld.h - internals of the channel backend daemon (not installed).
+ *
+ * One process serves every channel of every domain from one event loop:
+ * watch.c finds devices in xenstore, channel.c runs each device's state
+ * machine (decisions in fsm.c), relay.c moves bytes between the ring and the
+ * dom0 endpoint (endpoint_socket.c, endpoint_pty.c), adopt.c takes over
+ * channels a previous instance left Connected, control.c answers `stats`.
+ */
+#ifndef XENCHANNELD_H
+#define XENCHANNELD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "xenchannel/log.h"
+#include "xenchannel/ring.h"
+
+struct loop;
+struct platform;
+struct plat_evtchn;
+struct plat_gnttab;
+struct xs_handle;
+
+/* XenbusState values (decimal in the `state` keys). */
+enum xb_state {
+	XB_UNKNOWN = 0,
+	XB_INITIALISING = 1,
+	XB_INITWAIT = 2,
+	XB_INITIALISED = 3,
+	XB_CONNECTED = 4,
+	XB_CLOSING = 5,
+	XB_CLOSED = 6,
+};
+
+/* ---- fsm.c: what a channel does next, as a pure function ---- */
+
+enum ch_state {
+	CH_NEW,      /* discovered, nothing done yet */
+	CH_INITWAIT, /* endpoint open, backend InitWait, waiting for the frontend */
+	CH_CONNECTED,
+	CH_ERROR,   /* ring misbehaved: released, backend Closing */
+	CH_CLOSING, /* released, backend Closing, waiting for frontend Closed */
+	CH_CLOSED,  /* released, backend Closed */
+};
+
+/* What xenstore says right now (-1: key missing or unparsable). */
+struct fsm_input {
+	int be_state;
+	int fe_state; /* XB_UNKNOWN when the frontend directory is gone */
+	int online;
+	int ring_keys; /* ring-ref and port both present and valid */
+};
+
+enum fsm_action {
+	FA_NONE = 0,
+	FA_OPEN = 1u << 0,    /* open the dom0 endpoint */
+	FA_CONNECT = 1u << 1, /* map the ring, bind the event channel */
+	FA_ADOPT = 1u << 2,   /* as CONNECT, for a ring a previous instance served */
+	FA_RELEASE = 1u << 3, /* unmap, unbind, close the endpoint */
+};
+
+struct fsm_step {
+	enum ch_state next;
+	unsigned actions; /* FA_* */
+	int write_be;     /* backend state to write, or -1 */
+};
+
+struct fsm_step fsm_next(enum ch_state cur, const struct fsm_input *in);
+/* After a failed FA_CONNECT/FA_ADOPT. */
+struct fsm_step fsm_connect_failed(void);
+const char *fsm_state_name(enum ch_state s);
+
+/* ---- relay.c: one budgeted pass between a ring and a stream fd ---- */
+
+struct relay_result {
+	size_t to_guest;   /* bytes committed into `in` */
+	size_t from_guest; /* bytes consumed from `out` */
+	int corrupt;       /* ring indices were invalid; nothing moved after that */
+	int want_read;     /* `in` has room: read the fd when readable */
+	int want_write;    /* `out` has data the fd did not take: wait for writable */
+	int more;          /* budget ran out with work left: run again soon */
+	int client_gone;   /* EOF or error on the fd */
+	int err;           /* errno of the fd error, 0 for EOF */
+};
+
+#define RELAY_BUDGET (64u * 1024u) /* bytes per direction per pass */
+#define RELAY_ITERS 32u            /* readv/writev calls per direction per pass */
+
+void relay_pass(struct ring *r, int fd, size_t budget, struct relay_result *res);
+
+/* ---- endpoint_socket.c ---- */
+
+/* Create a listening unix socket at path (see the man page for the rules).
+ * Returns the fd, or -1 with a message in err. dev and ino identify the file. */
+int eps_listen(const char *path, mode_t mode, int backlog, dev_t *dev, ino_t *ino, char *err,
+               size_t errlen);
+/* Remove path if it is still the socket file we created. */
+void eps_unlink(const char *path, dev_t dev, ino_t ino);
+/* Accept one client (non-blocking, close-on-exec), -1 with errno. */
+int eps_accept(int lfd);
+
+/* ---- endpoint_pty.c ---- */
+
+/* Open a raw-mode pty; *master is non-blocking, *slave is kept open so the
+ * pty never hangs up and guest output waits in it instead of being lost. */
+int ept_open(int *master, int *slave, char *name, size_t namelen, char *err, size_t errlen);
+
+/* ---- the daemon ---- */
+
+enum ep_kind { EP_SOCKET, EP_PTY };
+
+struct chan {
+	struct xcd *d;
+	uint32_t domid, devid;
+	enum ch_state st;
+	enum ep_kind kind;
+	char *name;
+	char *path;
+	dev_t sock_dev;
+	ino_t sock_ino;
+	int listen_fd;
+	int fd; /* client socket or pty master, -1 when none */
+	int pty_slave;
+	unsigned fd_mask; /* LOOP_* mask currently registered for fd */
+	int watching_fe;
+	unsigned seen; /* scan generation (watch.c) */
+
+	void *page;
+	struct ring ring;
+	int local_port; /* -1 when not bound */
+	uint32_t remote_port, gref;
+
+	int scheduled; /* a relay turn is queued (loop_soon) */
+	int dead;      /* freed while queued: the queued turn frees the memory */
+	int throttled; /* event storm: port left masked until the window ends */
+	uint64_t throttle_timer;
+	uint64_t win_start_ms;
+	unsigned win_events;
+	uint64_t win_bytes;
+
+	uint64_t bytes_to_guest, bytes_from_guest, events, errors, storms;
+	struct log_limit lim;
+	struct chan *hnext;
+};
+
+struct xcd_opts {
+	int foreground;
+	int use_syslog;
+	int verbose;
+	const char *pidfile;
+	const char *control_path;
+	mode_t socket_mode;
+};
+
+struct xcd {
+	struct loop *loop;
+	struct platform *plat;
+	struct plat_evtchn *evt;
+	struct plat_gnttab *gnt;
+	struct xs_handle *xs;
+	uint32_t self;
+	char be_root[64];
+	int skip_root_event;  /* the initial scan ran already */
+	int introduced_works; /* xs_is_domain_introduced answers for ourselves */
+	struct xcd_opts opt;
+
+	struct chan **tab; /* hash on (domid, devid) */
+	size_t tab_size;
+	size_t nchan;
+	struct chan **by_port; /* local port -> channel */
+	size_t by_port_size;
+
+	uint64_t adopted; /* channels taken over from a previous instance */
+
+	int control_fd;
+	char *control_path;
+	dev_t control_dev;
+	ino_t control_ino;
+	int stopping;
+};
+
+/* channel.c */
+struct chan *chan_find(struct xcd *d, uint32_t domid, uint32_t devid);
+/* Re-read xenstore for (domid, devid) and move the state machine; creates or
+ * frees the channel as needed. */
+void chan_update(struct xcd *d, uint32_t domid, uint32_t devid);
+void chan_free(struct chan *c, int write_xenstore);
+void chan_schedule(struct chan *c);
+/* Its event channel fired; returns 1 when the port may be unmasked now. */
+int chan_event(struct chan *c);
+void chan_fail(struct chan *c, const char *why);
+void chan_release(struct chan *c);
+int chan_connect(struct chan *c, int adopt);
+int chan_open_endpoint(struct chan *c);
+void chan_write_state(struct chan *c, int state);
+void chan_foreach(struct xcd *d, void (*fn)(struct chan *c, void *arg), void *arg);
+
+/* evtchn.c */
+int evtchn_init(struct xcd *d, char *err, size_t errlen);
+
+/* adopt.c */
+int adopt_channel(struct chan *c);
+
+/* watch.c */
+int watch_init(struct xcd *d, char *err, size_t errlen);
+void watch_scan_all(struct xcd *d);
+int watch_frontend(struct chan *c, int on);
+
+/* control.c */
+int control_open(struct xcd *d, char *err, size_t errlen);
+void control_close(struct xcd *d);
+/* One JSON object (no newline) describing c into buf; returns its length. */
+size_t control_format(const struct chan *c, char *buf, size_t len);
+
+/* notify.c: sd_notify(3) without libsystemd. 0, or -1 when not under systemd. */
+int notify_systemd(const char *state);
+
+/* path helpers (channel.c) */
+int xcd_parse_u32(const char *s, uint32_t *out);
+
+#endif
