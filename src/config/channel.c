@@ -180,7 +180,7 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 	size_t name_at = 0, path_at = 0, conn_at = 0, backend_at = 0;
 	size_t n = strlen(spec);
 	size_t i = 0;
-	int oom = 0;
+	int oom = 0, malformed = 0;
 
 	while (i < n && !oom) {
 		/* strtok_r(",") : skip separators, take the run up to the next one */
@@ -213,10 +213,12 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 		if (np < 2) {
 			report(&c, CFG_ERROR, field.b,
 			       "`%s' is not key=value (xl: failed to parse channel configuration)", fbuf);
+			malformed = 1;
 			continue;
 		}
-		if (spec[field.b] == '=' || field.e - field.b == 0) {
+		if (spec[field.b] == '=') {
 			report(&c, CFG_ERROR, field.b, "`%s' starts with '=' (no key)", fbuf);
+			malformed = 1;
 			continue;
 		}
 		struct piece key = trim(spec, parts[0]);
@@ -225,21 +227,20 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 		char kbuf[80];
 		show(kbuf, sizeof(kbuf), spec + key.b, klen);
 		if (np == 3) {
+			/* reported, then kept as xl keeps it so nothing else cascades */
 			char vbuf[80];
 			show(vbuf, sizeof(vbuf), spec + val.b, val.e - val.b);
 			report(&c, CFG_ERROR, parts[2].b,
 			       "the value of %s= contains '=': xl would keep only `%s' and drop the rest "
 			       "(values cannot contain '=', ',' or '\"')",
 			       kbuf, vbuf);
-			continue;
-		}
-		if (parts[1].b != parts[0].e + 1) {
+		} else if (parts[1].b != parts[0].e + 1) {
 			/* "key==value": xl reads it as key=value; say so, it is a typo */
 			report(&c, CFG_ERROR, parts[0].e, "`%s' has more than one '=' after the key", fbuf);
-			continue;
 		}
 		if (!klen) {
 			report(&c, CFG_ERROR, field.b, "`%s' has no key before '='", fbuf);
+			malformed = 1;
 			continue;
 		}
 		int r = 0;
@@ -275,13 +276,13 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 			       "unknown channel connection '%s' (expected `pty' or `socket'%s)", vbuf,
 			       upper ? ", lower case: xl does not accept the man page's upper case" : "");
 		}
-	} else if (!oom) {
+	} else if (!oom && !malformed) {
 		report(&c, CFG_ERROR, 0, "no connection= (xl: channel has unknown 'connection')");
 	}
 	free(conn);
 
 	if (out->connection == CFG_CONN_SOCKET && !out->path)
-		report(&c, CFG_ERROR, 0, "connection=socket needs path=");
+		report(&c, CFG_ERROR, conn_at, "connection=socket needs path=");
 	if (out->connection == CFG_CONN_SOCKET && out->path)
 		check_path(&c, out->path, path_at);
 	if (out->connection == CFG_CONN_PTY && out->path) {
@@ -291,7 +292,7 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 	}
 
 	if (!out->name) {
-		if (!oom)
+		if (!oom && !malformed)
 			report(&c, CFG_ERROR, 0, "no name= (libxl: channel %u has no name)", index);
 	} else {
 		const char *why = cfg_name_check(out->name);

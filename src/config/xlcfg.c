@@ -371,6 +371,9 @@ static void next(struct parser *p)
 	} else {
 		advance(p);
 		p->tend = p->pos;
+		/* show the whole bad word, not just its first byte */
+		while (p->tend < p->len && !strchr(" \t\n=,[];#", p->data[p->tend]))
+			p->tend++;
 		char buf[64];
 		tok_text(p, buf, sizeof(buf));
 		if (c == '\r')

@@ -1,0 +1,31 @@
+/*
+ * commands.h - the subcommands of xenchannel, one file each (cmd-<name>.c).
+ *
+ * Each takes the arguments after "xenchannel" (argv[0] is the subcommand
+ * name) and returns the exit status: 0 success, 1 failure, 2 usage error.
+ */
+#ifndef XENCHANNEL_CLI_COMMANDS_H
+#define XENCHANNEL_CLI_COMMANDS_H
+
+#include <stdio.h>
+
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_registry(int argc, char **argv);
+int cmd_provision(int argc, char **argv);
+int cmd_agent_shell(int argc, char **argv);
+
+/* cli-util.c */
+/* The channel registry: $XENCHANNEL_REGISTRY, else the installed copy. */
+const char *cli_registry_path(void);
+/* Print s with anything unprintable as \xNN (values may come from guests). */
+void cli_put_escaped(FILE *f, const char *s);
+/* Format s escaped into buf (truncated with "..." to fit). */
+const char *cli_escaped(char *buf, size_t size, const char *s);
+/* xenchanneld's control socket ($XENSIM_RUN_DIR/xenchanneld/control.sock in
+ * the simulator, else /run/xenchanneld/control.sock). */
+const char *cli_control_socket(char *buf, size_t size);
+
+#endif
