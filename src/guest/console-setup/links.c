@@ -1,0 +1,239 @@
+/* links.c - /dev/xen-channel/<name> links, tty permissions and per-device records. */
+#include "console-setup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HVC_LINES 8 /* the hvc tty driver registers hvc0..hvc7 */
+
+/* Open <root>/<a>/<b> as directories without following symlinks below root,
+ * creating the last one (mode 0755) when create is set. */
+static int open_dir2(const char *root, const char *a, const char *b, int create)
+{
+	int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return -1;
+	int afd = openat(rfd, a, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int e = errno;
+	close(rfd);
+	if (afd < 0) {
+		errno = e;
+		return -1;
+	}
+	if (!b)
+		return afd;
+	if (create && mkdirat(afd, b, 0755) < 0 && errno != EEXIST) {
+		e = errno;
+		close(afd);
+		errno = e;
+		return -1;
+	}
+	int bfd = openat(afd, b, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	e = errno;
+	close(afd);
+	errno = e;
+	return bfd;
+}
+
+int cs_hvc_index(const char *root, const char *devpath, int devid, const char **why)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/sys%s/tty", root, devpath);
+	DIR *d = opendir(path);
+	if (d) {
+		int found = -1, count = 0;
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			unsigned k;
+			char extra;
+			if (sscanf(de->d_name, "hvc%u%c", &k, &extra) == 1) {
+				count++;
+				found = (int)k;
+			}
+		}
+		closedir(d);
+		if (count != 1) {
+			*why = "sysfs tty directory does not hold exactly one hvc line";
+			return -1;
+		}
+		if (found < 1 || found >= HVC_LINES) {
+			*why = "the kernel gave this console an hvc index beyond hvc7 (no tty "
+			       "node exists for it)";
+			return -1;
+		}
+		return found;
+	}
+	if (devid < 1 || devid >= HVC_LINES) {
+		*why = "devid is outside 1..7, the hvc lines a Linux guest can open";
+		return -1;
+	}
+	return devid;
+}
+
+int cs_link_add(const char *root, const char *name, int hvc, const char **what)
+{
+	char target[32], cur[64], tmp[64];
+	snprintf(target, sizeof(target), "../hvc%d", hvc);
+	*what = "opening dev/xen-channel";
+	int dfd = open_dir2(root, "dev", "xen-channel", 1);
+	if (dfd < 0)
+		return -1;
+	ssize_t n = readlinkat(dfd, name, cur, sizeof(cur) - 1);
+	if (n >= 0) {
+		cur[n] = '\0';
+		if (strcmp(cur, target) == 0) {
+			close(dfd);
+			return 0; /* already right */
+		}
+		if (strncmp(cur, "../hvc", 6) == 0) {
+			*what = "checking the existing link (it serves another hvc line)";
+			close(dfd);
+			errno = EEXIST;
+			return -1;
+		}
+	} else if (errno == EINVAL) {
+		*what = "checking the existing entry (not a symlink)";
+		close(dfd);
+		errno = EEXIST;
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), ".new-%ld-%d", (long)getpid(), hvc);
+	unlinkat(dfd, tmp, 0);
+	*what = "creating the temporary link";
+	if (symlinkat(target, dfd, tmp) < 0) {
+		int e = errno;
+		close(dfd);
+		errno = e;
+		return -1;
+	}
+	*what = "renaming the temporary link into place";
+	if (renameat(dfd, tmp, dfd, name) < 0) {
+		int e = errno;
+		unlinkat(dfd, tmp, 0);
+		close(dfd);
+		errno = e;
+		return -1;
+	}
+	close(dfd);
+	return 0;
+}
+
+int cs_link_remove(const char *root, const char *name, int hvc, const char **what)
+{
+	char target[32], cur[64];
+	snprintf(target, sizeof(target), "../hvc%d", hvc);
+	*what = "opening dev/xen-channel";
+	int dfd = open_dir2(root, "dev", "xen-channel", 0);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	ssize_t n = readlinkat(dfd, name, cur, sizeof(cur) - 1);
+	if (n < 0) {
+		close(dfd);
+		return 0;
+	}
+	cur[n] = '\0';
+	if (strcmp(cur, target) != 0) {
+		close(dfd);
+		return 0;
+	}
+	*what = "removing the link";
+	int rc = unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -1 : 1;
+	int e = errno;
+	close(dfd);
+	errno = e;
+	return rc;
+}
+
+int cs_tty_perms(const char *root, int hvc, mode_t mode, gid_t gid)
+{
+	char tty[32];
+	snprintf(tty, sizeof(tty), "hvc%d", hvc);
+	int dfd = open_dir2(root, "dev", NULL, 0);
+	if (dfd < 0)
+		return -1;
+	int rc = 0;
+	if (gid != (gid_t)-1 && fchownat(dfd, tty, (uid_t)-1, gid, 0) < 0)
+		rc = -1;
+	if (rc == 0 && fchmodat(dfd, tty, mode, 0) < 0)
+		rc = -1;
+	int e = errno;
+	close(dfd);
+	errno = e;
+	return rc;
+}
+
+int cs_record_write(const char *root, int devid, int hvc, const char *name)
+{
+	char file[32], tmp[48];
+	snprintf(file, sizeof(file), "console-%d", devid);
+	snprintf(tmp, sizeof(tmp), ".console-%d.%ld", devid, (long)getpid());
+	int dfd = open_dir2(root, "run", "xen-channel", 1);
+	if (dfd < 0)
+		return -1;
+	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int rc = -1;
+	if (fd >= 0) {
+		char line[256];
+		int l = snprintf(line, sizeof(line), "hvc%d %s\n", hvc, name);
+		rc = (l > 0 && (size_t)l < sizeof(line) && write(fd, line, (size_t)l) == l) ? 0 : -1;
+		if (close(fd) < 0)
+			rc = -1;
+		if (rc == 0)
+			rc = renameat(dfd, tmp, dfd, file);
+		if (rc < 0)
+			unlinkat(dfd, tmp, 0);
+	}
+	int e = errno;
+	close(dfd);
+	errno = e;
+	return rc;
+}
+
+int cs_record_read(const char *root, int devid, int *hvc, char *name, size_t namelen)
+{
+	char file[32];
+	snprintf(file, sizeof(file), "console-%d", devid);
+	int dfd = open_dir2(root, "run", "xen-channel", 0);
+	if (dfd < 0)
+		return -1;
+	int fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int e = errno;
+	close(dfd);
+	if (fd < 0) {
+		errno = e;
+		return -1;
+	}
+	char buf[256];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	buf[n] = '\0';
+	char nm[200];
+	if (sscanf(buf, "hvc%d %199s", hvc, nm) != 2 || cs_name_check(nm) || strlen(nm) >= namelen) {
+		errno = EINVAL;
+		return -1;
+	}
+	strcpy(name, nm);
+	return 0;
+}
+
+int cs_record_remove(const char *root, int devid)
+{
+	char file[32];
+	snprintf(file, sizeof(file), "console-%d", devid);
+	int dfd = open_dir2(root, "run", "xen-channel", 0);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	int rc = unlinkat(dfd, file, 0) < 0 && errno != ENOENT ? -1 : 0;
+	close(dfd);
+	return rc;
+}
