@@ -582,6 +582,11 @@ static void read_input(struct chan *c, struct fsm_input *in)
 	in->fe_state = xs_get_int(d, p);
 	if (in->fe_state < 0)
 		in->fe_state = XB_UNKNOWN;
+	if (c->st == CH_INITWAIT || c->st == CH_CONNECTED)
+		c->fe_was_closed = 0;
+	else if (in->fe_state == XB_CLOSED || in->fe_state == XB_UNKNOWN)
+		c->fe_was_closed = 1;
+	in->fe_was_closed = c->fe_was_closed;
 	in->ring_keys = 0;
 	if (in->fe_state == XB_INITIALISED || in->fe_state == XB_CONNECTED)
 		in->ring_keys = read_ring_keys(c);

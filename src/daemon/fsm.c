@@ -110,7 +110,11 @@ struct fsm_step fsm_next(enum ch_state cur, const struct fsm_input *in)
 	case CH_CLOSED:
 		if (bs == XB_CLOSING) /* toolstack close while we are down */
 			return step(CH_CLOSED, FA_NONE, XB_CLOSED);
-		if (in->online == 1 && (fs == XB_INITIALISING || bs == XB_INITIALISING))
+		/* A frontend that closed and starts over (kexec, resume) gets a
+		 * new handshake; one that never got going stays closed, so a
+		 * toolstack detach of an idle device is not undone. */
+		if (in->online == 1 && ((fs == XB_INITIALISING && in->fe_was_closed) ||
+		                        bs == XB_INITIALISING))
 			return step(CH_INITWAIT, FA_OPEN, XB_INITWAIT);
 		return step(CH_CLOSED, FA_NONE, -1);
 	}

@@ -51,6 +51,7 @@ struct fsm_input {
 	int fe_state; /* XB_UNKNOWN when the frontend directory is gone */
 	int online;
 	int ring_keys; /* ring-ref and port both present and valid */
+	int fe_was_closed; /* the frontend reached Closed since we closed */
 };
 
 enum fsm_action {
@@ -125,6 +126,7 @@ struct chan {
 	int pty_slave;
 	unsigned fd_mask; /* LOOP_* mask currently registered for fd */
 	int watching_fe;
+	int fe_was_closed;
 	unsigned seen; /* scan generation (watch.c) */
 
 	void *page;
