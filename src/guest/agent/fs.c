@@ -1,0 +1,252 @@
+/* fs.c - file operations confined to the agent's root directory. */
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int fs_open(struct agent *a, const char *path, int flags, mode_t mode)
+{
+	const char *rel = path;
+	while (*rel == '/')
+		rel++;
+	if (!*rel)
+		rel = ".";
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+	do
+		fd = syscall(SYS_openat2, a->rootfd, rel, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	return (int)fd;
+}
+
+int fs_read(struct agent *a, const char *path, char **data, size_t *len)
+{
+	int fd = fs_open(a, path, O_RDONLY, 0);
+	if (fd < 0)
+		return -1;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	for (;;) {
+		if (!buf) {
+			close(fd);
+			errno = ENOMEM;
+			return -1;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			int e = errno;
+			free(buf);
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == cap) {
+			if (cap >= 16u << 20) {
+				free(buf);
+				close(fd);
+				errno = EFBIG;
+				return -1;
+			}
+			cap *= 2;
+			char *nb = realloc(buf, cap + 1);
+			if (!nb)
+				free(buf);
+			buf = nb;
+		}
+	}
+	close(fd);
+	buf[n] = 0;
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+/* Split path into its parent directory (opened O_PATH inside the root) and
+ * its last component. */
+static int open_parent(struct agent *a, const char *path, char *leaf, size_t leaflen)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash || !slash[1] || strlen(slash + 1) >= leaflen) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(leaf, leaflen, "%s", slash + 1);
+	char dir[PATH_MAX];
+	size_t dl = (size_t)(slash - path);
+	if (dl >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dir, path, dl);
+	dir[dl] = 0;
+	return fs_open(a, dl ? dir : "/", O_PATH | O_DIRECTORY, 0);
+}
+
+static int set_owner(int fd, uid_t uid, gid_t gid)
+{
+	if (uid == (uid_t)-1 && gid == (gid_t)-1)
+		return 0;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if ((uid == (uid_t)-1 || st.st_uid == uid) && (gid == (gid_t)-1 || st.st_gid == gid))
+		return 0;
+	return fchown(fd, uid, gid);
+}
+
+int fs_mkdirs(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gid)
+{
+	char p[PATH_MAX];
+	if (strlen(dir) >= sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(p, dir);
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != 0)
+			continue;
+		char c = *s;
+		*s = 0;
+		int fd = fs_open(a, p, O_PATH | O_DIRECTORY, 0);
+		if (fd >= 0) {
+			close(fd);
+		} else if (errno == ENOENT) {
+			char leaf[NAME_MAX + 1];
+			int pfd = open_parent(a, p, leaf, sizeof(leaf));
+			if (pfd < 0)
+				return -1;
+			if (mkdirat(pfd, leaf, mode) < 0 && errno != EEXIST) {
+				int e = errno;
+				close(pfd);
+				errno = e;
+				return -1;
+			}
+			close(pfd);
+			int nfd = fs_open(a, p, O_RDONLY | O_DIRECTORY, 0);
+			if (nfd < 0)
+				return -1;
+			int rc = fchmod(nfd, mode) < 0 ? -1 : set_owner(nfd, uid, gid);
+			close(nfd);
+			if (rc < 0)
+				return -1;
+		} else {
+			return -1;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	return 0;
+}
+
+int fs_fix_dir(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gid,
+               int *changed)
+{
+	int fd = fs_open(a, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	int rc = fstat(fd, &st);
+	if (rc == 0 && (st.st_mode & 07777) != mode) {
+		rc = fchmod(fd, mode);
+		*changed = 1;
+	}
+	if (rc == 0 && ((uid != (uid_t)-1 && st.st_uid != uid) ||
+	                (gid != (gid_t)-1 && st.st_gid != gid))) {
+		rc = fchown(fd, uid, gid);
+		*changed = 1;
+	}
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* Does path already hold exactly this (content, mode, owner)? */
+static int same(struct agent *a, const char *path, const void *data, size_t len, mode_t mode,
+                uid_t uid, gid_t gid)
+{
+	int fd = fs_open(a, path, O_RDONLY | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len &&
+	         (st.st_mode & 07777) == mode && (uid == (uid_t)-1 || st.st_uid == uid) &&
+	         (gid == (gid_t)-1 || st.st_gid == gid);
+	if (ok && len) {
+		char *buf = malloc(len);
+		size_t n = 0;
+		while (buf && n < len) {
+			ssize_t r = read(fd, buf + n, len - n);
+			if (r <= 0)
+				break;
+			n += (size_t)r;
+		}
+		ok = buf && n == len && memcmp(buf, data, len) == 0;
+		free(buf);
+	}
+	close(fd);
+	return ok;
+}
+
+int fs_write(struct agent *a, const char *path, const void *data, size_t len, mode_t mode,
+             uid_t uid, gid_t gid, int *changed)
+{
+	*changed = 0;
+	if (same(a, path, data, len, mode, uid, gid))
+		return 0;
+	char leaf[NAME_MAX + 1], tmp[NAME_MAX + 32];
+	int dfd = open_parent(a, path, leaf, sizeof(leaf));
+	if (dfd < 0)
+		return -1;
+	snprintf(tmp, sizeof(tmp), ".%.*s.xc%ld", 200, leaf, (long)getpid());
+	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int rc = fd < 0 ? -1 : 0;
+	size_t off = 0;
+	while (rc == 0 && off < len) {
+		ssize_t w = write(fd, (const char *)data + off, len - off);
+		if (w < 0 && errno != EINTR)
+			rc = -1;
+		else if (w > 0)
+			off += (size_t)w;
+	}
+	if (rc == 0)
+		rc = fchmod(fd, mode);
+	if (rc == 0)
+		rc = set_owner(fd, uid, gid);
+	if (rc == 0)
+		rc = fsync(fd);
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		rc = renameat(dfd, tmp, dfd, leaf);
+	if (rc < 0) {
+		e = errno;
+		unlinkat(dfd, tmp, 0);
+	} else {
+		int sfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sfd >= 0) {
+			fsync(sfd);
+			close(sfd);
+		}
+		*changed = 1;
+	}
+	close(dfd);
+	errno = e;
+	return rc;
+}

@@ -1,0 +1,197 @@
+/* main.c - xenchannel-agent: options, the event loop, signals. */
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: xenchannel-agent [--root DIR] [--name NAME | --device PATH]\n"
+	        "                        [--policy FILE] [--key FILE] [--state-dir DIR]\n"
+	        "                        [--kernel auto|on|off] [--syslog] [--verbose]\n");
+}
+
+static void on_signal(struct loop *l, int fd, unsigned events, void *arg)
+{
+	struct signalfd_siginfo si;
+	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		log_info("signal %u: stopping", si.ssi_signo);
+	loop_stop(l);
+}
+
+static int same_ns(const char *kind)
+{
+	char a[64], b[64];
+	struct stat s1, s2;
+	snprintf(a, sizeof(a), "/proc/self/ns/%s", kind);
+	snprintf(b, sizeof(b), "/proc/1/ns/%s", kind);
+	if (stat(a, &s1) < 0 || stat(b, &s2) < 0)
+		return 1; /* cannot tell: assume shared, stay safe */
+	return s1.st_ino == s2.st_ino && s1.st_dev == s2.st_dev;
+}
+
+/* The HMAC key, inside the root, must be root-only (mode 0600, our owner).
+ * No file: documents need no HMAC. A file that is there but unusable stops
+ * the agent rather than let it run unauthenticated. */
+static int load_key(struct agent *a, char *err, size_t errlen)
+{
+	int fd = fs_open(a, a->key_path, O_RDONLY | O_NOFOLLOW, 0);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "key %s: %s", a->key_path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) ||
+	    st.st_uid != geteuid() || st.st_size < 1 || st.st_size > 4096) {
+		snprintf(err, errlen,
+		         "key %s: must be a regular file of 1..4096 bytes, owned by uid %u, mode 0600",
+		         a->key_path, (unsigned)geteuid());
+		close(fd);
+		return -1;
+	}
+	a->key = malloc((size_t)st.st_size);
+	ssize_t n = a->key ? read(fd, a->key, (size_t)st.st_size) : -1;
+	close(fd);
+	if (n != st.st_size) {
+		snprintf(err, errlen, "key %s: short read", a->key_path);
+		return -1;
+	}
+	if (a->key[n - 1] == '\n')
+		n--;
+	if (n == 0) {
+		snprintf(err, errlen, "key %s: empty", a->key_path);
+		return -1;
+	}
+	a->keylen = (size_t)n;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct agent a;
+	static const struct option opts[] = {
+		{"root", required_argument, NULL, 'r'},
+		{"name", required_argument, NULL, 'n'},
+		{"device", required_argument, NULL, 'd'},
+		{"policy", required_argument, NULL, 'p'},
+		{"key", required_argument, NULL, 'k'},
+		{"state-dir", required_argument, NULL, 's'},
+		{"kernel", required_argument, NULL, 'K'},
+		{"syslog", no_argument, NULL, 'S'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"test-stop-after", required_argument, NULL, 'T'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	log_init("xenchannel-agent");
+	const char *root = getenv("XENSIM_GUEST_ROOT");
+	const char *device = NULL, *kernel = "auto";
+	a.name = AGENT_DEFAULT_NAME;
+	a.policy_path = AGENT_POLICY_FILE;
+	a.key_path = AGENT_KEY_FILE;
+	a.state_dir = AGENT_STATE_DIR;
+	int c;
+	while ((c = getopt_long(argc, argv, "r:n:d:p:k:s:K:SvT:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': root = optarg; break;
+		case 'n': a.name = optarg; break;
+		case 'd': device = optarg; break;
+		case 'p': a.policy_path = optarg; break;
+		case 'k': a.key_path = optarg; break;
+		case 's': a.state_dir = optarg; break;
+		case 'K': kernel = optarg; break;
+		case 'S': log_use_syslog(1); break;
+		case 'v': log_set_level(LOG_LVL_DEBUG); break;
+		case 'T': a.test_stop_after = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'V': printf("xenchannel-agent %s\n", AGENT_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!root || !*root)
+		root = "/";
+	if (!*a.name || strchr(a.name, '/') || strcmp(a.name, ".") == 0 ||
+	    strcmp(a.name, "..") == 0) {
+		log_err("--name %s: not a valid channel name", a.name);
+		return 2;
+	}
+	a.root = root;
+	a.rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (a.rootfd < 0) {
+		log_err("--root %s: %s", root, strerror(errno));
+		return 1;
+	}
+	int is_slash = strcmp(root, "/") == 0;
+	if (strcmp(kernel, "on") == 0) {
+		a.kernel = 1;
+	} else if (strcmp(kernel, "off") == 0) {
+		a.kernel = 0;
+	} else if (strcmp(kernel, "auto") == 0) {
+		/* Under a --root the agent plays a guest: touch the kernel only from
+		 * namespaces of our own, never the machine's. */
+		a.kernel = is_slash || (!same_ns("uts") && !same_ns("net"));
+	} else {
+		log_err("--kernel %s: want auto, on or off", kernel);
+		return 2;
+	}
+	if (device) {
+		snprintf(a.devpath, sizeof(a.devpath), "%s", device);
+		a.explicit_device = 1;
+	} else {
+		snprintf(a.devpath, sizeof(a.devpath), "%s/dev/xen-channel/%s", is_slash ? "" : root,
+		         a.name);
+	}
+	char err[PATH_MAX + 128];
+	if (policy_load(&a, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (load_key(&a, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (state_load(&a, err, sizeof(err)) < 0)
+		log_warn("%s", err);
+	a.loop = loop_new();
+	if (!a.loop) {
+		log_err("cannot create the event loop");
+		return 1;
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	loop_watch(a.loop, sfd, LOOP_READ, on_signal, NULL);
+	session_init(&a);
+	log_info("root %s, channel %s, kernel changes %s, documents %s, last generation %lld%s",
+	         root, a.devpath, a.kernel ? "on" : "off",
+	         a.key ? "must carry an HMAC" : "need no HMAC", (long long)a.state.generation,
+	         a.state.interrupted ? " (a later apply was interrupted)" : "");
+	if (discover_start(&a, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	int rc = loop_run(a.loop);
+	session_detach(&a, "stopping");
+	loop_free(a.loop);
+	return rc < 0 ? 1 : 0;
+}
