@@ -1,0 +1,199 @@
+/*
+ * store.c - the node tree: a hash of full paths for lookup, doubly linked
+ * children in creation order (as xenstored lists them), one generation
+ * counter bumped on every change of a node or of its child list, and the
+ * per-domain count of owned nodes for the quota.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xsd.h"
+
+int store_init(struct store *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->owned = calloc(XSD_DOMID_FIRST_RESERVED, sizeof(*s->owned));
+	if (!s->owned || ht_init(&s->nodes, 1024) < 0) {
+		free(s->owned);
+		return -1;
+	}
+	return 0;
+}
+
+static void node_free(struct node *n)
+{
+	free(n->value);
+	free(n->perms);
+	free(n);
+}
+
+void store_fini(struct store *s)
+{
+	for (size_t i = 0; i < s->nodes.nb; i++) {
+		struct hent *e = s->nodes.b[i];
+		while (e) {
+			struct hent *next = e->next;
+			node_free((struct node *)e);
+			e = next;
+		}
+	}
+	ht_fini(&s->nodes);
+	free(s->owned);
+	s->owned = NULL;
+}
+
+void store_owner_inc(struct store *s, uint32_t domid)
+{
+	if (domid < XSD_DOMID_FIRST_RESERVED)
+		s->owned[domid]++;
+}
+
+void store_owner_dec(struct store *s, uint32_t domid)
+{
+	if (domid < XSD_DOMID_FIRST_RESERVED && s->owned[domid])
+		s->owned[domid]--;
+}
+
+uint32_t store_owned(const struct store *s, uint32_t domid)
+{
+	return domid < XSD_DOMID_FIRST_RESERVED ? s->owned[domid] : 0;
+}
+
+size_t store_node_size(uint32_t vlen, unsigned nperms, uint32_t childlen)
+{
+	/* 4.17's record: 24-byte header, 8 bytes per permission, data, children */
+	return 24u + 8u * nperms + vlen + childlen;
+}
+
+struct node *store_get(const struct store *s, const char *path, size_t len)
+{
+	return (struct node *)ht_get(&s->nodes, path, len, ht_hash(path, len));
+}
+
+static int dup_bytes(char **dst, const char *v, uint32_t vlen)
+{
+	char *p = NULL;
+	if (vlen) {
+		p = malloc(vlen);
+		if (!p)
+			return ENOMEM;
+		memcpy(p, v, vlen);
+	}
+	*dst = p;
+	return 0;
+}
+
+struct node *store_create(struct store *s, struct node *parent, const char *path,
+                          size_t len, const char *value, uint32_t vlen,
+                          const struct perm *perms, unsigned nperms)
+{
+	struct node *n = calloc(1, sizeof(*n) + len + 1);
+	if (!n)
+		return NULL;
+	memcpy(n->path, path, len);
+	n->h.key = n->path;
+	n->h.klen = (uint32_t)len;
+	n->perms = malloc(nperms * sizeof(*perms));
+	if (!n->perms || dup_bytes(&n->value, value, vlen)) {
+		node_free(n);
+		return NULL;
+	}
+	memcpy(n->perms, perms, nperms * sizeof(*perms));
+	n->nperms = (uint16_t)nperms;
+	n->vlen = vlen;
+	n->gen = ++s->gen;
+	ht_add(&s->nodes, &n->h);
+	s->nnodes++;
+	store_owner_inc(s, perms[0].id);
+	if (parent) {
+		size_t pl = parent->h.klen;
+		n->namelen = (uint16_t)(len - (pl == 1 ? 1 : pl + 1));
+		n->parent = parent;
+		n->prev = parent->last;
+		if (parent->last)
+			parent->last->next = n;
+		else
+			parent->first = n;
+		parent->last = n;
+		parent->nchildren++;
+		parent->childlen += n->namelen + 1u;
+		parent->gen = ++s->gen;
+	}
+	return n;
+}
+
+int store_set_value(struct store *s, struct node *n, const char *v, uint32_t vlen)
+{
+	char *p;
+	if (dup_bytes(&p, v, vlen))
+		return ENOMEM;
+	free(n->value);
+	n->value = p;
+	n->vlen = vlen;
+	n->gen = ++s->gen;
+	return 0;
+}
+
+int store_set_perms(struct store *s, struct node *n, const struct perm *p, unsigned np)
+{
+	struct perm *q = malloc(np * sizeof(*q));
+	if (!q)
+		return ENOMEM;
+	memcpy(q, p, np * sizeof(*q));
+	store_owner_dec(s, n->perms[0].id);
+	store_owner_inc(s, q[0].id);
+	free(n->perms);
+	n->perms = q;
+	n->nperms = (uint16_t)np;
+	n->gen = ++s->gen;
+	return 0;
+}
+
+static void unlink_child(struct store *s, struct node *n)
+{
+	struct node *p = n->parent;
+	if (!p)
+		return;
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		p->first = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	else
+		p->last = n->prev;
+	p->nchildren--;
+	p->childlen -= n->namelen + 1u;
+	p->gen = ++s->gen;
+	n->parent = NULL;
+}
+
+void store_remove(struct store *s, struct node *top, store_rm_cb cb, void *arg)
+{
+	unlink_child(s, top);
+	/* Iterative post-order walk: descend to the deepest first child, free
+	 * on the way back up, so a deep tree cannot overflow the stack. */
+	struct node *n = top;
+	for (;;) {
+		while (n->first)
+			n = n->first;
+		struct node *up = n == top ? NULL : n->parent;
+		if (up) {
+			up->first = n->next;
+			if (n->next)
+				n->next->prev = NULL;
+			else
+				up->last = NULL;
+		}
+		if (cb)
+			cb(n, n == top, arg);
+		ht_del(&s->nodes, &n->h);
+		s->nnodes--;
+		store_owner_dec(s, n->perms[0].id);
+		node_free(n);
+		if (!up)
+			return;
+		n = up;
+	}
+}
