@@ -1,0 +1,317 @@
+/*
+ * xcd-peer - one end of a channel for tests and benchmarks.
+ *
+ *   xcd-peer xfer PATH [--send N --seed-send S] [--recv N --seed-recv S]
+ *                      [--reconnect] [--timeout SECS]
+ *       Full duplex: writes N pattern bytes and reads/verifies N pattern bytes
+ *       at the same time. PATH is a unix socket (connected) or a tty (raw).
+ *       The pattern is a hash of the byte's offset, so a lost, duplicated or
+ *       reordered chunk is caught at its exact offset. --reconnect: when a
+ *       socket peer goes away, wait for the socket to come back (inotify on
+ *       its directory) and carry on; bytes must continue exactly where they
+ *       stopped. Prints "sent N received N seconds S".
+ *   xcd-peer echo PATH           copy everything read back to the sender
+ *   xcd-peer rtt PATH COUNT SIZE round trips of SIZE bytes against an echo;
+ *                                prints "rtt_us median M mean A"
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static void fill(unsigned char *b, size_t n, uint64_t off, uint64_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t o = off + i;
+		b[i] = (unsigned char)(mix(seed ^ (o >> 3)) >> ((o & 7) * 8));
+	}
+}
+
+static int is_socket(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static int connect_path(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Connect, waiting (inotify, bounded) for the socket to (re)appear. */
+static int connect_wait(const char *path, double deadline)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (in >= 0)
+		inotify_add_watch(in, slash ? dir : ".", IN_CREATE | IN_ATTRIB | IN_MOVED_TO);
+	for (;;) {
+		int fd = connect_path(path);
+		if (fd >= 0) {
+			if (in >= 0)
+				close(in);
+			return fd;
+		}
+		double left = deadline - now_s();
+		if (left <= 0) {
+			fprintf(stderr, "xcd-peer: connect %s: %s (timed out)\n", path, strerror(errno));
+			return -1;
+		}
+		/* A stale socket file exists before the daemon replaces it; the
+		 * replacement shows up as IN_CREATE. Poll at most 100 ms so a
+		 * missed race costs little. */
+		struct pollfd p = {.fd = in, .events = POLLIN};
+		poll(&p, in >= 0 ? 1 : 0, left < 0.1 ? (int)(left * 1000) + 1 : 100);
+		char buf[4096];
+		while (in >= 0 && read(in, buf, sizeof(buf)) > 0)
+			;
+	}
+}
+
+static int open_path(const char *path, double deadline)
+{
+	if (is_socket(path))
+		return connect_wait(path, deadline);
+	int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "xcd-peer: open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	struct termios t;
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(fd, TCSANOW, &t);
+		tcflush(fd, TCIOFLUSH);
+	}
+	return fd;
+}
+
+static int xfer(int argc, char **argv)
+{
+	const char *path = argv[2];
+	uint64_t nsend = 0, nrecv = 0, ssend = 1, srecv = 2;
+	int reconnect = 0;
+	double timeout = 120;
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--send") && i + 1 < argc)
+			nsend = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--recv") && i + 1 < argc)
+			nrecv = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--seed-send") && i + 1 < argc)
+			ssend = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--seed-recv") && i + 1 < argc)
+			srecv = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--reconnect"))
+			reconnect = 1;
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+			timeout = atof(argv[++i]);
+		else {
+			fprintf(stderr, "xcd-peer: bad argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	double t0 = now_s(), deadline = t0 + timeout;
+	int sock = is_socket(path);
+	int fd = open_path(path, deadline);
+	if (fd < 0)
+		return 1;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	static unsigned char out[65536], in[65536], want[65536];
+	uint64_t sent = 0, got = 0;
+	size_t outlen = 0, outpos = 0;
+	while (sent < nsend || got < nrecv) {
+		if (now_s() > deadline) {
+			fprintf(stderr, "xcd-peer: timeout: sent %llu/%llu received %llu/%llu\n",
+			        (unsigned long long)sent, (unsigned long long)nsend,
+			        (unsigned long long)got, (unsigned long long)nrecv);
+			return 1;
+		}
+		if (outpos == outlen && sent < nsend) {
+			uint64_t n = nsend - sent;
+			outlen = n < sizeof(out) ? (size_t)n : sizeof(out);
+			fill(out, outlen, sent, ssend);
+			outpos = 0;
+		}
+		struct pollfd p = {.fd = fd, .events = (short)((got < nrecv ? POLLIN : 0) |
+		                                                 (outpos < outlen ? POLLOUT : 0))};
+		if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+			return 1;
+		int gone = 0;
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(fd, in, sizeof(in));
+			if (n > 0) {
+				if (got + (uint64_t)n > nrecv) {
+					fprintf(stderr, "xcd-peer: %llu bytes more than expected\n",
+					        (unsigned long long)(got + (uint64_t)n - nrecv));
+					return 1;
+				}
+				fill(want, (size_t)n, got, srecv);
+				if (memcmp(want, in, (size_t)n) != 0) {
+					size_t k = 0;
+					while (want[k] == in[k])
+						k++;
+					fprintf(stderr, "xcd-peer: mismatch at offset %llu\n",
+					        (unsigned long long)(got + k));
+					return 1;
+				}
+				got += (uint64_t)n;
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				gone = 1;
+			}
+		}
+		if (!gone && (p.revents & POLLOUT) && outpos < outlen) {
+			ssize_t n = send(fd, out + outpos, outlen - outpos, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0 && errno == ENOTSOCK)
+				n = write(fd, out + outpos, outlen - outpos);
+			if (n > 0) {
+				outpos += (size_t)n;
+				sent += (uint64_t)n;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				gone = 1;
+			}
+		}
+		if (gone) {
+			if (!(sock && reconnect)) {
+				fprintf(stderr, "xcd-peer: peer went away: sent %llu received %llu\n",
+				        (unsigned long long)sent, (unsigned long long)got);
+				return 1;
+			}
+			close(fd);
+			fd = connect_wait(path, deadline);
+			if (fd < 0)
+				return 1;
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		}
+	}
+	if (!sock)
+		tcdrain(fd);
+	double dt = now_s() - t0;
+	printf("sent %llu received %llu seconds %.3f\n", (unsigned long long)sent,
+	       (unsigned long long)got, dt);
+	close(fd);
+	return 0;
+}
+
+static int echo(const char *path)
+{
+	int fd = open_path(path, now_s() + 30);
+	if (fd < 0)
+		return 1;
+	static unsigned char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return 0;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(fd, buf + off, (size_t)(n - off));
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				return 1;
+			}
+			off += w;
+		}
+	}
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int rtt(const char *path, int count, size_t size)
+{
+	int fd = open_path(path, now_s() + 30);
+	if (fd < 0 || size == 0 || size > 4096 || count <= 0)
+		return 1;
+	unsigned char msg[4096], back[4096];
+	double *t = calloc((size_t)count, sizeof(*t)), sum = 0;
+	for (int i = 0; i < count + 10; i++) {
+		fill(msg, size, (uint64_t)i * size, 9);
+		double a = now_s();
+		if (write(fd, msg, size) != (ssize_t)size)
+			return 1;
+		size_t got = 0;
+		while (got < size) {
+			ssize_t n = read(fd, back + got, size - got);
+			if (n <= 0)
+				return 1;
+			got += (size_t)n;
+		}
+		if (memcmp(msg, back, size) != 0) {
+			fprintf(stderr, "xcd-peer: echo mismatch\n");
+			return 1;
+		}
+		if (i >= 10) { /* warm-up excluded */
+			t[i - 10] = (now_s() - a) * 1e6;
+			sum += t[i - 10];
+		}
+	}
+	qsort(t, (size_t)count, sizeof(*t), cmp_d);
+	printf("rtt_us median %.1f mean %.1f\n", t[count / 2], sum / count);
+	free(t);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && !strcmp(argv[1], "xfer"))
+		return xfer(argc, argv);
+	if (argc == 3 && !strcmp(argv[1], "echo"))
+		return echo(argv[2]);
+	if (argc == 5 && !strcmp(argv[1], "rtt"))
+		return rtt(argv[2], atoi(argv[3]), (size_t)atoi(argv[4]));
+	fprintf(stderr, "usage: xcd-peer xfer PATH [--send N] [--recv N] [--seed-send S] "
+	                "[--seed-recv S] [--reconnect] [--timeout SECS]\n"
+	                "       xcd-peer echo PATH\n       xcd-peer rtt PATH COUNT SIZE\n");
+	return 2;
+}
