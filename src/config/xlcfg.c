@@ -241,11 +241,13 @@ static int lex_string(struct parser *p)
 				out = '\v';
 				break;
 			default:
-				if (e == 'x' || is_digit(e))
+				if (e == 'x' || is_digit(e)) {
+					char ch[2] = {(char)e, 0};
 					error_at(p, here,
-					         "numeric escape '\\%s' in a string: xl does not turn it "
+					         "numeric escape '\\%s...' in a string: xl does not turn it "
 					         "into a character (write the character itself)%s",
-					         e == 'x' ? "x" : "N", NULL);
+					         ch, NULL);
+				}
 				else if (e < 0 || e == '\n')
 					error_at(p, p->tloc, "unterminated string%s%s", NULL, NULL);
 				else {
@@ -386,7 +388,7 @@ static void next(struct parser *p)
 			         "lexical error near `%s': xl keys are lower case ([a-z][_0-9a-z]*) and "
 			         "text values need quotes%s",
 			         buf, NULL);
-		else if (strchr("+-.():", c)) {
+		else if (c && strchr("+-.():", c)) {
 			p->likely_python = 1;
 			error_at(p, p->tloc,
 			         "lexical error near `%s' (this looks like Python; xl config files are not "
