@@ -413,9 +413,10 @@ static void apply_dns(struct agent *a, const json_t *eths, json_t *items)
 	json_array_foreach(ns, i, v)
 	{
 		if (off < sizeof(buf))
-			off += (size_t)snprintf(buf + off, sizeof(buf) - off,
-			                        resolved ? "%s%s" : "nameserver %s\n",
-			                        resolved && i ? " " : "", json_string_value(v));
+			off += resolved ? (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+			                                   i ? " " : "", json_string_value(v))
+			                : (size_t)snprintf(buf + off, sizeof(buf) - off, "nameserver %s\n",
+			                                   json_string_value(v));
 	}
 	if (resolved && off < sizeof(buf))
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "\n");

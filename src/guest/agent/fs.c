@@ -129,7 +129,10 @@ int fs_mkdirs(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gi
 			int pfd = open_parent(a, p, leaf, sizeof(leaf));
 			if (pfd < 0)
 				return -1;
-			if (mkdirat(pfd, leaf, mode) < 0 && errno != EEXIST) {
+			/* Directories on the way get 0755 and our owner; the last
+			 * one gets what was asked for. */
+			mode_t m = c ? 0755 : mode;
+			if (mkdirat(pfd, leaf, m) < 0 && errno != EEXIST) {
 				int e = errno;
 				close(pfd);
 				errno = e;
@@ -139,7 +142,7 @@ int fs_mkdirs(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gi
 			int nfd = fs_open(a, p, O_RDONLY | O_DIRECTORY, 0);
 			if (nfd < 0)
 				return -1;
-			int rc = fchmod(nfd, mode) < 0 ? -1 : set_owner(nfd, uid, gid);
+			int rc = fchmod(nfd, m) < 0 ? -1 : c ? 0 : set_owner(nfd, uid, gid);
 			close(nfd);
 			if (rc < 0)
 				return -1;
