@@ -13,6 +13,11 @@
  *   xcd-peer echo PATH           copy everything read back to the sender
  *   xcd-peer rtt PATH COUNT SIZE round trips of SIZE bytes against an echo;
  *                                prints "rtt_us median M mean A"
+ *   xcd-peer multi LISTFILE SECONDS read|write
+ *       Open every path listed in LISTFILE (one per line) and, for SECONDS,
+ *       write to all of them as fast as they take it, or read from all of
+ *       them; prints the total and the min/max per-path rate measured after
+ *       the first second.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -302,8 +308,91 @@ static int rtt(const char *path, int count, size_t size)
 	return 0;
 }
 
+static int multi(const char *list, double seconds, int writing)
+{
+	FILE *f = fopen(list, "r");
+	if (!f) {
+		perror(list);
+		return 1;
+	}
+	size_t n = 0, cap = 0;
+	int *fds = NULL;
+	uint64_t *bytes = NULL, *base = NULL;
+	char line[4096];
+	double deadline = now_s() + 60;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!*line)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			fds = realloc(fds, cap * sizeof(*fds));
+			bytes = realloc(bytes, cap * sizeof(*bytes));
+			base = realloc(base, cap * sizeof(*base));
+		}
+		int fd = open_path(line, deadline);
+		if (fd < 0)
+			return 1;
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		fds[n] = fd;
+		bytes[n] = base[n] = 0;
+		n++;
+	}
+	fclose(f);
+	if (n == 0)
+		return 2;
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	for (size_t i = 0; i < n; i++) {
+		struct epoll_event ev = {.events = writing ? EPOLLOUT : EPOLLIN, .data.u64 = i};
+		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
+	}
+	static unsigned char buf[4096];
+	memset(buf, 'x', sizeof(buf));
+	double t0 = now_s(), tmark = t0 + 1.0, tend = t0 + seconds;
+	int marked = 0;
+	struct epoll_event evs[256];
+	for (;;) {
+		double t = now_s();
+		if (!marked && t >= tmark) {
+			for (size_t i = 0; i < n; i++)
+				base[i] = bytes[i];
+			tmark = t;
+			marked = 1;
+		}
+		if (t >= tend)
+			break;
+		int k = epoll_wait(ep, evs, 256, 100);
+		for (int j = 0; j < k; j++) {
+			size_t i = (size_t)evs[j].data.u64;
+			ssize_t r = writing ? write(fds[i], buf, sizeof(buf)) : read(fds[i], buf, sizeof(buf));
+			if (r > 0)
+				bytes[i] += (uint64_t)r;
+			else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+				epoll_ctl(ep, EPOLL_CTL_DEL, fds[i], NULL);
+			}
+		}
+	}
+	double span = now_s() - tmark;
+	uint64_t total = 0;
+	double mn = 1e300, mx = 0;
+	for (size_t i = 0; i < n; i++) {
+		double r = (double)(bytes[i] - base[i]) / span;
+		total += bytes[i] - base[i];
+		if (r < mn)
+			mn = r;
+		if (r > mx)
+			mx = r;
+	}
+	printf("paths %zu total_bytes %llu seconds %.3f min_rate %.1f max_rate %.1f "
+	       "aggregate_rate %.1f\n",
+	       n, (unsigned long long)total, span, mn, mx, (double)total / span);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "multi"))
+		return multi(argv[2], atof(argv[3]), !strcmp(argv[4], "write"));
 	if (argc >= 3 && !strcmp(argv[1], "xfer"))
 		return xfer(argc, argv);
 	if (argc == 3 && !strcmp(argv[1], "echo"))
