@@ -1,0 +1,167 @@
+/* test-document.c - the configuration document validator: every rule has a
+ * document that breaks it and the message that must name where. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "xenchannel/proto.h"
+
+static const char *full_doc =
+	"{\"generation\": 3, \"hostname\": \"web1\", \"fqdn\": \"web1.example.org\","
+	" \"network\": {\"version\": 2, \"ethernets\": {"
+	"   \"eth0\": {\"match\": {\"macaddress\": \"52:54:00:12:34:56\"},"
+	"     \"addresses\": [\"10.0.0.5/24\", \"fd00::5/64\"], \"gateway4\": \"10.0.0.1\","
+	"     \"gateway6\": \"fd00::1\", \"mtu\": 1400, \"dhcp4\": false,"
+	"     \"routes\": [{\"to\": \"192.168.0.0/16\", \"via\": \"10.0.0.254\", \"metric\": 10}],"
+	"     \"nameservers\": {\"addresses\": [\"10.0.0.53\"], \"search\": [\"example.org\"]}},"
+	"   \"lan1\": {\"addresses\": [\"192.0.2.1/28\"]}}},"
+	" \"users\": [{\"name\": \"ops\", \"ssh_authorized_keys\": [\"ssh-ed25519 AAAA ops@x\"]}],"
+	" \"write_files\": [{\"path\": \"/etc/motd\", \"content\": \"hi\\n\","
+	"   \"permissions\": \"0644\", \"owner\": \"root:root\"},"
+	"   {\"path\": \"/srv/b\", \"content\": \"aGk=\", \"encoding\": \"b64\"}]}";
+
+static void check(const char *text, const char *want)
+{
+	json_error_t je;
+	json_t *o = json_loads(text, 0, &je);
+	if (!o)
+		fail_msg("test document does not parse: %s: %s", je.text, text);
+	char err[512] = "";
+	int rc = proto_config_validate(o, err, sizeof(err));
+	json_decref(o);
+	if (!want) {
+		if (rc != 0)
+			fail_msg("valid document refused: %s", err);
+		return;
+	}
+	if (rc == 0)
+		fail_msg("invalid document accepted (want \"%s\"): %s", want, text);
+	if (!strstr(err, want))
+		fail_msg("error \"%s\" does not contain \"%s\"", err, want);
+}
+
+static void full_document_is_valid(void **state)
+{
+	check(full_doc, NULL);
+	check("{\"generation\": 1}", NULL);
+}
+
+static void top_level_rules(void **state)
+{
+	check("[]", "document: not a mapping");
+	check("{}", "generation: missing");
+	check("{\"generation\": 0}", "generation: missing or not an integer >= 1");
+	check("{\"generation\": \"1\"}", "generation");
+	check("{\"generation\": 1, \"hostnme\": \"x\"}", "hostnme: unknown key");
+	check("{\"generation\": 1, \"hostname\": \"-bad\"}", "hostname: not a host name");
+	check("{\"generation\": 1, \"hostname\": \"a.b\"}", "hostname: not a host name");
+	check("{\"generation\": 1, \"hostname\": \"a\", \"fqdn\": \"a..b\"}", "fqdn: not a domain");
+	check("{\"generation\": 1, \"fqdn\": \"a.b\"}", "fqdn: given without hostname");
+}
+
+static void network_rules(void **state)
+{
+	check("{\"generation\": 1, \"network\": {\"version\": 1}}", "network.version");
+	check("{\"generation\": 1, \"network\": {\"bonds\": {}}}", "network.bonds: unknown key");
+	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"e\": {\"match\": "
+	      "{\"macaddress\": \"52:54:00:12:34\"}}}}}",
+	      "network.ethernets.e.match.macaddress");
+	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"this-name-is-too-long-for-linux\": "
+	      "{}}}}",
+	      "without match.macaddress the id must be an interface name");
+	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"e0\": {\"addresses\": "
+	      "[\"10.0.0.1/24\", \"10.0.0.300/24\"]}}}}",
+	      "network.ethernets.e0.addresses[1]: \"10.0.0.300/24\" is not an address/prefix");
+	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"e0\": {\"addresses\": "
+	      "[\"10.0.0.1/33\"]}}}}",
+	      "addresses[0]");
+	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"e0\": {\"gateway4\": "
+	      "\"fd00::1\"}}}}",
+	      "network.ethernets.e0.gateway4: not an IPv4 address");
+	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"e0\": {\"mtu\": 20}}}}",
+	      "network.ethernets.e0.mtu");
+	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"e0\": {\"dhcp4\": true}}}}",
+	      "only static addressing");
+	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"e0\": {\"routes\": "
+	      "[{\"to\": \"10.1.0.0/16\", \"via\": \"fd00::1\"}]}}}}",
+	      "routes[0]: to and via are of different families");
+	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"e0\": {\"routes\": "
+	      "[{\"to\": \"default\"}]}}}}",
+	      "routes[0].via: not an IP address");
+	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"e0\": {\"nameservers\": "
+	      "{\"addresses\": [\"dns.example\"]}}}}}",
+	      "nameservers.addresses[0]: not an IP address");
+}
+
+static void users_rules(void **state)
+{
+	check("{\"generation\": 1, \"users\": {}}", "users: not a list");
+	check("{\"generation\": 1, \"users\": [\"default\"]}", "users[0]: not a mapping");
+	check("{\"generation\": 1, \"users\": [{\"name\": \"Root\"}]}", "users[0].name");
+	check("{\"generation\": 1, \"users\": [{\"name\": \"a\"}, {\"name\": \"a\"}]}",
+	      "users[1].name: user \"a\" listed twice");
+	check("{\"generation\": 1, \"users\": [{\"name\": \"a\", \"ssh_authorized_keys\": "
+	      "[\"ssh-rsa A\\nssh-rsa B\"]}]}",
+	      "users[0].ssh_authorized_keys[0]: a key must be one line");
+	check("{\"generation\": 1, \"users\": [{\"name\": \"a\", \"sudo\": \"ALL\"}]}",
+	      "users[0].sudo: unknown key");
+}
+
+static void files_rules(void **state)
+{
+	check("{\"generation\": 1, \"write_files\": [{\"path\": \"etc/x\"}]}",
+	      "write_files[0].path");
+	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/etc/../x\"}]}",
+	      "write_files[0].path");
+	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/etc//x\"}]}",
+	      "write_files[0].path");
+	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\"}, {\"path\": \"/a\"}]}",
+	      "write_files[1].path: \"/a\" listed twice");
+	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"permissions\": \"0999\"}]}",
+	      "write_files[0].permissions");
+	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"permissions\": 420}]}",
+	      "write_files[0].permissions");
+	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"owner\": \"x:Y\"}]}",
+	      "write_files[0].owner");
+	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"encoding\": \"gz\"}]}",
+	      "write_files[0].encoding");
+	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"encoding\": \"b64\", "
+	      "\"content\": \"abc\"}]}",
+	      "base64 length");
+	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"append\": true}]}",
+	      "write_files[0].append");
+}
+
+static void parsers(void **state)
+{
+	uint8_t a[16], mac[6];
+	int fam;
+	unsigned plen;
+	assert_int_equal(proto_parse_prefix("10.1.2.3/8", &fam, a, &plen), 0);
+	assert_int_equal(fam, AF_INET);
+	assert_int_equal(plen, 8);
+	assert_int_equal(proto_parse_prefix("fd00::1/128", &fam, a, &plen), 0);
+	assert_int_equal(fam, AF_INET6);
+	assert_int_equal(proto_parse_prefix("fd00::1/129", &fam, a, &plen), -1);
+	assert_int_equal(proto_parse_prefix("10.1.2.3", &fam, a, &plen), -1);
+	assert_int_equal(proto_parse_prefix("10.1.2.3/", &fam, a, &plen), -1);
+	assert_int_equal(proto_parse_prefix("10.1.2.3/1x", &fam, a, &plen), -1);
+	assert_int_equal(proto_parse_mac("52:54:00:AB:cd:ef", mac), 0);
+	assert_int_equal(mac[3], 0xab);
+	assert_int_equal(proto_parse_mac("52-54-00-ab-cd-ef", mac), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(full_document_is_valid), cmocka_unit_test(top_level_rules),
+		cmocka_unit_test(network_rules),          cmocka_unit_test(users_rules),
+		cmocka_unit_test(files_rules),            cmocka_unit_test(parsers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
