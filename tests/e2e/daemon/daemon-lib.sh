@@ -1,0 +1,93 @@
+# daemon-lib.sh - helpers for the xenchanneld e2e tests (source after lib.sh).
+PEER="$BUILD_DIR/tests/e2e/daemon/xcd-peer"
+[ -x "$XENSIM" ] || skip "xensim not built"
+[ -x "$XENCHANNEL" ] || skip "xenchannel not built"
+[ -x "$PEER" ] || fail "xcd-peer not built"
+command -v xenstore-watch >/dev/null || skip "xenstore-utils not installed"
+
+# Start xenchanneld daemonized: it returns once the initial scan (and any
+# adoption) is done, so its return is the readiness event.
+daemon_start() {
+	"$XENCHANNELD" --stderr -v --pidfile "$E2E_TMP/xenchanneld.pid" "$@" \
+		2>>"$E2E_TMP/xenchanneld.log" || fail "xenchanneld did not start"
+	DAEMON_PID=$(cat "$E2E_TMP/xenchanneld.pid")
+	E2E_PIDS+=("$DAEMON_PID")
+}
+
+daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
+
+# Stop it with SIGTERM and wait for the pid file to go (clean exit removes it).
+daemon_stop() {
+	kill -TERM "$DAEMON_PID"
+	while kill -0 "$DAEMON_PID" 2>/dev/null; do
+		wait_for 10 bash -c "! kill -0 $DAEMON_PID" || fail "xenchanneld ignored SIGTERM"
+	done
+}
+
+control_sock() { echo "$XENSIM_RUN_DIR/xenchanneld/control.sock"; }
+
+stats() { printf 'stats\n' | socat -t5 - "UNIX-CONNECT:$(control_sock)"; }
+
+# chstat DOMID DEVID FIELD: one counter of one channel
+chstat() {
+	stats | python3 -c '
+import json, sys
+d, n, f = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+for line in sys.stdin:
+    o = json.loads(line)
+    if o["domid"] == d and o["devid"] == n:
+        v = o[f]
+        print(str(v).lower() if isinstance(v, bool) else v)
+        sys.exit(0)
+sys.exit(1)' "$1" "$2" "$3"
+}
+
+# xs_wait PATH VALUE [SECS]: wait (xenstore watch) until PATH reads VALUE.
+xs_wait() {
+	local path=$1 want=$2 secs=${3:-30} v line
+	coproc XSW { exec timeout "$secs" xenstore-watch "$path" 2>/dev/null; }
+	local wpid=$XSW_PID rc=1
+	while :; do
+		v=$(xenstore-read "$path" 2>/dev/null || true)
+		if [ "$v" = "$want" ]; then rc=0; break; fi
+		read -r -u "${XSW[0]}" line || break
+	done
+	kill "$wpid" 2>/dev/null || true
+	wait "$wpid" 2>/dev/null || true
+	return $rc
+}
+
+be_dir() { echo "/local/domain/0/backend/console/$1/$2"; }
+fe_dir() { echo "/local/domain/$1/device/console/$2"; }
+
+# new_domain NAME: prints the domid
+new_domain() { "$XENSIM" create --name "$1" 2>>"$E2E_TMP/xensim.log" || fail "xensim create $1"; }
+
+# attach DOMID SPEC: prints the devid, waits for Connected on both ends
+attach() {
+	local devid
+	devid=$("$XENCHANNEL" attach "$1" "$2" 2>>"$E2E_TMP/xenchannel.log") || fail "attach $2"
+	xs_wait "$(be_dir "$1" "$devid")/state" 4 || fail "channel $1/$devid: backend not Connected"
+	xs_wait "$(fe_dir "$1" "$devid")/state" 4 || fail "channel $1/$devid: frontend not Connected"
+	echo "$devid"
+}
+
+# guest_tty DOMID DEVID: the guest's tty for that channel (by its name link
+# when the guest's udev set one up, else the hvc line the frontend reports)
+guest_tty() {
+	local root="$XENSIM_RUN_DIR/domains/$1/root" name
+	name=$(xenstore-read "$(fe_dir "$1" "$2")/name")
+	if [ -e "$root/dev/xen-channel/$name" ]; then
+		echo "$root/dev/xen-channel/$name"
+	else
+		echo "$root/dev/hvc$2"
+	fi
+}
+
+# a socket directory that passes the daemon's checks
+sockdir() {
+	local d="$E2E_TMP/sock"
+	mkdir -p "$d"
+	chmod 0755 "$d"
+	echo "$d"
+}

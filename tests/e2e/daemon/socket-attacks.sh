@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Socket paths that would let someone redirect or clobber files are refused
+# with a clear error naming the path, nothing is overwritten, the channel goes
+# to Closing, and the daemon keeps serving good channels.
+source "$SRC_DIR/tests/e2e/lib.sh"
+source "$SRC_DIR/tests/e2e/daemon/daemon-lib.sh"
+
+sim_start
+daemon_start
+dom=$(new_domain atk)
+sd=$(sockdir)
+
+# attach_refused SPEC WHAT: the daemon must refuse and say WHAT
+attach_refused() {
+	local devid
+	devid=$("$XENCHANNEL" attach --force "$dom" "$1" 2>>"$E2E_TMP/xenchannel.log") ||
+		{ echo "toolstack refused $1 itself"; return 0; }
+	xs_wait "$(be_dir "$dom" "$devid")/state" 5 || fail "$1: backend not Closing"
+	[ "$(chstat "$dom" "$devid" state)" = error ] || fail "$1: not in error state"
+	grep -q "$2" "$E2E_TMP/xenchanneld.log" || fail "$1: no '$2' in the log"
+	"$XENCHANNEL" detach --force "$dom" "$devid" >>"$E2E_TMP/xenchannel.log" 2>&1 || true
+}
+
+# world-writable parent
+mkdir -m 1777 "$E2E_TMP/ww" && chmod 1777 "$E2E_TMP/ww"
+attach_refused "name=org.test.ww,connection=socket,path=$E2E_TMP/ww/x.sock" "is world-writable"
+[ ! -e "$E2E_TMP/ww/x.sock" ] || fail "created a socket in a world-writable directory"
+
+# symlink at the path, pointing at a file worth keeping
+echo "precious" >"$sd/precious"
+ln -s "$sd/precious" "$sd/link.sock"
+attach_refused "name=org.test.link,connection=socket,path=$sd/link.sock" "link.sock' exists and is a symlink"
+[ -L "$sd/link.sock" ] || fail "symlink replaced"
+[ "$(cat "$sd/precious")" = precious ] || fail "symlink target clobbered"
+
+# regular file at the path
+echo "data" >"$sd/file.sock"
+attach_refused "name=org.test.file,connection=socket,path=$sd/file.sock" "file.sock' exists and is a regular file"
+[ -f "$sd/file.sock" ] && [ "$(cat "$sd/file.sock")" = data ] || fail "regular file clobbered"
+
+# symlinked parent directory
+mkdir -m 0755 "$sd/real"
+ln -s "$sd/real" "$sd/linkdir"
+attach_refused "name=org.test.ldir,connection=socket,path=$sd/linkdir/x.sock" "is a symlink or not a directory"
+[ ! -e "$sd/real/x.sock" ] || fail "followed a symlinked parent"
+
+# and a good channel still works
+good=$(attach "$dom" "name=org.test.good,connection=socket,path=$sd/good.sock")
+tty=$(guest_tty "$dom" "$good")
+bg guest "$PEER" xfer "$tty" --send 65536 --seed-send 1 --timeout 60
+g=$LAST_PID
+"$PEER" xfer "$sd/good.sock" --recv 65536 --seed-recv 1 --timeout 60 >/dev/null 2>&1 || fail "good channel"
+wait "$g" || fail "good channel guest"
+daemon_alive || fail "xenchanneld died"
+pass "world-writable parent, symlink, regular file, symlinked parent: refused, nothing touched"
