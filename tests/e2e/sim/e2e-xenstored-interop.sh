@@ -68,7 +68,9 @@ guest xenstore-chmod data/x n5 r0 || fail "guest grants read on its node"
 if guest xenstore-exists /local/domain/0/name; then fail "exists through a denial"; fi
 
 # release: the socket goes, the guest's own nodes go (4.17), @releaseDomain fires
-exec 4< <(xenstore-watch @releaseDomain 2>/dev/null)
+exec 4< <(exec xenstore-watch @releaseDomain 2>/dev/null)
+RWATCH_PID=$!
+E2E_PIDS+=("$RWATCH_PID")
 read -r -t 10 line <&4 || fail "no initial @releaseDomain event"
 expect_eq "$line" "@releaseDomain" "initial special event"
 "$XSD_TOOL" release 5 || fail "release"
@@ -79,6 +81,8 @@ if xenstore-exists /local/domain/5/data/x; then fail "released domain's node kep
 expect_eq "$(xenstore-read /local/domain/5/name)" "guest5" "dom0's node kept"
 
 # the daemon survives all of it and stops on SIGTERM, removing its socket
+# (watchers go first: Debian's xenstore-watch spins when its daemon vanishes)
+kill "$RWATCH_PID"
 kill "$XSD_PID"
 timeout 10 tail --pid="$XSD_PID" -f /dev/null || fail "xenstored did not exit on SIGTERM"
 [ ! -e "$XENSTORED_PATH" ] || fail "socket left after SIGTERM"
