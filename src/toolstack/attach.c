@@ -261,15 +261,6 @@ int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsig
 			ts_fail(err, ENOSPC, "domain %u has no free console devid", domid);
 			return -1;
 		}
-		if (!(flags & TS_FORCE) && count >= CFG_MAX_CHANNELS) {
-			xs_transaction_end(ts->xsh, t, true);
-			ts_fail(err, ENOSPC,
-			        "domain %u already has %u channels: Linux guests expose only hvc0-hvc7 "
-			        "and hvc0 is the primary console, so an eighth channel could not be "
-			        "opened (--force attaches it anyway)",
-			        domid, count);
-			return -1;
-		}
 		if (!(flags & TS_FORCE) && devid > CFG_MAX_DEVID) {
 			xs_transaction_end(ts->xsh, t, true);
 			ts_fail(err, ENOSPC,
@@ -277,6 +268,15 @@ int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsig
 			        "of device/console/N, so devid %u would be taken for %u (--force "
 			        "attaches it anyway)",
 			        domid, devid, devid, devid % 10);
+			return -1;
+		}
+		if (!(flags & TS_FORCE) && count >= CFG_MAX_CHANNELS) {
+			xs_transaction_end(ts->xsh, t, true);
+			ts_fail(err, ENOSPC,
+			        "domain %u already has %u channels: Linux guests expose only hvc0-hvc7 "
+			        "and hvc0 is the primary console, so at most %d channels can be opened "
+			        "(--force attaches another anyway)",
+			        domid, count, CFG_MAX_CHANNELS);
 			return -1;
 		}
 		switch (check_conflicts(ts, t, domid, ch, err)) {

@@ -1,0 +1,44 @@
+# common.sh - shared by the toolstack end-to-end tests (source after lib.sh).
+
+export XENCHANNEL_REGISTRY="$SRC_DIR/data/channel-registry"
+
+# xenstore-ls -f -p without the dot padding: "PATH = "VALUE" (PERMS)".
+xs_dump() {
+	xenstore-ls -f -p "$1" | sed -E 's/"  *[. ]*\(/" (/'
+}
+
+# Wait, driven by xenstore watch events, until PATH's value matches the
+# extended regex WANT (a missing node reads as "<missing>"); at most SECS.
+xs_wait() {
+	local path=$1 want=$2 secs=$3 v
+	coproc XSW { exec timeout "$secs" xenstore-watch "$path" 2>/dev/null; }
+	local wpid=$XSW_PID
+	while read -r -u "${XSW[0]}" _; do
+		v=$(xenstore-read "$path" 2>/dev/null) || v="<missing>"
+		if [[ $v =~ ^($want)$ ]]; then
+			kill "$wpid" 2>/dev/null || true
+			wait "$wpid" 2>/dev/null || true
+			return 0
+		fi
+	done
+	wait "$wpid" 2>/dev/null || true
+	v=$(xenstore-read "$path" 2>/dev/null) || v="<missing>"
+	echo "xs_wait: $path is '$v', wanted '$want' within ${secs}s" >&2
+	[[ $v =~ ^($want)$ ]]
+}
+
+# The pid of the guest kernel process of domain D (only ours: the run dir
+# is private to this test).
+guest_pid() {
+	pgrep -f -- "--run-dir $XENSIM_RUN_DIR --domid $1\$" | head -n 1
+}
+
+# Run CMD, expect exit status RC and stderr matching the ERE MSG.
+expect_fail() {
+	local rc=$1 msg=$2; shift 2
+	local out got=0
+	out=$("$@" 2>&1) || got=$?
+	[ "$got" -eq "$rc" ] || fail "$* exited $got, expected $rc: $out"
+	[[ $out =~ $msg ]] || fail "$*: message '$out' does not match '$msg'"
+	echo "ok: $* -> $out"
+}
