@@ -67,7 +67,7 @@ else
 	# raw bytes: guest -> dom0 and dom0 -> guest through QEMU's socket
 	msg="ping-$RANDOM-$RANDOM"
 	guest_run 20 "exec 3<>/dev/hvc1; stty raw -echo <&3; (head -n1 <&3 >/tmp/raw-in; echo \"pong \$(cat /tmp/raw-in)\" >&3) >/dev/null 2>&1 & echo started"
-	reply=$( (echo "$msg"; sleep 20) | timeout 20 socat - UNIX-CONNECT:$RAW_SOCK 2>&1 | head -n1 | tr -d '\r')
+	reply=$(xt-sock rt $RAW_SOCK "$msg" 20)
 	guest_name=$(guest_run 10 'xenstore-read device/console/1/name')
 	if [ "$reply" = "pong $msg" ] && [ "$guest_name" = "$RAW_NAME" ]; then
 		boot_ok=1
@@ -83,9 +83,15 @@ fi
 [ $boot_ok = 1 ] || { dump_logs; exit 1; }
 
 # ---------------------------------------------------------------------------
-# facts: what real Xen + Linux do on hotplug (before xenchanneld runs, so
-# nothing serves the hand-written device)
+# facts (XENCHANNEL_XEN_FACTS=1): what real Xen + Linux do on a hand-written
+# hotplug, before xenchanneld runs (so nothing serves that device)
 # ---------------------------------------------------------------------------
-. /xentest/facts.sh
+[ "${FACTS:-0}" = 1 ] && . /xentest/facts.sh
 
+. /xentest/scenario1.sh
+. /xentest/scenario2.sh
+. /xentest/scenario3.sh
+. /xentest/scenario4.sh
+. /xentest/scenario5.sh
+dump_logs
 echo "XENTEST: scenarios done"

@@ -1,0 +1,93 @@
+# scenario 2: our backend. xenchanneld (real platform: libxenevtchn,
+# libxengnttab) in dom0; `xenchannel attach` hot-adds a channel to the running
+# domU (no QEMU involved), Linux's frontend connects, udev links it; detach
+# removes it and the link; attach again works and provisioning runs over it.
+KEY2="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH2kQ9xenchanneldbackendkeyAAAAAAAAAAAAAAAA xentest-ours"
+
+start_xenchanneld() { # sets XENCHANNELD_PID or WHY
+	local out
+	out=$(xt-sock daemon $T/xenchanneld.log 30 $BIN/xenchanneld --foreground --stderr --verbose)
+	if [ $? -ne 0 ]; then
+		WHY="xenchanneld did not get ready: $out; log: $(tail -n 3 $T/xenchanneld.log | tr '\n' ' ')"
+		return 1
+	fi
+	XENCHANNELD_PID=$out
+}
+
+# attach_wait NAME PATH: attach, wait until both ends are Connected and the
+# guest's udev has handled the device; sets DEVID, LINK (what the guest link
+# resolves to) or WHY.
+attach_wait() {
+	local name=$1 path=$2 be fe
+	DEVID=$(timeout 30 xenchannel attach $DOM "connection=socket,name=$name,path=$path" 2>$T/attach.err)
+	if [ $? -ne 0 ] || [ -z "$DEVID" ]; then
+		WHY="xenchannel attach $name failed: $(tr '\n' ' ' <$T/attach.err)"
+		return 1
+	fi
+	be=/local/domain/0/backend/console/$DOMID/$DEVID
+	fe=/local/domain/$DOMID/device/console/$DEVID
+	if ! xs_wait 60 $be/state '[ "$v" = 4 ]' || ! xs_wait 60 $fe/state '[ "$v" = 4 ]'; then
+		WHY="devid $DEVID not Connected: frontend state '$(xenstore-read $fe/state 2>&1)', backend state '$(xenstore-read $be/state 2>&1)'"
+		return 1
+	fi
+	LINK=$(guest_run 40 "udevadm wait --timeout=30 /sys/devices/console-$DEVID >/dev/null 2>&1; udevadm settle -t 30; readlink -f /dev/xen-channel/$name")
+}
+
+# guest_echo_once NAME: the guest answers one line on its /dev/xen-channel/NAME
+guest_echo_once() {
+	guest_run 20 "exec 3<>/dev/xen-channel/$1 || exit 1; stty raw -echo <&3; (head -n1 <&3 >/tmp/echo-in; echo \"pong \$(cat /tmp/echo-in)\" >&3) >/dev/null 2>&1 &"
+}
+
+s2() {
+	local msg reply out rc devid1 gone
+	need_bin xenchanneld xenchannel || { result 2 xenchanneld-hotplug FAIL "$WHY"; return; }
+	case " $PRESENT " in *" xen-console-setup "*) ;; *)
+		result 2 xenchanneld-hotplug FAIL "xen-console-setup is not built: the guest cannot link channels"; return ;; esac
+	start_xenchanneld || { result 2 xenchanneld-hotplug FAIL "$WHY"; return; }
+	note "xenchanneld running (pid $XENCHANNELD_PID)"
+	attach_wait $OURS_NAME $OURS_SOCK || { result 2 xenchanneld-hotplug FAIL "$WHY"; return; }
+	devid1=$DEVID
+	note "attached $OURS_NAME as devid $DEVID, guest link -> $LINK"
+	case $LINK in /dev/hvc[1-7]) ;; *)
+		result 2 xenchanneld-hotplug FAIL "after attach (devid $DEVID, both ends Connected) /dev/xen-channel/$OURS_NAME resolves to '$LINK'"; return ;; esac
+	msg="hello-$RANDOM"
+	guest_echo_once $OURS_NAME
+	reply=$(xt-sock rt $OURS_SOCK "$msg" 20)
+	[ "$reply" = "pong $msg" ] || { result 2 xenchanneld-hotplug FAIL "round trip through xenchanneld on devid $DEVID ($LINK): sent '$msg', got '$reply'"; return; }
+
+	timeout 60 xenchannel detach $DOM $OURS_NAME >$T/detach.out 2>&1
+	rc=$?
+	[ $rc = 0 ] || { result 2 xenchanneld-hotplug FAIL "xenchannel detach exited $rc: $(tr '\n' ' ' <$T/detach.out)"; return; }
+	gone=$(guest_run 40 "udevadm wait --removed --timeout=30 /sys/devices/console-$devid1 >/dev/null 2>&1; udevadm settle -t 30; if [ -e /dev/xen-channel/$OURS_NAME ] || [ -L /dev/xen-channel/$OURS_NAME ]; then echo present; else echo gone; fi")
+	[ "$gone" = gone ] || { result 2 xenchanneld-hotplug FAIL "after detach the guest still has /dev/xen-channel/$OURS_NAME ($gone)"; return; }
+	xenstore-exists /local/domain/$DOMID/device/console/$devid1 &&
+		{ result 2 xenchanneld-hotplug FAIL "after detach the frontend directory devid $devid1 still exists"; return; }
+
+	attach_wait $OURS_NAME $OURS_SOCK || { result 2 xenchanneld-hotplug FAIL "attach again: $WHY"; return; }
+	note "re-attached $OURS_NAME as devid $DEVID, guest link -> $LINK"
+	case $LINK in /dev/hvc[1-7]) ;; *)
+		result 2 xenchanneld-hotplug FAIL "after attach again (devid $DEVID) /dev/xen-channel/$OURS_NAME resolves to '$LINK'"; return ;; esac
+	case " $PRESENT " in *" xenchannel-agent "*) ;; *)
+		result 2 xenchanneld-hotplug FAIL "attach/detach/attach work; provisioning not tried: xenchannel-agent is not built"; return ;; esac
+	guest_run 20 "xenchannel-agent $AGENT2_ARGS >/run/xentest/agent2.log 2>&1 & echo \$! >/run/xentest/agent2.pid"
+	cat >$T/prov-ours.json <<JSON
+{ "generation": 1, "hostname": "ours-guest",
+  "network": { "version": 2, "ethernets": { "eth0": {
+      "match": { "macaddress": "00:16:3e:5e:ed:01" }, "addresses": [ "192.0.2.22/24" ] } } },
+  "users": [ { "name": "root", "ssh_authorized_keys": [ "$KEY2" ] } ] }
+JSON
+	timeout 120 xenchannel provision $DOM $PROVISION2_ARGS --config $T/prov-ours.json --timeout 90 >$T/prov-ours.out 2>&1
+	rc=$?
+	artifact s2-provision.txt <$T/prov-ours.out
+	out=$(guest_run 20 'echo "hostname=$(hostname)"; ip -o -4 addr show dev eth0 | grep -o "inet [0-9./]*"; grep -c "xentest-ours" /root/.ssh/authorized_keys')
+	echo "$out" | artifact s2-guest-state.txt
+	if [ $rc -ne 0 ]; then
+		result 2 xenchanneld-hotplug FAIL "attach/detach/attach work; xenchannel provision over $OURS_NAME exited $rc: $(tail -n 2 $T/prov-ours.out | tr '\n' ' '); agent: $(guest_run 10 'tail -n 3 /run/xentest/agent2.log' | tr '\n' ' ')"
+	elif ! echo "$out" | grep -qx 'hostname=ours-guest' ||
+		! echo "$out" | grep -qx 'inet 192.0.2.22/24' || ! echo "$out" | grep -qx 1; then
+		result 2 xenchanneld-hotplug FAIL "guest state after provision over xenchanneld: $(echo $out)"
+	else
+		result 2 xenchanneld-hotplug PASS "attach devid $devid1 -> udev link -> round trip; detach removed device and link; attach again (devid $DEVID, $LINK) and provision over xenchanneld applied hostname, 192.0.2.22/24, ssh key"
+	fi
+}
+s2

@@ -1,0 +1,46 @@
+# scenario 3: kill -9 xenchanneld in the middle of a 1 MiB guest -> dom0
+# transfer, start it again: every byte arrives, exactly once, in order.
+s3() {
+	local sum_guest sum_dom0 line killed_at size reply
+	need_bin xenchanneld xenchannel || { result 3 restart-1MiB FAIL "$WHY"; return; }
+	case " $PRESENT " in *" xen-console-setup "*) ;; *)
+		result 3 restart-1MiB FAIL "xen-console-setup is not built: the guest cannot link channels"; return ;; esac
+	if [ -z "$XENCHANNELD_PID" ] || ! kill -0 "$XENCHANNELD_PID" 2>/dev/null; then
+		start_xenchanneld || { result 3 restart-1MiB FAIL "$WHY"; return; }
+	fi
+	attach_wait $BULK_NAME $BULK_SOCK || { result 3 restart-1MiB FAIL "$WHY"; return; }
+	case $LINK in /dev/hvc[1-7]) ;; *)
+		result 3 restart-1MiB FAIL "/dev/xen-channel/$BULK_NAME resolves to '$LINK' (devid $DEVID)"; return ;; esac
+	sum_guest=$(guest_run 30 "head -c 1048576 /dev/urandom >/tmp/blob && sha256sum </tmp/blob | cut -d' ' -f1")
+	[ ${#sum_guest} = 64 ] || { result 3 restart-1MiB FAIL "guest could not make the data: $sum_guest"; return; }
+	# the guest writes 1 MiB raw; the tty stays open until every byte left
+	guest_run 20 "(exec 3<>/dev/xen-channel/$BULK_NAME; stty raw -echo <&3; cat /tmp/blob >&3; echo \$? >/tmp/bulk.status) >/dev/null 2>&1 &"
+	coproc COLLECT { xt-sock collect $BULK_SOCK $T/bulk.out 1048576 262144 180; }
+	read -r -t 180 line <&"${COLLECT[0]}"
+	case $line in
+	"mark "*)
+		killed_at=${line#mark }
+		kill -9 "$XENCHANNELD_PID"
+		wait "$XENCHANNELD_PID" 2>/dev/null
+		note "killed xenchanneld (pid $XENCHANNELD_PID) with -9 after $killed_at bytes"
+		XENCHANNELD_PID=
+		start_xenchanneld || { echo go >&"${COLLECT[1]}"; result 3 restart-1MiB FAIL "restart: $WHY"; return; }
+		note "xenchanneld restarted (pid $XENCHANNELD_PID)"
+		echo go >&"${COLLECT[1]}"
+		;;
+	*)
+		result 3 restart-1MiB FAIL "the transfer never reached 256 KiB: '$line'"
+		return
+		;;
+	esac
+	read -r -t 200 line <&"${COLLECT[0]}"
+	size=$(stat -c %s $T/bulk.out)
+	sum_dom0=$(sha256sum <$T/bulk.out | cut -d' ' -f1)
+	note "collector: $line; received $size bytes"
+	if [ "$sum_dom0" = "$sum_guest" ] && [ "$size" = 1048576 ]; then
+		result 3 restart-1MiB PASS "kill -9 after $killed_at bytes, restart; 1048576 bytes arrived once, sha256 equal (${line#done })"
+	else
+		result 3 restart-1MiB FAIL "after kill -9 at $killed_at bytes: received $size bytes ($line), sha256 $([ "$sum_dom0" = "$sum_guest" ] && echo equal || echo differs); guest writer status $(guest_run 10 'cat /tmp/bulk.status 2>&1')"
+	fi
+}
+s3
