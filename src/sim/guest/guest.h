@@ -12,6 +12,7 @@
  * hotplug.c  sysfs entries and uevents; runs the guest's udev rules and their
  *            RUN programs asynchronously, one event at a time per device.
  * control.c  frontend.sock: `fault`, `status`, `settle`.
+ * tools.c    the guest package (udev rule + xen-console-setup) in a fresh root.
  */
 #ifndef XENSIM_GUEST_H
 #define XENSIM_GUEST_H
@@ -132,6 +133,9 @@ void hp_sigchld(struct hotplug *hp);
 int hp_busy(const struct hotplug *hp);
 /* Call cb once every queued event has finished (udevadm settle). */
 int hp_settle(struct hotplug *hp, void (*cb)(void *arg), void *arg);
+
+/* tools.c: install the guest package (rule + helper) into a fresh root */
+void tools_seed(const char *root);
 
 /* control.c */
 int ctl_open(struct guest *g, const char *path);

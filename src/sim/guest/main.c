@@ -131,8 +131,10 @@ int main(int argc, char **argv)
 		snprintf(xsp, sizeof(xsp), "%s/domains/%ld/xenstored.sock", run_dir, domid);
 		setenv("XENSTORED_PATH", xsp, 1);
 	}
-	static const char *const dirs[] = {"", "/dev", "/sys", "/run"};
-	for (size_t i = 0; i < 4; i++) {
+	static const char *const dirs[] = {"",     "/dev",      "/sys",           "/run",
+	                                   "/etc", "/etc/udev", "/etc/udev/rules.d", "/lib",
+	                                   "/lib/udev", "/lib/udev/rules.d"};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		char p[4200];
 		snprintf(p, sizeof(p), "%s%s", root, dirs[i]);
 		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
@@ -140,6 +142,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+
+	tools_seed(root);
 
 	struct guest g = {.domid = (uint32_t)domid, .run_dir = run_dir, .root = root,
 	                  .tty_sysfs = tty_sysfs};
