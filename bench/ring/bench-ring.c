@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,7 +34,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -408,7 +408,7 @@ static struct bench_result ring_bench(size_t chunk, uint64_t total, bool naive)
 	reap(&c);
 	if (rres.received != total) {
 		fprintf(stderr, "bench-ring: reader got %llu of %llu bytes\n",
-			(unsigned long long)rres.received, (unsigned long long)total);
+		        (unsigned long long)rres.received, (unsigned long long)total);
 		exit(1);
 	}
 	b.bytes = total;
@@ -479,7 +479,8 @@ static double pipe_bench(size_t chunk, uint64_t total)
 	reap(&c);
 	free(src);
 	if (got != total) {
-		fprintf(stderr, "bench-ring: pipe reader got %llu bytes\n", (unsigned long long)got);
+		fprintf(stderr, "bench-ring: pipe reader got %llu bytes\n",
+		        (unsigned long long)got);
 		exit(1);
 	}
 	return mb_s;
@@ -532,9 +533,9 @@ int main(int argc, char **argv)
 	static const size_t chunks[NCHUNK] = {64, 512, 2048};
 	static const char *const suffix[NCHUNK] = {"64", "512", "2k"};
 	/* per chunk size, per repetition */
-	static double ring_mb[NCHUNK][MAX_REPS], ratio[NCHUNK][MAX_REPS], per_notify[NCHUNK][MAX_REPS],
-	    per_kick[NCHUNK][MAX_REPS], per_wakeup[NCHUNK][MAX_REPS], naive_mb[NCHUNK][MAX_REPS],
-	    naive_notify[NCHUNK][MAX_REPS], pipe_mb[NCHUNK][MAX_REPS];
+	static double ring_mb[NCHUNK][MAX_REPS], ratio[NCHUNK][MAX_REPS],
+	    per_notify[NCHUNK][MAX_REPS], per_kick[NCHUNK][MAX_REPS], per_wakeup[NCHUNK][MAX_REPS],
+	    naive_mb[NCHUNK][MAX_REPS], naive_notify[NCHUNK][MAX_REPS], pipe_mb[NCHUNK][MAX_REPS];
 	static double rtts[NCHUNK * MAX_REPS];
 	double rtt_same[MAX_REPS];
 	int nrtt = 0;
@@ -587,8 +588,10 @@ int main(int argc, char **argv)
 			ring_mb[i][r] = b.mb_s;
 			rtts[nrtt++] = b.rtt_us;
 			ratio[i][r] = b.mb_s / ((double)RING_OUT_SIZE / b.rtt_us);
-			per_notify[i][r] = (double)b.bytes / (double)(b.writer_kicks ? b.writer_kicks : 1);
-			per_kick[i][r] = (double)b.bytes / (double)(b.writer_kicks + b.reader_kicks);
+			per_notify[i][r] =
+			    (double)b.bytes / (double)(b.writer_kicks ? b.writer_kicks : 1);
+			per_kick[i][r] =
+			    (double)b.bytes / (double)(b.writer_kicks + b.reader_kicks);
 			per_wakeup[i][r] =
 			    (double)b.bytes / (double)(b.reader_waits ? b.reader_waits : 1);
 			naive_mb[i][r] = n.mb_s;
@@ -609,10 +612,10 @@ int main(int argc, char **argv)
 	printf("%-6s %10s %8s %10s %10s %10s %10s %11s %10s\n", "write", "ring MB/s", "vs limit",
 	       "B/notify", "B/kick", "B/wakeup", "naive MB/s", "naive B/ntf", "pipe MB/s");
 	for (int i = 0; i < NCHUNK; i++) {
-		double v[8] = {median(ring_mb[i], reps),    median(ratio[i], reps),
-			       median(per_notify[i], reps), median(per_kick[i], reps),
-			       median(per_wakeup[i], reps), median(naive_mb[i], reps),
-			       median(naive_notify[i], reps), median(pipe_mb[i], reps)};
+		double v[8] = {median(ring_mb[i], reps),      median(ratio[i], reps),
+		               median(per_notify[i], reps),   median(per_kick[i], reps),
+		               median(per_wakeup[i], reps),   median(naive_mb[i], reps),
+		               median(naive_notify[i], reps), median(pipe_mb[i], reps)};
 
 		printf("%-6zu %10.1f %8.2f %10.0f %10.0f %10.0f %10.1f %11.0f %10.1f\n", chunks[i],
 		       v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
@@ -646,7 +649,7 @@ int main(int argc, char **argv)
 		fputs("{", f);
 		for (int i = 0; i < nmetrics; i++)
 			fprintf(f, "%s\n  \"%s\": %.6g", i ? "," : "", metrics[i].name,
-				metrics[i].value);
+			        metrics[i].value);
 		fputs("\n}\n", f);
 		if (fclose(f) != 0)
 			die(json);

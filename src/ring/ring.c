@@ -37,9 +37,9 @@ _Static_assert(offsetof(struct xencons_interface, out) == RING_OFF_OUT, "out off
 _Static_assert(offsetof(struct xencons_interface, in_cons) == RING_OFF_IN_CONS, "in_cons offset");
 _Static_assert(offsetof(struct xencons_interface, in_prod) == RING_OFF_IN_PROD, "in_prod offset");
 _Static_assert(offsetof(struct xencons_interface, out_cons) == RING_OFF_OUT_CONS,
-	       "out_cons offset");
+               "out_cons offset");
 _Static_assert(offsetof(struct xencons_interface, out_prod) == RING_OFF_OUT_PROD,
-	       "out_prod offset");
+               "out_prod offset");
 _Static_assert(XENCONS_FIELD_SIZE(in) == RING_IN_SIZE, "in size");
 _Static_assert(XENCONS_FIELD_SIZE(out) == RING_OUT_SIZE, "out size");
 _Static_assert(XENCONS_FIELD_SIZE(in_cons) == sizeof(uint32_t), "in_cons size");
@@ -47,7 +47,7 @@ _Static_assert(XENCONS_FIELD_SIZE(in_prod) == sizeof(uint32_t), "in_prod size");
 _Static_assert(XENCONS_FIELD_SIZE(out_cons) == sizeof(uint32_t), "out_cons size");
 _Static_assert(XENCONS_FIELD_SIZE(out_prod) == sizeof(uint32_t), "out_prod size");
 _Static_assert(sizeof(struct xencons_interface) == RING_OFF_OUT_PROD + sizeof(uint32_t),
-	       "xencons_interface size");
+               "xencons_interface size");
 _Static_assert(sizeof(struct xencons_interface) <= RING_PAGE_SIZE, "fits in a page");
 #endif
 

@@ -28,7 +28,7 @@
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
 			fprintf(stderr, "fuzz-ring: %s:%d: invariant failed: %s\n", __FILE__,      \
-				__LINE__, #cond);                                                  \
+			        __LINE__, #cond);                                                  \
 			abort();                                                                   \
 		}                                                                                  \
 	} while (0)
@@ -83,7 +83,7 @@ static struct dir rx_dir(enum ring_role role)
 {
 	if (role == RING_BACKEND)
 		return (struct dir){RING_OFF_OUT, RING_OUT_SIZE, RING_OFF_OUT_CONS,
-				    RING_OFF_OUT_PROD};
+		                    RING_OFF_OUT_PROD};
 	return (struct dir){RING_OFF_IN, RING_IN_SIZE, RING_OFF_IN_CONS, RING_OFF_IN_PROD};
 }
 
@@ -103,8 +103,8 @@ static uint32_t idx_at(const unsigned char *page, unsigned off)
 /* The page differs from `before` only in the index at `own`, which must now
  * equal `want`, and in the data bytes of [wfrom, wfrom + wlen) of ring d. */
 static void check_changes(const unsigned char *before, const unsigned char *page,
-			  const struct dir *d, unsigned own, uint32_t want, uint32_t wfrom,
-			  uint32_t wlen)
+                          const struct dir *d, unsigned own, uint32_t want, uint32_t wfrom,
+                          uint32_t wlen)
 {
 	static unsigned char expect[RING_PAGE_SIZE];
 
@@ -119,7 +119,7 @@ static void check_changes(const unsigned char *before, const unsigned char *page
 }
 
 static void check_span(const unsigned char *page, const struct dir *d, const struct ring_span *s,
-		       uint32_t idx, uint32_t len)
+                       uint32_t idx, uint32_t len)
 {
 	const unsigned char *data = page + d->data;
 	size_t sum = 0;
@@ -162,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ring_span last[2][2]; /* [role][0 read, 1 write] from the last peek */
 	int have_last[2][2] = {{0, 0}, {0, 0}};
 	static const unsigned idx_off[4] = {RING_OFF_IN_CONS, RING_OFF_IN_PROD, RING_OFF_OUT_CONS,
-					    RING_OFF_OUT_PROD};
+	                                    RING_OFF_OUT_PROD};
 
 	if (!page)
 		return 0;
@@ -227,8 +227,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
 			} else {
 				CHECK(rc == RING_OK);
-				check_changes(before, page, &rd, rd.cons, n ? cons + (uint32_t)n : cons,
-					      0, 0);
+				check_changes(before, page, &rd, rd.cons,
+				              n ? cons + (uint32_t)n : cons, 0, 0);
 			}
 			break;
 		case 3: /* peek write, fill some of the span, maybe commit */
@@ -252,7 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				for (int i = 0; i < s.iovcnt && done < fill; i++) {
 					size_t m = s.iov[i].iov_len < fill - done ? s.iov[i].iov_len
-										  : fill - done;
+					                                          : fill - done;
 
 					memset(s.iov[i].iov_base, op, m);
 					done += m;
@@ -265,8 +265,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
 			} else {
 				CHECK(rc == RING_OK);
-				check_changes(before, page, &wd, wd.prod, n ? prod + (uint32_t)n : prod,
-					      0, 0);
+				check_changes(before, page, &wd, wd.prod,
+				              n ? prod + (uint32_t)n : prod, 0, 0);
 			}
 			break;
 		case 4: /* ring_read of up to 8 KiB */
@@ -284,7 +284,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			CHECK(got == (long)(n < used ? n : used));
 			for (long i = 0; i < got; i++)
-				CHECK(buf[i] == page[rd.data + ((cons + (uint32_t)i) & (rd.size - 1))]);
+				CHECK(buf[i] ==
+				      page[rd.data + ((cons + (uint32_t)i) & (rd.size - 1))]);
 			CHECK(buf[got] == 0xEE);
 			check_changes(before, page, &rd, rd.cons, cons + (uint32_t)got, 0, 0);
 			break;
@@ -303,9 +304,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			CHECK(got == (long)(n < wd.size - used ? n : wd.size - used));
 			check_changes(before, page, &wd, wd.prod, prod + (uint32_t)got, prod,
-				      (uint32_t)got);
+			              (uint32_t)got);
 			for (long i = 0; i < got; i++)
-				CHECK(page[wd.data + ((prod + (uint32_t)i) & (wd.size - 1))] == buf[i]);
+				CHECK(page[wd.data + ((prod + (uint32_t)i) & (wd.size - 1))] ==
+				      buf[i]);
 			break;
 		case 6: { /* fill levels */
 			long rl = ring_readable(ring), wl = ring_writable(ring);
@@ -336,7 +338,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				/* publishes the peek's copy plus n, whatever the page says now */
 				CHECK(rc == RING_OK);
 				check_changes(before, page, d, w ? d->prod : d->cons,
-					      s.idx + (uint32_t)n, 0, 0);
+				              s.idx + (uint32_t)n, 0, 0);
 			}
 			break;
 		}

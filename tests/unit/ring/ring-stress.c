@@ -87,9 +87,10 @@ static bool verify(const struct end *e, const unsigned char *p, size_t n, uint64
 			w = mix64((k >> 3) ^ e->rx_seed);
 		if (p[i] != (unsigned char)(w >> ((k & 7) * 8))) {
 			fprintf(stderr,
-				"ring-stress: %s: byte %" PRIu64 " of the received stream is 0x%02x, "
-				"expected 0x%02x\n",
-				e->name, k, p[i], pat(e->rx_seed, k));
+			        "ring-stress: %s: byte %" PRIu64
+			        " of the received stream is 0x%02x, "
+			        "expected 0x%02x\n",
+			        e->name, k, p[i], pat(e->rx_seed, k));
 			return false;
 		}
 	}
@@ -126,7 +127,7 @@ static long consume(struct end *e)
 
 		if (got < 0) {
 			fprintf(stderr, "ring-stress: %s: ring_read: %s\n", e->name,
-				ring_strerror((int)got));
+			        ring_strerror((int)got));
 			return -1;
 		}
 		if (!verify(e, e->buf, (size_t)got, e->received))
@@ -174,7 +175,7 @@ static long produce(struct end *e)
 		put = ring_write(&e->ring, e->buf, want);
 		if (put < 0) {
 			fprintf(stderr, "ring-stress: %s: ring_write: %s\n", e->name,
-				ring_strerror((int)put));
+			        ring_strerror((int)put));
 			return -1;
 		}
 		e->sent += (uint64_t)put;
@@ -246,9 +247,9 @@ static int run(struct end *e)
 			return 0;
 		if (peer_gone) {
 			fprintf(stderr,
-				"ring-stress: %s: peer exited with %" PRIu64 " bytes unsent and %" PRIu64
-				" unreceived here\n",
-				e->name, e->total - e->sent, e->total - e->received);
+			        "ring-stress: %s: peer exited with %" PRIu64
+			        " bytes unsent and %" PRIu64 " unreceived here\n",
+			        e->name, e->total - e->sent, e->total - e->received);
 			return -1;
 		}
 		/* Nothing to do: sleep until the peer kicks us (or dies). */
@@ -267,7 +268,7 @@ static int run(struct end *e)
 		if ((pfd[0].revents & POLLIN) && read(e->wait_fd, &cnt, sizeof(cnt)) < 0 &&
 		    errno != EAGAIN) {
 			fprintf(stderr, "ring-stress: %s: eventfd read: %s\n", e->name,
-				strerror(errno));
+			        strerror(errno));
 			return -1;
 		}
 	}
@@ -381,7 +382,7 @@ int main(int argc, char **argv)
 	}
 	if (e.sent != e.total || e.received != e.total) {
 		fprintf(stderr, "ring-stress: backend moved %" PRIu64 "/%" PRIu64 " bytes\n",
-			e.sent, e.received);
+		        e.sent, e.received);
 		return 1;
 	}
 	printf("ring-stress: ok, 2 x %" PRIu64 " MiB verified in %.2f s\n", mib, now() - t0);

@@ -32,10 +32,12 @@ struct dir {
 	unsigned cons_off; /* written by the reader */
 };
 
-static const struct dir dir_in = {"in (backend -> frontend)", RING_BACKEND, RING_IN_SIZE,
-				  RING_OFF_IN, RING_OFF_IN_PROD, RING_OFF_IN_CONS};
-static const struct dir dir_out = {"out (frontend -> backend)", RING_FRONTEND, RING_OUT_SIZE,
-				   RING_OFF_OUT, RING_OFF_OUT_PROD, RING_OFF_OUT_CONS};
+static const struct dir dir_in = {
+    "in (backend -> frontend)", RING_BACKEND,    RING_IN_SIZE, RING_OFF_IN,
+    RING_OFF_IN_PROD,           RING_OFF_IN_CONS};
+static const struct dir dir_out = {
+    "out (frontend -> backend)", RING_FRONTEND,    RING_OUT_SIZE, RING_OFF_OUT,
+    RING_OFF_OUT_PROD,           RING_OFF_OUT_CONS};
 
 struct fx {
 	const struct dir *d;
@@ -441,15 +443,15 @@ static void test_corrupt_indices(void **state)
 	const struct {
 		uint32_t cons, prod;
 	} bad[] = {
-		{0, size + 1},                    /* one past full */
-		{1, 0},                           /* cons ahead of prod by one */
-		{100, 50},                        /* cons ahead of prod */
-		{0, 0x80000000u},                 /* half the index space */
-		{0, 0xFFFFFFFFu},                 /* prod = -1 */
-		{0xFFFFFFFFu, size},              /* one past full across the wrap */
-		{0xFFFFFF00u, 0xFFFFFF00u + size + 1},
-		{0x10u, 0xFFFFFFF0u},             /* cons wrapped, prod did not */
-		{0x12345678u, 0x12345678u + 0x7FFFFFFFu},
+	    {0, size + 1},       /* one past full */
+	    {1, 0},              /* cons ahead of prod by one */
+	    {100, 50},           /* cons ahead of prod */
+	    {0, 0x80000000u},    /* half the index space */
+	    {0, 0xFFFFFFFFu},    /* prod = -1 */
+	    {0xFFFFFFFFu, size}, /* one past full across the wrap */
+	    {0xFFFFFF00u, 0xFFFFFF00u + size + 1},
+	    {0x10u, 0xFFFFFFF0u}, /* cons wrapped, prod did not */
+	    {0x12345678u, 0x12345678u + 0x7FFFFFFFu},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -482,7 +484,7 @@ static void test_corrupt_indices(void **state)
 		assert_int_equal(ring_writable(&f->w), RING_CORRUPT);
 		if (memcmp(before, f->page, RING_PAGE_SIZE) != 0)
 			fail_msg("case %zu (cons %#x prod %#x) changed the page", i, bad[i].cons,
-				 bad[i].prod);
+			         bad[i].prod);
 		assert_memory_equal(buf, buf_before, sizeof(buf));
 	}
 }
@@ -544,26 +546,29 @@ static void test_strerror(void **state)
 
 /* Each direction test once per direction, named after it. */
 #define BOTH(t)                                                                                    \
-	{#t "/in", t, setup, teardown, (void *)&dir_in}, {#t "/out", t, setup, teardown, (void *)&dir_out}
+	{#t "/in", t, setup, teardown, (void *)&dir_in},                                           \
+	{                                                                                          \
+#t "/out", t, setup, teardown, (void *)&dir_out                                    \
+	}
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_empty),
-		BOTH(test_full),
-		BOTH(test_writes_only_own_fields),
-		BOTH(test_partial_commits),
-		BOTH(test_commit_uses_peek_copy),
-		BOTH(test_wrap_at_ffffff00),
-		BOTH(test_fill_level_across_wrap),
-		BOTH(test_two_segments),
-		BOTH(test_readv_writev_on_ring),
-		BOTH(test_zero_length),
-		BOTH(test_commit_beyond_span),
-		BOTH(test_corrupt_indices),
-		BOTH(test_corrupt_is_per_direction),
-		BOTH(test_layout),
-		cmocka_unit_test(test_strerror),
+	    BOTH(test_empty),
+	    BOTH(test_full),
+	    BOTH(test_writes_only_own_fields),
+	    BOTH(test_partial_commits),
+	    BOTH(test_commit_uses_peek_copy),
+	    BOTH(test_wrap_at_ffffff00),
+	    BOTH(test_fill_level_across_wrap),
+	    BOTH(test_two_segments),
+	    BOTH(test_readv_writev_on_ring),
+	    BOTH(test_zero_length),
+	    BOTH(test_commit_beyond_span),
+	    BOTH(test_corrupt_indices),
+	    BOTH(test_corrupt_is_per_direction),
+	    BOTH(test_layout),
+	    cmocka_unit_test(test_strerror),
 	};
 
 	return cmocka_run_group_tests_name("ring", tests, NULL, NULL);
