@@ -31,14 +31,16 @@ static pid_t running_pid(const struct xensim *x)
 	fclose(f);
 	if (pid <= 0 || kill(pid, 0) < 0)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	/* /proc/PID/stat: "PID (COMM) STATE ..."; a zombie is not running */
+	char state = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	f = fopen(path, "re");
 	if (f) {
-		if (!fgets(comm, sizeof(comm), f))
+		if (fscanf(f, "%*d (%63[^)]) %c", comm, &state) != 2)
 			comm[0] = '\0';
 		fclose(f);
 	}
-	return strncmp(comm, "xensim", 6) == 0 ? pid : 0;
+	return strncmp(comm, "xensim", 6) == 0 && state != 'Z' ? pid : 0;
 }
 
 static int mkdir_p(const char *path)
