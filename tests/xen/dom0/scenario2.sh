@@ -85,7 +85,7 @@ JSON
 		result 2 xenchanneld-hotplug FAIL "attach/detach/attach work; xenchannel provision over $OURS_NAME exited $rc: $(tail -n 2 $T/prov-ours.out | tr '\n' ' '); agent: $(guest_run 10 'tail -n 3 /run/xentest/agent2.log' | tr '\n' ' ')"
 	elif ! echo "$out" | grep -qx 'hostname=ours-guest' ||
 		! echo "$out" | grep -qx 'inet 192.0.2.22/24' || ! echo "$out" | grep -qx 1; then
-		result 2 xenchanneld-hotplug FAIL "guest state after provision over xenchanneld: $(echo $out)"
+		result 2 xenchanneld-hotplug FAIL "provision over xenchanneld reported success, but the guest has: $(echo $out) (want hostname=ours-guest, inet 192.0.2.22/24, 1 key); eth0 now: $(guest_run 10 'ip -o addr show dev eth0 | grep -o "inet6* [0-9a-f:./]*" | tr "\n" " "; echo promote_secondaries=$(cat /proc/sys/net/ipv4/conf/eth0/promote_secondaries)')"
 	else
 		result 2 xenchanneld-hotplug PASS "attach devid $devid1 -> udev link -> round trip; detach removed device and link; attach again (devid $DEVID, $LINK) and provision over xenchanneld applied hostname, 192.0.2.22/24, ssh key"
 	fi
