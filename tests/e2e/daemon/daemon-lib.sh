@@ -42,14 +42,15 @@ for line in sys.stdin:
 sys.exit(1)' "$1" "$2" "$3"
 }
 
-# xs_wait PATH VALUE [SECS]: wait (xenstore watch) until PATH reads VALUE.
+# xs_wait PATH VALUE [SECS]: wait (xenstore watch) until PATH reads VALUE
+# (a bash pattern: '[56]' waits for either).
 xs_wait() {
 	local path=$1 want=$2 secs=${3:-30} v line
 	coproc XSW { exec timeout "$secs" xenstore-watch "$path" 2>/dev/null; }
 	local wpid=$XSW_PID rc=1
 	while :; do
 		v=$(xenstore-read "$path" 2>/dev/null || true)
-		if [ "$v" = "$want" ]; then rc=0; break; fi
+		if [[ $v == $want ]]; then rc=0; break; fi
 		read -r -u "${XSW[0]}" line || break
 	done
 	kill "$wpid" 2>/dev/null || true
@@ -72,16 +73,14 @@ attach() {
 	echo "$devid"
 }
 
-# guest_tty DOMID DEVID: the guest's tty for that channel (by its name link
-# when the guest's udev set one up, else the hvc line the frontend reports)
+# guest_tty DOMID DEVID: the guest's tty for that channel: the hvc line its
+# frontend allocated (first free slot, as Linux does; not always hvc<devid>)
 guest_tty() {
-	local root="$XENSIM_RUN_DIR/domains/$1/root" name
-	name=$(xenstore-read "$(fe_dir "$1" "$2")/name")
-	if [ -e "$root/dev/xen-channel/$name" ]; then
-		echo "$root/dev/xen-channel/$name"
-	else
-		echo "$root/dev/hvc$2"
-	fi
+	local hvc
+	hvc=$(printf 'status\n' | socat -t5 - "UNIX-CONNECT:$XENSIM_RUN_DIR/domains/$1/frontend.sock" |
+		sed -n "s/.* devid=$2 .* hvc=\(hvc[0-9]*\) .*/\1/p")
+	[ -n "$hvc" ] || fail "domain $1 device $2 has no hvc line"
+	echo "$XENSIM_RUN_DIR/domains/$1/root/dev/$hvc"
 }
 
 # a socket directory that passes the daemon's checks

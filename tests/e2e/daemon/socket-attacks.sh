@@ -15,8 +15,10 @@ attach_refused() {
 	local devid
 	devid=$("$XENCHANNEL" attach --force "$dom" "$1" 2>>"$E2E_TMP/xenchannel.log") ||
 		{ echo "toolstack refused $1 itself"; return 0; }
-	xs_wait "$(be_dir "$dom" "$devid")/state" 5 || fail "$1: backend not Closing"
-	[ "$(chstat "$dom" "$devid" state)" = error ] || fail "$1: not in error state"
+	# Closing (5), then Closed (6) once the frontend has answered it
+	xs_wait "$(be_dir "$dom" "$devid")/state" '[56]' || fail "$1: backend not Closing"
+	case $(chstat "$dom" "$devid" state) in error | closed) ;; *) fail "$1: state $(chstat "$dom" "$devid" state)" ;; esac
+	[ "$(chstat "$dom" "$devid" errors)" -ge 1 ] || fail "$1: error not counted"
 	grep -q "$2" "$E2E_TMP/xenchanneld.log" || fail "$1: no '$2' in the log"
 	"$XENCHANNEL" detach --force "$dom" "$devid" >>"$E2E_TMP/xenchannel.log" 2>&1 || true
 }
