@@ -126,6 +126,8 @@ static void check_golden(const char *golden_path, const char *got)
 static void run_one(void **state)
 {
 	const char *rel = *state; /* "valid/x.cfg" or "invalid/x.cfg" */
+	if (!rel || !corpus_dir)
+		abort();
 	int valid = !strncmp(rel, "valid/", 6);
 	char path[1024], golden[1024];
 	snprintf(path, sizeof(path), "%s/%s", corpus_dir, rel);
