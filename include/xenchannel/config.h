@@ -104,7 +104,12 @@ enum cfg_connection { CFG_CONN_UNKNOWN, CFG_CONN_PTY, CFG_CONN_SOCKET };
 
 struct cfg_channel {
 	unsigned index;  /* position in channel=[...] (0-based) */
-	unsigned devid;  /* index + 1 (the upstream numbering) */
+	/* index + 1: the numbering libxl intends (channel->devid = i + 1).
+	 * xl 4.17 leaves devid 0 instead, so libxl takes the first channel for
+	 * the primary console, rejects it, and `xl create` still succeeds
+	 * without it (fixed in 4.18.5, 4.19.2, 4.20.1). On a 4.17 host,
+	 * channels from xl need a sacrificial first entry; ours do not. */
+	unsigned devid;
 	char *name;      /* NULL if not given */
 	enum cfg_connection connection;
 	char *path;      /* socket path, NULL for pty */

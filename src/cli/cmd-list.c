@@ -176,13 +176,13 @@ int cmd_list(int argc, char **argv)
 		free(s);
 		json_decref(arr);
 	} else {
-		printf("%-16s %5s %5s %-32s %-6s %-28s %-12s %-12s\n", "DOMAIN", "DOMID", "DEVID", "NAME",
+		printf("%-16s %5s %5s %-32s %-6s %-28s %-12s %s\n", "DOMAIN", "DOMID", "DEVID", "NAME",
 		       "CONN", "PATH/TTY", "FRONTEND", "BACKEND");
 		char b1[64], b2[200], b3[200];
 		for (size_t i = 0; i < n; i++) {
 			const struct ts_channel_info *ci = &v[i];
 			const char *where = ci->path ? ci->path : ci->tty ? ci->tty : "-";
-			printf("%-16s %5u %5u %-32s %-6s %-28s %-12s %-12s\n",
+			printf("%-16s %5u %5u %-32s %-6s %-28s %-12s %s\n",
 			       cli_escaped(b1, sizeof(b1), *ci->domain ? ci->domain : "-"), ci->domid,
 			       ci->devid, cli_escaped(b2, sizeof(b2), *ci->name ? ci->name : "-"),
 			       *ci->connection ? ci->connection : "-", cli_escaped(b3, sizeof(b3), where),

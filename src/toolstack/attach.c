@@ -236,6 +236,14 @@ int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsig
 		return -1;
 	}
 
+	if (domid == backend) {
+		ts_fail(err, EINVAL,
+		        "domain %u would be both ends of the channel: a channel links a guest to its "
+		        "backend domain (dom0 unless backend= says otherwise)",
+		        domid);
+		return -1;
+	}
+
 	for (unsigned attempt = 0; attempt < TS_TXN_RETRIES; attempt++) {
 		xs_transaction_t t = xs_transaction_start(ts->xsh);
 		if (t == XBT_NULL) {

@@ -326,6 +326,8 @@ static void test_refusals(void **state)
 	/* the same name in another domain is fine */
 	assert_int_equal(attach_ok(t, 10, "name=org.example.r.0,connection=pty"), 1);
 	assert_int_equal(attach_err(t, 11, "name=org.example.t.0,connection=pty", 0, &err), ENOENT);
+	assert_int_equal(attach_err(t, 0, "name=org.example.t.0,connection=pty", 0, &err), EINVAL);
+	assert_non_null(strstr(err.msg, "domain 0 would be both ends"));
 
 	/* values that did not come through the parser are checked again */
 	struct cfg_channel c = {.name = "bad name", .connection = CFG_CONN_PTY};
