@@ -28,9 +28,9 @@ static const struct command commands[] = {
 	 "check an xl domain configuration file and show its channels"},
 	{"registry", cmd_registry, "registry [check NAME]",
 	 "list the channel name registry, or check a name"},
-	{"provision", cmd_provision, "provision DOMAIN|SOCKET [options]",
-	 "send hostname, addresses and ssh keys to a guest's agent"},
-	{"agent-shell", cmd_agent_shell, "agent-shell DOMAIN|SOCKET",
+	{"provision", cmd_provision, "provision [options] TARGET[=FILE]...",
+	 "send a configuration document to guests' agents and report the result"},
+	{"agent-shell", cmd_agent_shell, "agent-shell DOMAIN|SOCKET [NAME]",
 	 "talk to a guest's agent interactively"},
 };
 
