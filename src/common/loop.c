@@ -248,6 +248,8 @@ static void run_soon(struct loop *l)
 	/* Run only what was queued before this pass; new entries wait a turn so
 	 * a callback that re-queues itself cannot starve I/O. */
 	size_t n = l->nsoon;
+	if (n == 0)
+		return; /* l->soon may still be NULL: memmove(NULL, ...) is UB */
 	for (size_t i = 0; i < n && !l->stop; i++)
 		l->soon[i].cb(l, l->soon[i].arg);
 	memmove(l->soon, l->soon + n, (l->nsoon - n) * sizeof(*l->soon));
