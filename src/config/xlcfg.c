@@ -335,8 +335,14 @@ static void next(struct parser *p)
 			continue;
 		}
 		if (c == '#') {
+			struct cfg_loc at = {p->line, p->col};
 			while (peekc(p, 0) >= 0 && peekc(p, 0) != '\n')
 				advance(p);
+			if (peekc(p, 0) < 0)
+				error_at(p, at,
+				         "comment on the last line without a newline: xl rejects it "
+				         "(end the file with a newline)%s%s",
+				         NULL, NULL);
 			continue;
 		}
 		break;
@@ -355,6 +361,19 @@ static void next(struct parser *p)
 		t = lex_word(p, 0) ? T_ERROR : T_IDENT;
 	} else if (is_digit(c)) {
 		t = lex_word(p, 1) ? T_ERROR : T_NUMBER;
+		int n = peekc(p, 0);
+		if (t == T_NUMBER && (is_lower(n) || (n >= 'A' && n <= 'Z') || n == '_')) {
+			skip_bad(p);
+			p->tend = p->pos;
+			char buf[64];
+			tok_text(p, buf, sizeof(buf));
+			error_at(p, p->tloc,
+			         "`%s' is not a number xl reads ([0-9][0-9a-fx]*: no units or suffixes; "
+			         "quote text)%s",
+			         buf, NULL);
+			p->tok = T_ERROR;
+			return;
+		}
 	} else if (c == '"' || c == '\'') {
 		t = lex_string(p) ? T_ERROR : T_STRING;
 		if (t == T_ERROR) {
