@@ -111,6 +111,32 @@ oom:
 	return -1;
 }
 
+/* A JSON string of s; bytes that are not valid UTF-8 text become \xNN. */
+static json_t *jstr(const char *s)
+{
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	size_t n = strlen(s);
+	char *buf = malloc(n * 4 + 1);
+	if (!buf)
+		return NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf[o++] = (char)c;
+		else
+			o += (size_t)sprintf(buf + o, "\\x%02x", c);
+	}
+	buf[o] = 0;
+	j = json_string(buf);
+	free(buf);
+	return j;
+}
+
 char *cfg_domain_to_json(const struct cfg_domain *dom, const struct cfg_registry *reg)
 {
 	json_t *root = json_object();
@@ -120,7 +146,7 @@ char *cfg_domain_to_json(const struct cfg_domain *dom, const struct cfg_registry
 		json_decref(chans);
 		return NULL;
 	}
-	json_object_set_new(root, "name", dom->name ? json_string(dom->name) : json_null());
+	json_object_set_new(root, "name", jstr(dom->name));
 	for (size_t i = 0; i < dom->nchannels; i++) {
 		const struct cfg_channel *c = &dom->channels[i];
 		json_t *o = json_object();
@@ -128,10 +154,10 @@ char *cfg_domain_to_json(const struct cfg_domain *dom, const struct cfg_registry
 			break;
 		json_object_set_new(o, "index", json_integer(c->index));
 		json_object_set_new(o, "devid", json_integer(c->devid));
-		json_object_set_new(o, "name", json_string(c->name));
+		json_object_set_new(o, "name", jstr(c->name));
 		json_object_set_new(o, "connection", json_string(cfg_connection_name(c->connection)));
-		json_object_set_new(o, "path", c->path ? json_string(c->path) : json_null());
-		json_object_set_new(o, "backend", c->backend ? json_string(c->backend) : json_null());
+		json_object_set_new(o, "path", jstr(c->path));
+		json_object_set_new(o, "backend", jstr(c->backend));
 		if (reg)
 			json_object_set_new(o, "registered",
 			                    json_boolean(cfg_registry_find(reg, c->name) != NULL));

@@ -249,6 +249,25 @@ static void test_json_without_registry(void **state)
 	cfg_file_free(f);
 }
 
+/* Text that is not UTF-8 still gives valid JSON, escaped. */
+static void test_json_escapes_bytes(void **state)
+{
+	struct cfg_file *f = parse_ok("name='caf\xe9'\nchannel=['name=org.example.j.0,connection=socket,"
+	                              "path=/run/\xff.sock']\n");
+	struct cfg_diag d;
+	cfg_diag_init(&d);
+	struct cfg_domain dom;
+	assert_int_equal(cfg_domain_from_file(f, NULL, &dom, &d), 0);
+	char *s = cfg_domain_to_json(&dom, NULL);
+	assert_non_null(s);
+	assert_non_null(strstr(s, "\"name\": \"caf\\\\xe9\""));
+	assert_non_null(strstr(s, "\"path\": \"/run/\\\\xff.sock\""));
+	free(s);
+	cfg_domain_clear(&dom);
+	cfg_diag_free(&d);
+	cfg_file_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_name_rules),
 		cmocka_unit_test(test_registry_format),
 		cmocka_unit_test(test_json_without_registry),
+		cmocka_unit_test(test_json_escapes_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
