@@ -202,9 +202,18 @@ static void listener_cb(struct loop *l, int fd, unsigned ev, void *arg)
 	chan_schedule(c); /* guest bytes may be waiting in the ring */
 }
 
+static void chan_run(struct chan *c);
+
+/* Run a turn now unless one is queued already (then that one does it). */
+static void chan_kick(struct chan *c)
+{
+	if (!c->scheduled && c->st == CH_CONNECTED)
+		chan_run(c);
+}
+
 static void fd_cb(struct loop *l, int fd, unsigned ev, void *arg)
 {
-	chan_schedule(arg);
+	chan_kick(arg);
 }
 
 /* ---- relay turns ---- */
@@ -290,7 +299,9 @@ int chan_event(struct chan *c)
 		c->win_bytes = 0;
 	}
 	c->win_events++;
-	chan_schedule(c);
+	chan_kick(c);
+	if (c->st != CH_CONNECTED)
+		return 0; /* the turn failed the channel: its port is gone */
 	if (c->win_events > STORM_EVENTS && c->win_bytes < (uint64_t)c->win_events * STORM_BYTES_PER_EVENT) {
 		/* A storm: keep the port masked until the window ends. */
 		c->storms++;
@@ -309,13 +320,46 @@ int chan_event(struct chan *c)
 
 /* ---- resources ---- */
 
+/* Write dir/key only while dir/state exists, in one transaction: a toolstack
+ * that removes the device must not see it resurrected by a late write of ours
+ * (xenstore creates missing parents). Returns 0, or -1 when the device is gone. */
+static int write_if_present(struct xcd *d, const char *dir, const char *key, const char *val)
+{
+	char sp[256], kp[256];
+	snprintf(sp, sizeof(sp), "%s/state", dir);
+	snprintf(kp, sizeof(kp), "%s/%s", dir, key);
+	for (int tries = 0; tries < 16; tries++) {
+		xs_transaction_t t = xs_transaction_start(d->xs);
+		if (t == XBT_NULL)
+			break;
+		unsigned len;
+		char *cur = xs_read(d->xs, t, sp, &len);
+		if (!cur) {
+			xs_transaction_end(d->xs, t, true);
+			return -1;
+		}
+		free(cur);
+		if (!xs_write(d->xs, t, kp, val, (unsigned)strlen(val))) {
+			int e = errno;
+			xs_transaction_end(d->xs, t, true);
+			errno = e;
+			break;
+		}
+		if (xs_transaction_end(d->xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			break;
+	}
+	log_err("writing %s: %s", kp, strerror(errno));
+	return -1;
+}
+
 void chan_write_state(struct chan *c, int state)
 {
-	char path[256], v[4];
-	be_path(c->d, c->domid, c->devid, "state", path, sizeof(path));
-	int n = snprintf(v, sizeof(v), "%d", state);
-	if (!xs_write(c->d->xs, XBT_NULL, path, v, (unsigned)n))
-		log_err("writing %s: %s", path, strerror(errno));
+	char dir[256], v[4];
+	be_path(c->d, c->domid, c->devid, NULL, dir, sizeof(dir));
+	snprintf(v, sizeof(v), "%d", state);
+	write_if_present(c->d, dir, "state", v);
 }
 
 int chan_open_endpoint(struct chan *c)
@@ -346,10 +390,10 @@ int chan_open_endpoint(struct chan *c)
 	c->path = strdup(name);
 	/* xl reads the backend's copy; QEMU writes the frontend's; do both. */
 	char p[256];
-	be_path(d, c->domid, c->devid, "tty", p, sizeof(p));
-	xs_write(d->xs, XBT_NULL, p, name, (unsigned)strlen(name));
-	fe_path(c->domid, c->devid, "tty", p, sizeof(p));
-	xs_write(d->xs, XBT_NULL, p, name, (unsigned)strlen(name));
+	be_path(d, c->domid, c->devid, NULL, p, sizeof(p));
+	write_if_present(d, p, "tty", name);
+	fe_path(c->domid, c->devid, NULL, p, sizeof(p));
+	write_if_present(d, p, "tty", name);
 	return 0;
 }
 
@@ -634,8 +678,8 @@ void chan_update(struct xcd *d, uint32_t domid, uint32_t devid)
 		if (s.write_be >= 0)
 			chan_write_state(c, s.write_be);
 		if (s.write_be == XB_INITWAIT) {
-			be_path(d, domid, devid, "hotplug-status", p, sizeof(p));
-			xs_write(d->xs, XBT_NULL, p, "connected", 9);
+			be_path(d, domid, devid, NULL, p, sizeof(p));
+			write_if_present(d, p, "hotplug-status", "connected");
 		}
 		if (c->st == CH_CONNECTED && from != CH_CONNECTED)
 			activate(c, (s.actions & FA_ADOPT) != 0);

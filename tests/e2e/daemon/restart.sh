@@ -24,6 +24,9 @@ cpid=$LAST_PID
 
 moved_more_than() { [ "$(chstat "$dom" "$dev" bytes_from_guest)" -gt "$1" ]; }
 wait_for 60 moved_more_than $((4 * 1024 * 1024)) || fail "no progress before the kill"
+# Freeze the client so the transfer is surely unfinished when the daemon dies:
+# the guest then blocks on a full ring instead of racing to the end.
+kill -STOP "$cpid"
 kill -KILL "$DAEMON_PID"
 wait_for 10 bash -c "! kill -0 $DAEMON_PID" || fail "kill -9 did not kill"
 [ "$(xenstore-read "$be/state")" = 4 ] || fail "backend state changed by the crash"
@@ -31,6 +34,7 @@ wait_for 10 bash -c "! kill -0 $DAEMON_PID" || fail "kill -9 did not kill"
 kill -0 "$gpid" || fail "guest writer finished while the daemon was dead"
 
 daemon_start
+kill -CONT "$cpid"
 grep -q "adopted" "$E2E_TMP/xenchanneld.log" || fail "no adoption logged"
 [ "$(chstat "$dom" "$dev" state)" = connected ] || fail "not connected after adoption"
 # counters restart with the process: wait for fresh progress, then SIGTERM

@@ -130,8 +130,7 @@ static int open_path(const char *path, double deadline)
 	struct termios t;
 	if (tcgetattr(fd, &t) == 0) {
 		cfmakeraw(&t);
-		tcsetattr(fd, TCSANOW, &t);
-		tcflush(fd, TCIOFLUSH);
+		tcsetattr(fd, TCSANOW, &t); /* no flush: bytes already there are data */
 	}
 	return fd;
 }
