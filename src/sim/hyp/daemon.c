@@ -135,6 +135,12 @@ out:
 	if (dm.xsd)
 		xsd_free(dm.xsd);
 #endif
+	if (dm.wrote_pid) {
+		/* what is left of the domains' directories is ours */
+		char dir[PATH_MAX + 16];
+		snprintf(dir, sizeof(dir), "%s/domains", run_dir);
+		svc_rmtree(dir);
+	}
 	if (dm.sigfd >= 0)
 		close(dm.sigfd);
 	if (dm.loop)

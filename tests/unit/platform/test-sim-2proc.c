@@ -521,6 +521,107 @@ static void test_destroy_while_mapped(void **state)
 	platform_close(p);
 }
 
+/* A raw client of the hypervisor service, as domain dom. */
+static int raw_client(uint32_t dom)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	simw_socket_path(sa.sun_path, sizeof(sa.sun_path), run_dir, dom);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	struct simw_msg r;
+	int fds[SIMW_MAX_FDS];
+	assert_true(simw_recv(fd, &r, NULL, 0, fds, 0) >= 0);
+	assert_int_equal(r.type, SIMW_HELLO);
+	assert_int_equal(r.a[0], dom);
+	for (int i = 0; i < SIMW_MAX_FDS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return fd;
+}
+
+static int32_t raw_call(int fd, uint32_t type, uint32_t a0, uint32_t a1)
+{
+	struct simw_msg m = {.type = type, .a = {a0, a1}}, r;
+	int fds[SIMW_MAX_FDS];
+	assert_int_equal(simw_send(fd, &m, NULL, 0, NULL, 0), 0);
+	assert_true(simw_recv(fd, &r, NULL, 0, fds, 0) >= 0);
+	assert_int_equal(r.type, type | SIMW_REPLY);
+	for (int i = 0; i < SIMW_MAX_FDS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return r.err;
+}
+
+/* The connection was dropped: the next read sees end of file. */
+static void assert_dropped(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 10000), 1);
+	char c;
+	assert_int_equal(recv(fd, &c, 1, 0), 0);
+	close(fd);
+}
+
+static void test_hostile_clients(void **state)
+{
+	(void)state;
+	/* a guest may not run the toolstack's operations or look at dom0 */
+	int fd = raw_client(peer);
+	assert_int_equal(raw_call(fd, SIMW_DOM_LIST, 0, 0), EPERM);
+	assert_int_equal(raw_call(fd, SIMW_DOM_DESTROY, peer, 0), EPERM);
+	assert_int_equal(raw_call(fd, SIMW_DOM_UNPAUSE, peer, 0), EPERM);
+	assert_int_equal(raw_call(fd, SIMW_EVTCHN_STATUS, 0, 1), EPERM);
+	assert_int_equal(raw_call(fd, 999, 0, 0), ENOSYS);
+	assert_int_equal(raw_call(fd, SIMW_GNT_UNMAP, 12345, 0), EINVAL);
+	assert_int_equal(raw_call(fd, SIMW_GNT_UNSHARE, 8, 0), EINVAL);
+	assert_int_equal(raw_call(fd, SIMW_EVTCHN_UNBIND, 1, 0), ENOTCONN); /* the store port */
+	/* descriptors sent along are not kept, the request still answered */
+	int spare[2];
+	assert_int_equal(pipe(spare), 0);
+	struct simw_msg m = {.type = SIMW_EVTCHN_UNBIND, .a = {5000}}, r;
+	assert_int_equal(simw_send(fd, &m, NULL, 0, spare, 2), 0);
+	int fds[SIMW_MAX_FDS];
+	assert_true(simw_recv(fd, &r, NULL, 0, fds, 0) >= 0);
+	assert_int_equal(r.err, EINVAL);
+	close(spare[0]);
+	close(spare[1]);
+	close(fd);
+	/* dom0 may not destroy itself */
+	fd = raw_client(0);
+	assert_int_equal(raw_call(fd, SIMW_DOM_DESTROY, 0, 0), EPERM);
+	assert_int_equal(raw_call(fd, SIMW_DOM_UNPAUSE, 4000, 0), ESRCH);
+	close(fd);
+
+	/* malformed messages cost the sender its connection, nothing more */
+	fd = raw_client(peer);
+	assert_int_equal(send(fd, "abc", 3, 0), 3); /* shorter than a header */
+	assert_dropped(fd);
+	fd = raw_client(peer);
+	char big[4096] = {0};
+	struct simw_msg *h = (struct simw_msg *)big;
+	h->type = SIMW_DOM_CREATE;
+	assert_int_equal(send(fd, big, sizeof(big), 0), (ssize_t)sizeof(big));
+	assert_dropped(fd);
+	fd = raw_client(peer);
+	h->type = SIMW_EVTCHN_BIND | SIMW_REPLY; /* a reply is no request */
+	assert_int_equal(send(fd, big, sizeof(*h), 0), (ssize_t)sizeof(*h));
+	assert_dropped(fd);
+
+	/* and the service still works */
+	struct platform *p = platform_open(NULL, 0);
+	struct plat_evtchn *e = plat_evtchn_open(p);
+	assert_non_null(e);
+	int port = plat_evtchn_alloc_unbound(e, SIMW_DOMID_SELF);
+	assert_true(port > 0);
+	int back = plat_evtchn_bind_interdomain(e, SIMW_DOMID_SELF, (uint32_t)port);
+	assert_true(back > 0);
+	assert_int_equal(plat_evtchn_pending(e), back);
+	assert_int_equal(plat_evtchn_notify(e, (uint32_t)back), 0);
+	assert_int_equal(wait_port(e), port);
+	plat_evtchn_close(e);
+	platform_close(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_errors_and_rebind),
 		cmocka_unit_test(test_grants),
 		cmocka_unit_test(test_destroy_while_mapped),
+		cmocka_unit_test(test_hostile_clients),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
