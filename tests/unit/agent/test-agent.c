@@ -511,7 +511,8 @@ static void writes_stay_inside_the_root(void **state)
 	json_decref(hello(x, 1));
 	json_t *r = apply_text(x,
 	                       "{\"generation\": 1, \"write_files\": [{\"path\": \"/escape/f\", "
-	                       "\"content\": \"x\"}, {\"path\": \"/up/tmp/g\", \"content\": \"y\"}]}",
+	                       "\"content\": \"x\"}, {\"path\": \"/up/tmp/g\", \"content\": \"y\"}, "
+	                       "{\"path\": \"/b64\", \"content\": \"aGkAdGhlcmU=\", \"encoding\": \"b64\"}]}",
 	                       NULL, 0);
 	json_decref(r);
 	char p[PATH_MAX + 8];
@@ -519,6 +520,9 @@ static void writes_stay_inside_the_root(void **state)
 	assert_int_equal(access(p, F_OK), -1);
 	/* "/up" resolves to the root itself, so /up/tmp/g is <root>/tmp/g. */
 	assert_string_equal(read_file(x->root, "/tmp/g", NULL), "y");
+	struct stat st;
+	assert_non_null(read_file(x->root, "/b64", &st));
+	assert_int_equal(st.st_size, 8); /* "hi", NUL, "there" */
 	stop_agent(x);
 	rmdir(outside);
 }

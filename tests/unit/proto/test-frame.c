@@ -3,10 +3,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "xenchannel/proto.h"
 
@@ -285,6 +289,33 @@ static void hmac_rfc4231_case2(void **state)
 	assert_false(proto_hmac_verify((const uint8_t *)"Jefe", 4, data, strlen(data), "abc"));
 }
 
+static void sha256_and_hmac_match_openssl(void **state)
+{
+	char hex[65];
+	proto_sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	proto_sha256_hex("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	srand(99);
+	static uint8_t data[5000], key[200];
+	for (int round = 0; round < 300; round++) {
+		size_t dl = (size_t)rand() % sizeof(data), kl = 1 + (size_t)rand() % sizeof(key);
+		for (size_t i = 0; i < dl; i++)
+			data[i] = (uint8_t)rand();
+		for (size_t i = 0; i < kl; i++)
+			key[i] = (uint8_t)rand();
+		uint8_t md[32];
+		unsigned mdlen = 0;
+		HMAC(EVP_sha256(), key, (int)kl, data, dl, md, &mdlen);
+		char want[65];
+		for (int i = 0; i < 32; i++)
+			snprintf(want + 2 * i, 3, "%02x", md[i]);
+		assert_int_equal(proto_hmac_hex(key, kl, data, dl, hex), 0);
+		assert_string_equal(hex, want);
+		assert_true(proto_hmac_verify(key, kl, data, dl, want));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +332,7 @@ int main(void)
 		cmocka_unit_test(full_buffer_makes_progress),
 		cmocka_unit_test(json_payloads_and_versions),
 		cmocka_unit_test(hmac_rfc4231_case2),
+		cmocka_unit_test(sha256_and_hmac_match_openssl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
