@@ -88,6 +88,10 @@ int control_op(struct req *r)
 		return EINVAL;
 	const char *cmd = argv[0];
 	if (strcmp(cmd, "check") == 0) {
+		if (!store_check(&r->c->x->st)) {
+			log_err("xenstored: control check: the node tree is inconsistent");
+			return EIO;
+		}
 		reply_ok(r);
 		return 0;
 	}

@@ -58,6 +58,10 @@ int domain_introduce(struct xsd *x, uint32_t domid, uint32_t port)
 		return EIO;
 	}
 	x->doms[domid] = d;
+	d->next = x->domlist;
+	if (x->domlist)
+		x->domlist->prev = d;
+	x->domlist = d;
 	log_info("xenstored: domain %u introduced (port %u), socket %s", domid, port, d->sockpath);
 	watch_fire_special(x, "@introduceDomain");
 	return 0;
@@ -117,6 +121,12 @@ static void domain_destroy(struct xsd *x, struct domain *d, bool fire)
 		unlink(d->sockpath);
 	}
 	x->doms[d->domid] = NULL;
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		x->domlist = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
 	if (fire) {
 		remove_owned(x, d->domid);
 		log_info("xenstored: domain %u released", d->domid);
@@ -137,9 +147,8 @@ int domain_release(struct xsd *x, uint32_t domid)
 
 void domain_destroy_all(struct xsd *x)
 {
-	for (uint32_t i = 0; i < XSD_DOMID_FIRST_RESERVED; i++)
-		if (x->doms[i])
-			domain_destroy(x, x->doms[i], false);
+	while (x->domlist)
+		domain_destroy(x, x->domlist, false);
 }
 
 void xsd_domain_dead(struct xsd *x, uint32_t domid)

@@ -197,3 +197,35 @@ void store_remove(struct store *s, struct node *top, store_rm_cb cb, void *arg)
 		n = up;
 	}
 }
+
+bool store_check(const struct store *s)
+{
+	/* every node reachable from "/" once, child bookkeeping consistent,
+	 * hash count equal to the tree size, owner counts add up */
+	struct node *root = store_get(s, "/", 1);
+	if (!root || root->parent)
+		return false;
+	size_t seen = 0;
+	struct node *n = root;
+	while (n) {
+		seen++;
+		uint32_t cnt = 0, len = 0;
+		for (struct node *k = n->first; k; k = k->next) {
+			if (k->parent != n || store_get(s, k->path, k->h.klen) != k)
+				return false;
+			cnt++;
+			len += k->namelen + 1u;
+		}
+		if (cnt != n->nchildren || len != n->childlen || n->nperms == 0)
+			return false;
+		if (n->first) {
+			n = n->first;
+			continue;
+		}
+		while (n && !n->next)
+			n = n->parent;
+		if (n)
+			n = n->next;
+	}
+	return seen == s->nnodes && seen == s->nodes.n;
+}

@@ -137,6 +137,8 @@ size_t store_node_size(uint32_t vlen, unsigned nperms, uint32_t childlen);
 void store_owner_inc(struct store *s, uint32_t domid);
 void store_owner_dec(struct store *s, uint32_t domid);
 uint32_t store_owned(const struct store *s, uint32_t domid);
+/* Consistency of the whole tree (CONTROL check, fuzzing). */
+bool store_check(const struct store *s);
 
 /* ---- paths (path.c) ---- */
 /* Canonicalise a request path for connection c into buf: relative paths go
@@ -210,6 +212,7 @@ struct domain {
 	char *sockpath;
 	struct conn *conns;
 	unsigned nwatches;
+	struct domain *next, *prev; /* all introduced domains */
 };
 int domain_introduce(struct xsd *x, uint32_t domid, uint32_t port);
 int domain_release(struct xsd *x, uint32_t domid);
@@ -312,6 +315,7 @@ struct xsd {
 	size_t nconns;
 	uint64_t next_conn_id;
 	struct domain **doms; /* indexed by domid < XSD_DOMID_FIRST_RESERVED */
+	struct domain *domlist;
 	struct special spec_intro, spec_release;
 	bool trace;
 	/* quotas (unprivileged), CONTROL quota changes them */
