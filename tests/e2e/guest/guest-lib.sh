@@ -1,0 +1,56 @@
+# guest-lib.sh - helpers for the guest-side e2e tests (source after lib.sh).
+
+GUEST_RULES="$SRC_DIR/data/udev/90-xen-channel.rules"
+
+# Start a private simulator and one guest domain; sets DOM, ROOT, FSOCK.
+guest_start() {
+	sim_start
+	DOM=$("$XENSIM" create --name "${1:-g1}") || fail "xensim create"
+	ROOT="$XENSIM_RUN_DIR/domains/$DOM/root"
+	FSOCK="$XENSIM_RUN_DIR/domains/$DOM/frontend.sock"
+	GUEST_LOG="$XENSIM_RUN_DIR/domains/$DOM/guest.log"
+	# xensim returns once the domain exists; its frontend process listens a
+	# moment later: wait for the socket it creates (bounded).
+	wait_for 10 test -S "$FSOCK" || fail "no frontend.sock for domain $DOM"
+}
+
+# One request to the domain's frontend; prints the reply.
+fe() {
+	printf '%s\n' "$*" | socat -t 60 - "UNIX-CONNECT:$FSOCK"
+}
+
+# Like udevadm settle: the frontend has acted on every xenstore change made so
+# far and every uevent has run its rules.
+settle() {
+	local r
+	r=$(fe settle) || fail "settle: frontend unreachable"
+	[ "$r" = ok ] || fail "settle: '$r'"
+}
+
+# Wait until xenstore PATH reads VALUE, driven by a xenstore watch.
+xs_wait() {
+	local path=$1 want=$2 secs=${3:-20} got line
+	coproc XSW { exec timeout "$secs" xenstore-watch "$path" 2>/dev/null; }
+	local pid=$XSW_PID
+	while IFS= read -r -u "${XSW[0]}" line; do
+		got=$(xenstore-read "$path" 2>/dev/null || true)
+		if [ "$got" = "$want" ]; then
+			kill "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+			return 0
+		fi
+	done
+	wait "$pid" 2>/dev/null || true
+	echo "xs_wait: $path is '$(xenstore-read "$path" 2>/dev/null || echo '<missing>')', wanted '$want'" >&2
+	return 1
+}
+
+# A field of one device's status line: status_field console-1 hvc
+status_field() {
+	fe status | awk -v k="$1" -v f="$2" '$1 == k { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == f) print a[2] } }'
+}
+
+# Where a /dev/xen-channel link points, relative to the guest root ("" if none).
+link_of() {
+	readlink "$ROOT/dev/xen-channel/$1" 2>/dev/null || true
+}
