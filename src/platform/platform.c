@@ -24,11 +24,20 @@ void platform_close(struct platform *p)
 		p->ops->close(p);
 }
 
-const char *platform_name(const struct platform *p) { return p->ops->name; }
+const char *platform_name(const struct platform *p)
+{
+	return p->ops->name;
+}
 
-uint32_t platform_domid(const struct platform *p) { return p->domid; }
+uint32_t platform_domid(const struct platform *p)
+{
+	return p->domid;
+}
 
-struct plat_evtchn *plat_evtchn_open(struct platform *p) { return p->ops->evtchn_open(p); }
+struct plat_evtchn *plat_evtchn_open(struct platform *p)
+{
+	return p->ops->evtchn_open(p);
+}
 
 void plat_evtchn_close(struct plat_evtchn *h)
 {
@@ -36,10 +45,12 @@ void plat_evtchn_close(struct plat_evtchn *h)
 		h->ops->evtchn_close(h);
 }
 
-int plat_evtchn_fd(struct plat_evtchn *h) { return h->ops->evtchn_fd(h); }
+int plat_evtchn_fd(struct plat_evtchn *h)
+{
+	return h->ops->evtchn_fd(h);
+}
 
-int plat_evtchn_bind_interdomain(struct plat_evtchn *h, uint32_t remote_domid,
-                                 uint32_t remote_port)
+int plat_evtchn_bind_interdomain(struct plat_evtchn *h, uint32_t remote_domid, uint32_t remote_port)
 {
 	return h->ops->evtchn_bind_interdomain(h, remote_domid, remote_port);
 }
@@ -59,14 +70,20 @@ int plat_evtchn_unbind(struct plat_evtchn *h, uint32_t local_port)
 	return h->ops->evtchn_unbind(h, local_port);
 }
 
-int plat_evtchn_pending(struct plat_evtchn *h) { return h->ops->evtchn_pending(h); }
+int plat_evtchn_pending(struct plat_evtchn *h)
+{
+	return h->ops->evtchn_pending(h);
+}
 
 int plat_evtchn_unmask(struct plat_evtchn *h, uint32_t local_port)
 {
 	return h->ops->evtchn_unmask(h, local_port);
 }
 
-struct plat_gnttab *plat_gnttab_open(struct platform *p) { return p->ops->gnttab_open(p); }
+struct plat_gnttab *plat_gnttab_open(struct platform *p)
+{
+	return p->ops->gnttab_open(p);
+}
 
 void plat_gnttab_close(struct plat_gnttab *g)
 {
@@ -84,7 +101,10 @@ int plat_gnttab_unmap(struct plat_gnttab *g, void *addr)
 	return g->ops->gnttab_unmap(g, addr);
 }
 
-struct plat_gntshr *plat_gntshr_open(struct platform *p) { return p->ops->gntshr_open(p); }
+struct plat_gntshr *plat_gntshr_open(struct platform *p)
+{
+	return p->ops->gntshr_open(p);
+}
 
 void plat_gntshr_close(struct plat_gntshr *s)
 {

@@ -8,8 +8,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int simw_send(int fd, const struct simw_msg *m, const void *payload, size_t len,
-              const int *fds, int nfds)
+int simw_send(int fd, const struct simw_msg *m, const void *payload, size_t len, const int *fds,
+              int nfds)
 {
 	struct iovec iov[2] = {{(void *)m, sizeof(*m)}, {(void *)payload, len}};
 	union {
@@ -49,8 +49,8 @@ ssize_t simw_recv(int fd, struct simw_msg *m, void *payload, size_t cap, int fds
 		char buf[CMSG_SPACE(sizeof(int) * 8)];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = u.buf,
-	                    .msg_controllen = sizeof(u.buf)};
+	struct msghdr mh = {
+	    .msg_iov = iov, .msg_iovlen = 2, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
 	for (int i = 0; i < SIMW_MAX_FDS; i++)
 		fds[i] = -1;
 	ssize_t n;

@@ -26,7 +26,7 @@
 #define SIMW_MAX_FDS 2
 #define SIMW_PAYLOAD_MAX 65536u
 #define SIMW_PAGE 4096u
-#define SIMW_DOMID_SELF 0x7FF0u    /* DOMID_SELF */
+#define SIMW_DOMID_SELF 0x7FF0u /* DOMID_SELF */
 #define SIMW_DOMID_FIRST_RESERVED 0x7FF0u
 
 enum simw_type {
@@ -65,8 +65,8 @@ struct simw_msg {
 };
 
 /* Send one message; 0 or -1 with errno. */
-int simw_send(int fd, const struct simw_msg *m, const void *payload, size_t len,
-              const int *fds, int nfds);
+int simw_send(int fd, const struct simw_msg *m, const void *payload, size_t len, const int *fds,
+              int nfds);
 /* Receive one message (flags: 0 or MSG_DONTWAIT). Returns the payload length
  * (>= 0) or -1 with errno (0 bytes read = EPIPE; oversized or malformed =
  * EPROTO). Received descriptors land in fds (the rest are set to -1); any

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define SIM_MAX_PORT 4096u /* no domain has more ports than this */
-#define EV_CONN UINT64_MAX  /* epoll tag of the service connection */
+#define EV_CONN UINT64_MAX /* epoll tag of the service connection */
 
 struct sim_platform {
 	struct platform base;
@@ -71,7 +71,7 @@ struct sim_gnt {
 static const struct plat_ops sim_ops;
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -129,7 +129,10 @@ struct platform *plat_sim_open(const char *run_dir, char *err, size_t errlen)
 	return &p->base;
 }
 
-static void sim_close(struct platform *p) { free(p); }
+static void sim_close(struct platform *p)
+{
+	free(p);
+}
 
 /* Connect a handle to the service and take the HELLO. */
 static int conn_open(struct platform *pp, struct sim_conn *c)
@@ -269,8 +272,8 @@ static void handle_event(struct sim_evtchn *h, const struct simw_msg *m, int fds
 				/* cannot fail on a fresh eventfd */
 			}
 		}
-		struct epoll_event ev = {.events = sp->masked ? EPOLLONESHOT
-		                                              : EPOLLIN | EPOLLONESHOT,
+		struct epoll_event ev = {.events =
+		                             sp->masked ? EPOLLONESHOT : EPOLLIN | EPOLLONESHOT,
 		                         .data.u64 = m->a[0]};
 		epoll_ctl(h->epfd, EPOLL_CTL_ADD, sp->in_fd, &ev);
 	}
@@ -298,8 +301,8 @@ static void drain_events(struct sim_evtchn *h)
 }
 
 /* One request, one reply; unsolicited messages met on the way are applied. */
-static int call(struct sim_conn *c, struct sim_evtchn *h, struct simw_msg *req,
-                const void *payload, size_t len, struct simw_msg *rep, int fds[SIMW_MAX_FDS])
+static int call(struct sim_conn *c, struct sim_evtchn *h, struct simw_msg *req, const void *payload,
+                size_t len, struct simw_msg *rep, int fds[SIMW_MAX_FDS])
 {
 	if (simw_send(c->fd, req, payload, len, NULL, 0) < 0)
 		return -1;
@@ -360,7 +363,10 @@ static void sim_evtchn_close(struct plat_evtchn *hh)
 	free(h);
 }
 
-static int sim_evtchn_fd(struct plat_evtchn *hh) { return ((struct sim_evtchn *)hh)->epfd; }
+static int sim_evtchn_fd(struct plat_evtchn *hh)
+{
+	return ((struct sim_evtchn *)hh)->epfd;
+}
 
 static int sim_evtchn_alloc_unbound(struct plat_evtchn *hh, uint32_t rdom)
 {
@@ -457,7 +463,8 @@ static int sim_evtchn_pending(struct plat_evtchn *hh)
 		uint64_t v;
 		if (read(sp->in_fd, &v, sizeof(v)) < 0 && errno == EAGAIN) {
 			/* raced with a retired eventfd: re-arm and look again */
-			struct epoll_event re = {.events = EPOLLIN | EPOLLONESHOT, .data.u64 = port};
+			struct epoll_event re = {.events = EPOLLIN | EPOLLONESHOT,
+			                         .data.u64 = port};
 			epoll_ctl(h->epfd, EPOLL_CTL_MOD, sp->in_fd, &re);
 			continue;
 		}
@@ -587,7 +594,10 @@ static struct plat_gnttab *sim_gnttab_open(struct platform *p)
 	return g ? &g->base.tab : NULL;
 }
 
-static void sim_gnttab_close(struct plat_gnttab *g) { gnt_close((struct sim_gnt *)g); }
+static void sim_gnttab_close(struct plat_gnttab *g)
+{
+	gnt_close((struct sim_gnt *)g);
+}
 
 static void *sim_gnttab_map(struct plat_gnttab *gg, uint32_t domid, uint32_t gref)
 {
@@ -606,10 +616,12 @@ static struct plat_gntshr *sim_gntshr_open(struct platform *p)
 	return g ? &g->base.shr : NULL;
 }
 
-static void sim_gntshr_close(struct plat_gntshr *s) { gnt_close((struct sim_gnt *)s); }
+static void sim_gntshr_close(struct plat_gntshr *s)
+{
+	gnt_close((struct sim_gnt *)s);
+}
 
-static void *sim_gntshr_share(struct plat_gntshr *ss, uint32_t domid, int writable,
-                              uint32_t *gref)
+static void *sim_gntshr_share(struct plat_gntshr *ss, uint32_t domid, int writable, uint32_t *gref)
 {
 	uint32_t id;
 	void *addr = gnt_get((struct sim_gnt *)ss, SIMW_GNT_SHARE, domid, writable ? 1 : 0, &id);
@@ -624,23 +636,23 @@ static int sim_gntshr_unshare(struct plat_gntshr *ss, void *addr)
 }
 
 static const struct plat_ops sim_ops = {
-	.name = "sim",
-	.close = sim_close,
-	.evtchn_open = sim_evtchn_open,
-	.evtchn_close = sim_evtchn_close,
-	.evtchn_fd = sim_evtchn_fd,
-	.evtchn_bind_interdomain = sim_evtchn_bind_interdomain,
-	.evtchn_alloc_unbound = sim_evtchn_alloc_unbound,
-	.evtchn_notify = sim_evtchn_notify,
-	.evtchn_unbind = sim_evtchn_unbind,
-	.evtchn_pending = sim_evtchn_pending,
-	.evtchn_unmask = sim_evtchn_unmask,
-	.gnttab_open = sim_gnttab_open,
-	.gnttab_close = sim_gnttab_close,
-	.gnttab_map = sim_gnttab_map,
-	.gnttab_unmap = sim_gnttab_unmap,
-	.gntshr_open = sim_gntshr_open,
-	.gntshr_close = sim_gntshr_close,
-	.gntshr_share = sim_gntshr_share,
-	.gntshr_unshare = sim_gntshr_unshare,
+    .name = "sim",
+    .close = sim_close,
+    .evtchn_open = sim_evtchn_open,
+    .evtchn_close = sim_evtchn_close,
+    .evtchn_fd = sim_evtchn_fd,
+    .evtchn_bind_interdomain = sim_evtchn_bind_interdomain,
+    .evtchn_alloc_unbound = sim_evtchn_alloc_unbound,
+    .evtchn_notify = sim_evtchn_notify,
+    .evtchn_unbind = sim_evtchn_unbind,
+    .evtchn_pending = sim_evtchn_pending,
+    .evtchn_unmask = sim_evtchn_unmask,
+    .gnttab_open = sim_gnttab_open,
+    .gnttab_close = sim_gnttab_close,
+    .gnttab_map = sim_gnttab_map,
+    .gnttab_unmap = sim_gnttab_unmap,
+    .gntshr_open = sim_gntshr_open,
+    .gntshr_close = sim_gntshr_close,
+    .gntshr_share = sim_gntshr_share,
+    .gntshr_unshare = sim_gntshr_unshare,
 };

@@ -96,7 +96,10 @@ struct platform *plat_xen_open(char *err, size_t errlen)
 	return p;
 }
 
-static void xen_close(struct platform *p) { free(p); }
+static void xen_close(struct platform *p)
+{
+	free(p);
+}
 
 static struct plat_evtchn *xen_evtchn_open(struct platform *p)
 {
@@ -236,8 +239,7 @@ static void xen_gntshr_close(struct plat_gntshr *ss)
 	free(s);
 }
 
-static void *xen_gntshr_share(struct plat_gntshr *ss, uint32_t domid, int writable,
-                              uint32_t *gref)
+static void *xen_gntshr_share(struct plat_gntshr *ss, uint32_t domid, int writable, uint32_t *gref)
 {
 	if (domid >= XEN_DOMID_FIRST_RESERVED || !gref) {
 		errno = EINVAL;
@@ -255,23 +257,23 @@ static int xen_gntshr_unshare(struct plat_gntshr *ss, void *addr)
 }
 
 static const struct plat_ops xen_ops = {
-	.name = "xen",
-	.close = xen_close,
-	.evtchn_open = xen_evtchn_open,
-	.evtchn_close = xen_evtchn_close,
-	.evtchn_fd = xen_evtchn_fd,
-	.evtchn_bind_interdomain = xen_evtchn_bind_interdomain,
-	.evtchn_alloc_unbound = xen_evtchn_alloc_unbound,
-	.evtchn_notify = xen_evtchn_notify,
-	.evtchn_unbind = xen_evtchn_unbind,
-	.evtchn_pending = xen_evtchn_pending,
-	.evtchn_unmask = xen_evtchn_unmask,
-	.gnttab_open = xen_gnttab_open,
-	.gnttab_close = xen_gnttab_close,
-	.gnttab_map = xen_gnttab_map,
-	.gnttab_unmap = xen_gnttab_unmap,
-	.gntshr_open = xen_gntshr_open,
-	.gntshr_close = xen_gntshr_close,
-	.gntshr_share = xen_gntshr_share,
-	.gntshr_unshare = xen_gntshr_unshare,
+    .name = "xen",
+    .close = xen_close,
+    .evtchn_open = xen_evtchn_open,
+    .evtchn_close = xen_evtchn_close,
+    .evtchn_fd = xen_evtchn_fd,
+    .evtchn_bind_interdomain = xen_evtchn_bind_interdomain,
+    .evtchn_alloc_unbound = xen_evtchn_alloc_unbound,
+    .evtchn_notify = xen_evtchn_notify,
+    .evtchn_unbind = xen_evtchn_unbind,
+    .evtchn_pending = xen_evtchn_pending,
+    .evtchn_unmask = xen_evtchn_unmask,
+    .gnttab_open = xen_gnttab_open,
+    .gnttab_close = xen_gnttab_close,
+    .gnttab_map = xen_gnttab_map,
+    .gnttab_unmap = xen_gnttab_unmap,
+    .gntshr_open = xen_gntshr_open,
+    .gntshr_close = xen_gntshr_close,
+    .gntshr_share = xen_gntshr_share,
+    .gntshr_unshare = xen_gntshr_unshare,
 };

@@ -32,8 +32,8 @@ static int attach_all(const struct xensim *x, const char *path, uint32_t domid,
 		const struct cfg_channel *ch = &dom->channels[i];
 		unsigned devid;
 		if (ts_attach(ts, domid, ch, 0, &devid, &err)) {
-			xensim_err("create %s:%u: channel[%u] (%s): %s", path, ch->loc.line, ch->index,
-			           ch->name, err.msg);
+			xensim_err("create %s:%u: channel[%u] (%s): %s", path, ch->loc.line,
+			           ch->index, ch->name, err.msg);
 			rc = -1;
 		}
 	}

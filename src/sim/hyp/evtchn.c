@@ -17,7 +17,10 @@
 int hyp_evtchn_reserve(struct hyp_domain *d, uint32_t rdom);
 void hyp_evtchn_domain_gone(struct hyp *h, struct hyp_domain *d);
 
-static int new_efd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+static int new_efd(void)
+{
+	return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
 
 static int free_port(struct hyp_domain *d)
 {
@@ -46,7 +49,10 @@ static int port_take(struct hyp_domain *d, void *owner, uint32_t rdom)
 	return port;
 }
 
-int hyp_evtchn_reserve(struct hyp_domain *d, uint32_t rdom) { return port_take(d, NULL, rdom); }
+int hyp_evtchn_reserve(struct hyp_domain *d, uint32_t rdom)
+{
+	return port_take(d, NULL, rdom);
+}
 
 int hyp_evtchn_alloc_unbound(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t rdom,
                              int *efd)
@@ -63,8 +69,8 @@ int hyp_evtchn_alloc_unbound(struct hyp *h, struct hyp_domain *d, void *owner, u
 	return port;
 }
 
-int hyp_evtchn_bind(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t rdom,
-                    uint32_t rport, int *lefd, int *refd)
+int hyp_evtchn_bind(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t rdom, uint32_t rport,
+                    int *lefd, int *refd)
 {
 	if (rdom == SIMW_DOMID_SELF)
 		rdom = d->domid;
@@ -93,7 +99,8 @@ int hyp_evtchn_bind(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t r
 		/* a fresh eventfd cannot be full */
 	}
 	if (r->owner && h->send_event) {
-		struct simw_msg m = {.type = SIMW_EV_BOUND, .a = {rport, d->domid, (uint32_t)lport}};
+		struct simw_msg m = {.type = SIMW_EV_BOUND,
+		                     .a = {rport, d->domid, (uint32_t)lport}};
 		h->send_event(r->owner, &m, l->efd, h->event_arg);
 	}
 	*lefd = l->efd;

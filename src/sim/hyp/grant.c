@@ -45,8 +45,8 @@ static void grant_free(struct hyp_grant *g)
 	*g = (struct hyp_grant){.state = GNT_FREE, .memfd = -1};
 }
 
-int hyp_gnt_share(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t grantee,
-                  int writable, int *memfd)
+int hyp_gnt_share(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t grantee, int writable,
+                  int *memfd)
 {
 	(void)h;
 	if (grantee >= SIMW_DOMID_FIRST_RESERVED)
@@ -83,8 +83,8 @@ int hyp_gnt_unshare(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t g
 	return 0;
 }
 
-int hyp_gnt_map(struct hyp *h, struct hyp_domain *mapper, void *owner, uint32_t dom,
-                uint32_t gref, int *memfd)
+int hyp_gnt_map(struct hyp *h, struct hyp_domain *mapper, void *owner, uint32_t dom, uint32_t gref,
+                int *memfd)
 {
 	struct hyp_domain *gd = hyp_domain_find(h, dom);
 	if (!gd || gd->state == DOM_DYING)

@@ -18,10 +18,10 @@
 #include "sim-wire.h"
 
 #define HYP_NAME_MAX 64
-#define HYP_DOM0_PORTS 4096u  /* ports 0..4095 in dom0 */
-#define HYP_DOMU_PORTS 1024u  /* libxl's default event_channels = 1023 */
-#define HYP_GREF_FIRST 8u     /* Linux keeps refs 0..7 (GNTTAB_NR_RESERVED_ENTRIES) */
-#define HYP_GRANTS 1024u      /* gntalloc's default limit per domain */
+#define HYP_DOM0_PORTS 4096u /* ports 0..4095 in dom0 */
+#define HYP_DOMU_PORTS 1024u /* libxl's default event_channels = 1023 */
+#define HYP_GREF_FIRST 8u    /* Linux keeps refs 0..7 (GNTTAB_NR_RESERVED_ENTRIES) */
+#define HYP_GRANTS 1024u     /* gntalloc's default limit per domain */
 
 enum hyp_port_state { PORT_FREE, PORT_RESERVED, PORT_UNBOUND, PORT_INTERDOMAIN };
 enum hyp_grant_state { GNT_FREE, GNT_ACTIVE, GNT_ENDED };
@@ -95,18 +95,18 @@ void hyp_domain_destroy(struct hyp *h, struct hyp_domain *d);
 /* Event channels (EVTCHNOP_*), acting as domain d for client owner. */
 int hyp_evtchn_alloc_unbound(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t rdom,
                              int *efd);
-int hyp_evtchn_bind(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t rdom,
-                    uint32_t rport, int *lefd, int *refd);
+int hyp_evtchn_bind(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t rdom, uint32_t rport,
+                    int *lefd, int *refd);
 int hyp_evtchn_close(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t port);
 int hyp_evtchn_status(struct hyp *h, struct hyp_domain *d, uint32_t dom, uint32_t port,
                       uint32_t out[3]);
 
 /* Grants: d shares a page with grantee; a mapper maps (dom, gref). */
-int hyp_gnt_share(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t grantee,
-                  int writable, int *memfd);
+int hyp_gnt_share(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t grantee, int writable,
+                  int *memfd);
 int hyp_gnt_unshare(struct hyp *h, struct hyp_domain *d, void *owner, uint32_t gref);
-int hyp_gnt_map(struct hyp *h, struct hyp_domain *mapper, void *owner, uint32_t dom,
-                uint32_t gref, int *memfd);
+int hyp_gnt_map(struct hyp *h, struct hyp_domain *mapper, void *owner, uint32_t dom, uint32_t gref,
+                int *memfd);
 int hyp_gnt_unmap(struct hyp *h, void *owner, uint32_t id);
 
 /* A client went away: close its ports, end its grants, drop its mappings. */

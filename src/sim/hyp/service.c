@@ -71,7 +71,10 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return 0;
 }
 
-void svc_rmtree(const char *path) { nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+void svc_rmtree(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static int mkdirs(const char *path, mode_t mode)
 {
@@ -615,7 +618,8 @@ static void conn_cb(struct loop *l, int fd, unsigned ev, void *arg)
 		conn_free(c);
 		return;
 	}
-	if (m.type & SIMW_REPLY || (m.type == SIMW_DOM_CREATE && memchr(payload, 0, (size_t)n + 1) == NULL)) {
+	if (m.type & SIMW_REPLY ||
+	    (m.type == SIMW_DOM_CREATE && memchr(payload, 0, (size_t)n + 1) == NULL)) {
 		log_warn("domain %u client on fd %d: malformed request type %u; disconnecting",
 		         c->domid, c->fd, m.type);
 		conn_free(c);
@@ -696,8 +700,8 @@ fail:
 
 /* ---- life cycle ---- */
 
-struct svc *svc_new(struct loop *l, const char *run_dir, const struct svc_hooks *hooks,
-                    char *err, size_t errlen)
+struct svc *svc_new(struct loop *l, const char *run_dir, const struct svc_hooks *hooks, char *err,
+                    size_t errlen)
 {
 	struct svc *s = calloc(1, sizeof(*s));
 	if (!s) {

@@ -7,8 +7,8 @@
 #ifndef XENSIM_SERVICE_H
 #define XENSIM_SERVICE_H
 
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct loop;
 struct svc;
@@ -20,8 +20,8 @@ struct svc_hooks {
 	void *arg;
 };
 
-struct svc *svc_new(struct loop *l, const char *run_dir, const struct svc_hooks *hooks,
-                    char *err, size_t errlen);
+struct svc *svc_new(struct loop *l, const char *run_dir, const struct svc_hooks *hooks, char *err,
+                    size_t errlen);
 /* Stop every guest (SIGTERM, SIGKILL after a bound), then call done. */
 void svc_shutdown(struct svc *s, void (*done)(void *arg), void *arg);
 void svc_free(struct svc *s);

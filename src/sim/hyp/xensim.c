@@ -31,9 +31,8 @@ static const struct {
 	const char *name;
 	int (*fn)(struct xensim *x, int argc, char **argv);
 } cmds[] = {
-	{"start", cmd_start},     {"stop", cmd_stop},     {"env", cmd_env},
-	{"list", cmd_list},       {"create", cmd_create}, {"destroy", cmd_destroy},
-	{"exec", cmd_exec},       {"fault", cmd_fault},
+    {"start", cmd_start},   {"stop", cmd_stop},       {"env", cmd_env},   {"list", cmd_list},
+    {"create", cmd_create}, {"destroy", cmd_destroy}, {"exec", cmd_exec}, {"fault", cmd_fault},
 };
 
 static void usage(FILE *f)

@@ -47,8 +47,8 @@ int xensim_domain_destroy(const struct xensim *x, uint32_t domid);
 /* xenstore side of the toolstack (xs-domain.c). */
 struct xs_handle;
 struct xs_handle *xensim_xs_open(const struct xensim *x);
-int xensim_xs_domain_write(struct xs_handle *xs, uint32_t domid, const char *name,
-                           const char *uuid, uint32_t store_port, uint64_t store_mfn);
+int xensim_xs_domain_write(struct xs_handle *xs, uint32_t domid, const char *name, const char *uuid,
+                           uint32_t store_port, uint64_t store_mfn);
 int xensim_xs_domain_remove(struct xs_handle *xs, uint32_t domid);
 
 /* `xensim create FILE.cfg` (create-cfg.c). */

@@ -119,8 +119,10 @@ static int post(struct xs_handle *xs, xs_transaction_t t, uint32_t domid, const 
 	const struct {
 		const char *key;
 		uint64_t val;
-	} nums[] = {{"memory/static-max", 32768}, {"memory/target", 32768},
-	            {"domid", domid},             {"store/port", store_port},
+	} nums[] = {{"memory/static-max", 32768},
+	            {"memory/target", 32768},
+	            {"domid", domid},
+	            {"store/port", store_port},
 	            {"store/ring-ref", store_mfn}};
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dom, nums[i].key);
@@ -139,8 +141,8 @@ static int post(struct xs_handle *xs, xs_transaction_t t, uint32_t domid, const 
 	return put(xs, t, p, v);
 }
 
-int xensim_xs_domain_write(struct xs_handle *xs, uint32_t domid, const char *name,
-                           const char *uuid, uint32_t store_port, uint64_t store_mfn)
+int xensim_xs_domain_write(struct xs_handle *xs, uint32_t domid, const char *name, const char *uuid,
+                           uint32_t store_port, uint64_t store_mfn)
 {
 	for (int attempt = 0; attempt < 100; attempt++) {
 		xs_transaction_t t = xs_transaction_start(xs);
@@ -156,7 +158,8 @@ int xensim_xs_domain_write(struct xs_handle *xs, uint32_t domid, const char *nam
 		if (xs_transaction_end(xs, t, false))
 			break;
 		if (errno != EAGAIN) {
-			xensim_err("xenstore: domain %u: commit failed: %s", domid, strerror(errno));
+			xensim_err("xenstore: domain %u: commit failed: %s", domid,
+			           strerror(errno));
 			return -1;
 		}
 	}

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "sim-wire.h"
@@ -86,13 +87,13 @@ static int wait_port(struct plat_evtchn *h)
 	}
 }
 
-#define CHECK(c)                                                                              \
-	do {                                                                                  \
-		if (!(c)) {                                                                   \
-			fprintf(stderr, "child: %s:%d: check failed: %s (errno %d)\n",        \
-			        __FILE__, __LINE__, #c, errno);                               \
-			_exit(1);                                                             \
-		}                                                                             \
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "child: %s:%d: check failed: %s (errno %d)\n", __FILE__,   \
+			        __LINE__, #c, errno);                                              \
+			_exit(1);                                                                  \
+		}                                                                                  \
 	} while (0)
 
 /* Fork the guest side: fn runs as domain dom, talking over fd. */
@@ -153,7 +154,8 @@ static int group_setup(void **state)
 	xensim = getenv("XENSIM_BIN");
 	if (!xensim)
 		return -1;
-	snprintf(run_dir, sizeof(run_dir), "%s/xc-plat.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(run_dir, sizeof(run_dir), "%s/xc-plat.XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(run_dir))
 		return -1;
 	setenv("XENSIM_RUN_DIR", run_dir, 1);
@@ -625,13 +627,13 @@ static void test_hostile_clients(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open),
-		cmocka_unit_test(test_notify_both_ways),
-		cmocka_unit_test(test_pending_and_unmask),
-		cmocka_unit_test(test_errors_and_rebind),
-		cmocka_unit_test(test_grants),
-		cmocka_unit_test(test_destroy_while_mapped),
-		cmocka_unit_test(test_hostile_clients),
+	    cmocka_unit_test(test_open),
+	    cmocka_unit_test(test_notify_both_ways),
+	    cmocka_unit_test(test_pending_and_unmask),
+	    cmocka_unit_test(test_errors_and_rebind),
+	    cmocka_unit_test(test_grants),
+	    cmocka_unit_test(test_destroy_while_mapped),
+	    cmocka_unit_test(test_hostile_clients),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "xenchannel/platform.h"
@@ -330,10 +331,10 @@ static void test_grants(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_no_hypervisor, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_domid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_evtchn, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_grants, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_hypervisor, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_domid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_evtchn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_grants, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "hyp.h"
@@ -311,16 +312,16 @@ static void test_grants_run_out(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_port_numbering, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ports_run_out, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bind, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_domain_destroy_closes_peers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_owner_gone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_grants, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_destroy_while_mapped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_grants_run_out, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_port_numbering, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ports_run_out, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bind, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_domain_destroy_closes_peers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owner_gone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_grants, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_destroy_while_mapped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_grants_run_out, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
