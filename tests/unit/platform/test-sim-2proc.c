@@ -523,6 +523,47 @@ static void test_destroy_while_mapped(void **state)
 	platform_close(p);
 }
 
+/* Guest: offer a port and notify as soon as told the peer bound it, without
+ * looking at its own events first. */
+static void eager_guest(int fd)
+{
+	struct platform *p = platform_open(NULL, 0);
+	CHECK(p);
+	struct plat_evtchn *h = plat_evtchn_open(p);
+	CHECK(h);
+	int port = plat_evtchn_alloc_unbound(h, 0);
+	CHECK(port > 0);
+	put(fd, port, 0, 0);
+	get(fd);
+	CHECK(plat_evtchn_notify(h, (uint32_t)port) == 0);
+	put(fd, 1, 0, 0);
+	get(fd);
+	plat_evtchn_close(h);
+	platform_close(p);
+}
+
+static void test_first_notify_after_bind(void **state)
+{
+	(void)state;
+	int fd;
+	pid_t pid = spawn(peer, eager_guest, &fd);
+	struct platform *p = platform_open(NULL, 0);
+	struct plat_evtchn *h = plat_evtchn_open(p);
+	int lport = plat_evtchn_bind_interdomain(h, peer, (uint32_t)get(fd).a);
+	assert_true(lport > 0);
+	/* take the pending-on-bind first, so only the guest's event can follow */
+	assert_int_equal(plat_evtchn_pending(h), lport);
+	assert_int_equal(plat_evtchn_unmask(h, (uint32_t)lport), 0);
+	put(fd, 0, 0, 0);
+	assert_int_equal(get(fd).a, 1);
+	/* bound before the guest notified: the event must arrive */
+	assert_int_equal(wait_port(h), lport);
+	put(fd, 0, 0, 0);
+	reap(pid);
+	plat_evtchn_close(h);
+	platform_close(p);
+}
+
 /* A raw client of the hypervisor service, as domain dom. */
 static int raw_client(uint32_t dom)
 {
@@ -630,6 +671,7 @@ int main(void)
 	    cmocka_unit_test(test_open),
 	    cmocka_unit_test(test_notify_both_ways),
 	    cmocka_unit_test(test_pending_and_unmask),
+	    cmocka_unit_test(test_first_notify_after_bind),
 	    cmocka_unit_test(test_errors_and_rebind),
 	    cmocka_unit_test(test_grants),
 	    cmocka_unit_test(test_destroy_while_mapped),
