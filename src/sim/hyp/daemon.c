@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -86,6 +87,12 @@ int xensim_daemon(const char *run_dir, int ready_fd)
 	int rc = 1;
 	snprintf(pidpath, sizeof(pidpath), "%s/xensim.pid", run_dir);
 	signal(SIGPIPE, SIG_IGN);
+	/* every port and grant holds a descriptor here: allow what we may */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
