@@ -82,7 +82,7 @@ struct ts_channel_info {
 	uint32_t domid;
 	char *domain;     /* domain name, "" if none */
 	unsigned devid;
-	char *name;       /* from /libxl copy; "" if absent */
+	char *name;       /* from the /libxl copy */
 	char *connection; /* "socket", "pty" or "" */
 	char *path;       /* socket path or NULL */
 	char *tty;        /* frontend tty (pty), NULL if empty */

@@ -2,7 +2,8 @@
  * list.c - every channel of one or all domains.
  *
  * name, connection and path come from /libxl/D/device/console/N (dom0
- * only); the backend path too. The frontend state is the one
+ * only); the backend path too. As in libxl, channels are the consoles
+ * (devid >= 1) that have a name there. The frontend state is the one
  * guest-writable value read, and is parsed strictly; type and tty are
  * read-only to the guest.
  */
@@ -60,8 +61,13 @@ static int add_domain(struct ts *ts, uint32_t domid, struct ts_channel_info **ou
 	char dname[128];
 	ts_domain_name(ts, domid, dname, sizeof(dname));
 	for (unsigned i = 0; i < k; i++) {
+		/* channels are the consoles with a name (libxl's rule too) */
+		char *name = ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/name", domid, ids[i]);
+		if (!name)
+			continue;
 		struct ts_channel_info *v = realloc(*out, (*n + 1) * sizeof(*v));
 		if (!v) {
+			free(name);
 			free(ids);
 			return -1;
 		}
@@ -73,7 +79,7 @@ static int add_domain(struct ts *ts, uint32_t domid, struct ts_channel_info **ou
 		c->domid = domid;
 		c->devid = id;
 		c->domain = strdup(dname);
-		c->name = or_empty(ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/name", domid, id));
+		c->name = name;
 		c->connection =
 			or_empty(ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/connection", domid, id));
 		c->path = ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/path", domid, id);

@@ -304,9 +304,17 @@ static void test_devid_allocation(void **state)
 	/* a leftover backend directory keeps its devid busy */
 	put("/local/domain/0/backend/console/8/4/state", "6");
 	assert_int_equal(attach_ok(t, 8, "name=org.example.a.5,connection=pty"), 5);
-	/* the primary console (devid 0) is never taken nor counted */
-	put("/local/domain/8/device/console/0/x", "");
+	/* the primary console (devid 0) and nameless consoles are no channels */
 	put("/libxl/8/device/console/0/type", "xenconsoled");
+	put("/libxl/8/device/console/6/type", "ioemu");
+	struct ts_channel_info *v;
+	size_t n;
+	assert_int_equal(ts_list(t, 8, &v, &n, &err), 0);
+	assert_int_equal(n, 4);
+	unsigned want[] = {1, 2, 3, 5};
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i].devid, want[i]);
+	ts_list_free(v, n);
 	ts_close(t);
 }
 
