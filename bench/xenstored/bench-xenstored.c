@@ -186,21 +186,29 @@ static long node_count(struct xs_handle *h, const char *path)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", required_argument, NULL, 'j'},
-		{"daemon", required_argument, NULL, 'd'},
-		{"seconds", required_argument, NULL, 's'},
-		{NULL, 0, NULL, 0},
+	    {"json", required_argument, NULL, 'j'},
+	    {"daemon", required_argument, NULL, 'd'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *json = NULL;
 	char daemon[PATH_MAX] = "";
 	int c;
 	while ((c = getopt_long(argc, argv, "j:d:s:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = optarg; break;
-		case 'd': snprintf(daemon, sizeof(daemon), "%s", optarg); break;
-		case 's': secs = atof(optarg); break;
+		case 'j':
+			json = optarg;
+			break;
+		case 'd':
+			snprintf(daemon, sizeof(daemon), "%s", optarg);
+			break;
+		case 's':
+			secs = atof(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: bench-xenstored --json FILE [--daemon PATH] [--seconds N]\n");
+			fprintf(
+			    stderr,
+			    "usage: bench-xenstored --json FILE [--daemon PATH] [--seconds N]\n");
 			return 2;
 		}
 	}
@@ -212,7 +220,8 @@ int main(int argc, char **argv)
 			return 1;
 		self[n] = 0;
 		*strrchr(self, '/') = 0;
-		snprintf(daemon, sizeof(daemon), "%s/../../src/sim/xenstored/xensim-xenstored", self);
+		snprintf(daemon, sizeof(daemon), "%s/../../src/sim/xenstored/xensim-xenstored",
+		         self);
 	}
 	char dir[] = "/tmp/bench-xenstored.XXXXXX";
 	if (!mkdtemp(dir))
@@ -279,8 +288,8 @@ int main(int argc, char **argv)
 	printf("%-28s %14ld %14ld %12s\n", "daemon RSS (KiB), 100k nodes", rss100k, rss0,
 	       "(empty)");
 	printf("%-28s %14ld %14s %12s\n", "nodes written", filled, "-", "100000");
-	printf("%-28s %14.0f %14s %12s\n", "fill rate (writes/s, 16c)", (double)filled / fill_s, "-",
-	       "-");
+	printf("%-28s %14.0f %14s %12s\n", "fill rate (writes/s, 16c)", (double)filled / fill_s,
+	       "-", "-");
 
 	if (json) {
 		FILE *f = fopen(json, "w");

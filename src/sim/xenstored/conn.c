@@ -184,8 +184,8 @@ static int flush(struct conn *c)
 	return 0;
 }
 
-int conn_send(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
-              const void *p1, size_t l1, const void *p2, size_t l2, bool event)
+int conn_send(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id, const void *p1,
+              size_t l1, const void *p2, size_t l2, bool event)
 {
 	if (c->dead || c->doomed)
 		return -1;
@@ -240,8 +240,8 @@ static void process(struct conn *c)
 			log_limited(&c->ll, 5, LOG_LVL_WARN,
 			            "xenstored: domain %u connection %llu sent a %s message with "
 			            "length %u > %u: dropping the connection",
-			            c->domid, (unsigned long long)c->id, wire_typename(h.type), h.len,
-			            XSD_PAYLOAD_MAX);
+			            c->domid, (unsigned long long)c->id, wire_typename(h.type),
+			            h.len, XSD_PAYLOAD_MAX);
 			conn_close(c, NULL);
 			return;
 		}

@@ -14,13 +14,13 @@ struct quota {
 
 #define Q(field) offsetof(struct xsd, field)
 static const struct quota quotas[] = {
-	{"nodes", Q(q_nodes), "Nodes per domain"},
-	{"watches", Q(q_watches), "Watches per domain"},
-	{"transactions", Q(q_tx), "Transactions per connection"},
-	{"permissions", Q(q_perms), "Permissions per node"},
-	{"node-size", Q(q_node_size), "Max size of a node in bytes"},
-	{"transaction-nodes", Q(q_tx_nodes), "Nodes accessed per transaction"},
-	{"path-max", Q(q_path), "Max length of a node path"},
+    {"nodes", Q(q_nodes), "Nodes per domain"},
+    {"watches", Q(q_watches), "Watches per domain"},
+    {"transactions", Q(q_tx), "Transactions per connection"},
+    {"permissions", Q(q_perms), "Permissions per node"},
+    {"node-size", Q(q_node_size), "Max size of a node in bytes"},
+    {"transaction-nodes", Q(q_tx_nodes), "Nodes accessed per transaction"},
+    {"path-max", Q(q_path), "Max length of a node path"},
 };
 #define NQUOTAS (sizeof(quotas) / sizeof(quotas[0]))
 
@@ -37,8 +37,9 @@ static int control_quota(struct req *r, const char **argv, unsigned argc)
 	if (argc == 0) {
 		n += (size_t)snprintf(out + n, sizeof(out) - n, "Quota settings:\n");
 		for (size_t i = 0; i < NQUOTAS; i++)
-			n += (size_t)snprintf(out + n, sizeof(out) - n, "%-17s: %8u %s\n",
-			                      quotas[i].name, *qval(x, &quotas[i]), quotas[i].descr);
+			n +=
+			    (size_t)snprintf(out + n, sizeof(out) - n, "%-17s: %8u %s\n",
+			                     quotas[i].name, *qval(x, &quotas[i]), quotas[i].descr);
 		reply(r, out, n + 1);
 		return 0;
 	}

@@ -119,8 +119,8 @@ static int mk(struct xsd *x, const char *path, const char *value)
 	struct node *p = store_get(&x->st, path, pl);
 	if (!p)
 		return ENOENT;
-	n = store_create(&x->st, p, path, len, value, value ? (uint32_t)strlen(value) : 0,
-	                 p->perms, p->nperms);
+	n = store_create(&x->st, p, path, len, value, value ? (uint32_t)strlen(value) : 0, p->perms,
+	                 p->nperms);
 	return n ? 0 : ENOMEM;
 }
 
@@ -131,13 +131,13 @@ static int initial_tree(struct xsd *x)
 		return ENOMEM;
 	/* xenstored's setup_structure, then what xen-init-dom0 writes */
 	static const char *const nodes[][2] = {
-		{"/tool", NULL},
-		{"/tool/xenstored", NULL},
-		{"/local", NULL},
-		{"/local/domain", NULL},
-		{"/local/domain/0", NULL},
-		{"/local/domain/0/domid", "0"},
-		{"/local/domain/0/name", "Domain-0"},
+	    {"/tool", NULL},
+	    {"/tool/xenstored", NULL},
+	    {"/local", NULL},
+	    {"/local/domain", NULL},
+	    {"/local/domain/0", NULL},
+	    {"/local/domain/0/domid", "0"},
+	    {"/local/domain/0/name", "Domain-0"},
 	};
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
 		if (mk(x, nodes[i][0], nodes[i][1]))
@@ -237,4 +237,7 @@ void xsd_free(struct xsd *x)
 
 /* Request tracing, as `xenstore-control log on` (used by --trace). */
 void xsd_set_trace(struct xsd *x, int on);
-void xsd_set_trace(struct xsd *x, int on) { x->trace = on != 0; }
+void xsd_set_trace(struct xsd *x, int on)
+{
+	x->trace = on != 0;
+}

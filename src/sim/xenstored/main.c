@@ -47,22 +47,32 @@ static int write_pidfile(const char *path, char *err, size_t errlen)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"run-dir", required_argument, NULL, 'r'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"trace", no_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"run-dir", required_argument, NULL, 'r'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"trace", no_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *run_dir = NULL;
 	int foreground = 0, trace = 0, c;
 	log_init("xensim-xenstored");
 	while ((c = getopt_long(argc, argv, "r:fth", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': run_dir = optarg; break;
-		case 'f': foreground = 1; break;
-		case 't': trace = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'r':
+			run_dir = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			trace = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!run_dir || optind != argc) {
@@ -92,7 +102,8 @@ int main(int argc, char **argv)
 				msg[n] = 0;
 				fprintf(stderr, "xensim-xenstored: %s\n", msg);
 			} else {
-				fprintf(stderr, "xensim-xenstored: daemon exited before it was ready\n");
+				fprintf(stderr,
+				        "xensim-xenstored: daemon exited before it was ready\n");
 			}
 			return 1;
 		}
@@ -142,7 +153,8 @@ int main(int argc, char **argv)
 	if (ready[1] >= 0) {
 		char ok = 0;
 		if (write(ready[1], &ok, 1) != 1) {
-			snprintf(err, sizeof(err), "telling the parent we are ready: %s", strerror(errno));
+			snprintf(err, sizeof(err), "telling the parent we are ready: %s",
+			         strerror(errno));
 			goto out;
 		}
 		close(ready[1]);

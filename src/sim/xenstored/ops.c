@@ -22,9 +22,15 @@ void reply2(struct req *r, const void *p1, size_t l1, const void *p2, size_t l2)
 	conn_send(r->c, r->h.type, r->h.req_id, r->h.tx_id, p1, l1, p2, l2, false);
 }
 
-void reply(struct req *r, const void *p, size_t n) { reply2(r, p, n, NULL, 0); }
+void reply(struct req *r, const void *p, size_t n)
+{
+	reply2(r, p, n, NULL, 0);
+}
 
-void reply_ok(struct req *r) { reply(r, "OK", 3); }
+void reply_ok(struct req *r)
+{
+	reply(r, "OK", 3);
+}
 
 void reply_err(struct req *r, int err)
 {
@@ -32,8 +38,7 @@ void reply_err(struct req *r, int err)
 	if (r->c->x->trace)
 		log_info("xenstored: domain %u %s -> %s", r->c->domid, wire_typename(r->h.type),
 		         name);
-	conn_send(r->c, XSD_ERROR, r->h.req_id, r->h.tx_id, name, strlen(name) + 1, NULL, 0,
-	          false);
+	conn_send(r->c, XSD_ERROR, r->h.req_id, r->h.tx_id, name, strlen(name) + 1, NULL, 0, false);
 }
 
 /* Nearest existing ancestor decides whether a missing node is reported as
@@ -182,7 +187,8 @@ static int op_write(struct req *r)
 	} else {
 		err = errno_from_parents(r, path, (size_t)len);
 		if (err == ENOENT)
-			err = view_create(r->c->x, r->c, r->tx, path, (size_t)len, value, vlen, true);
+			err =
+			    view_create(r->c->x, r->c, r->tx, path, (size_t)len, value, vlen, true);
 	}
 	if (!err)
 		reply_ok(r);
@@ -493,26 +499,26 @@ static const struct {
 	int (*fn)(struct req *r);
 	unsigned flags;
 } optab[XSD_TYPE_COUNT] = {
-	[XSD_CONTROL] = {control_op, F_PRIV | F_NOTX},
-	[XSD_DIRECTORY] = {op_directory, 0},
-	[XSD_READ] = {op_read, 0},
-	[XSD_GET_PERMS] = {op_get_perms, 0},
-	[XSD_WATCH] = {op_watch, F_NOTX},
-	[XSD_UNWATCH] = {op_unwatch, F_NOTX},
-	[XSD_TRANSACTION_START] = {op_tx_start, 0},
-	[XSD_TRANSACTION_END] = {op_tx_end, 0},
-	[XSD_INTRODUCE] = {op_introduce, F_PRIV | F_NOTX},
-	[XSD_RELEASE] = {op_release, F_PRIV | F_NOTX},
-	[XSD_GET_DOMAIN_PATH] = {op_get_domain_path, F_NOTX},
-	[XSD_WRITE] = {op_write, 0},
-	[XSD_MKDIR] = {op_mkdir, 0},
-	[XSD_RM] = {op_rm, 0},
-	[XSD_SET_PERMS] = {op_set_perms, 0},
-	[XSD_IS_DOMAIN_INTRODUCED] = {op_is_introduced, F_PRIV | F_NOTX},
-	[XSD_RESUME] = {op_resume, F_PRIV | F_NOTX},
-	[XSD_SET_TARGET] = {op_set_target, F_PRIV | F_NOTX},
-	[XSD_RESET_WATCHES] = {op_reset_watches, F_NOTX},
-	[XSD_DIRECTORY_PART] = {op_directory_part, 0},
+    [XSD_CONTROL] = {control_op, F_PRIV | F_NOTX},
+    [XSD_DIRECTORY] = {op_directory, 0},
+    [XSD_READ] = {op_read, 0},
+    [XSD_GET_PERMS] = {op_get_perms, 0},
+    [XSD_WATCH] = {op_watch, F_NOTX},
+    [XSD_UNWATCH] = {op_unwatch, F_NOTX},
+    [XSD_TRANSACTION_START] = {op_tx_start, 0},
+    [XSD_TRANSACTION_END] = {op_tx_end, 0},
+    [XSD_INTRODUCE] = {op_introduce, F_PRIV | F_NOTX},
+    [XSD_RELEASE] = {op_release, F_PRIV | F_NOTX},
+    [XSD_GET_DOMAIN_PATH] = {op_get_domain_path, F_NOTX},
+    [XSD_WRITE] = {op_write, 0},
+    [XSD_MKDIR] = {op_mkdir, 0},
+    [XSD_RM] = {op_rm, 0},
+    [XSD_SET_PERMS] = {op_set_perms, 0},
+    [XSD_IS_DOMAIN_INTRODUCED] = {op_is_introduced, F_PRIV | F_NOTX},
+    [XSD_RESUME] = {op_resume, F_PRIV | F_NOTX},
+    [XSD_SET_TARGET] = {op_set_target, F_PRIV | F_NOTX},
+    [XSD_RESET_WATCHES] = {op_reset_watches, F_NOTX},
+    [XSD_DIRECTORY_PART] = {op_directory_part, 0},
 };
 
 void ops_dispatch(struct conn *c, const struct xsd_hdr *h, const char *payload)

@@ -38,8 +38,8 @@ bool path_valid(const char *p, size_t len)
 	return len <= off + XSD_REL_PATH_MAX;
 }
 
-int path_canon(const struct conn *c, const char *in, char *buf, size_t cap,
-               bool allow_special, bool *relative)
+int path_canon(const struct conn *c, const char *in, char *buf, size_t cap, bool allow_special,
+               bool *relative)
 {
 	size_t n = strlen(in);
 	if (relative)

@@ -13,11 +13,20 @@ int perms_parse(const char *p, uint32_t len, unsigned n, struct perm *out)
 		if (p >= end)
 			return EINVAL;
 		switch (*p) {
-		case 'n': out[i].bits = 0; break;
-		case 'r': out[i].bits = PERM_READ; break;
-		case 'w': out[i].bits = PERM_WRITE; break;
-		case 'b': out[i].bits = PERM_READ | PERM_WRITE; break;
-		default: return EINVAL;
+		case 'n':
+			out[i].bits = 0;
+			break;
+		case 'r':
+			out[i].bits = PERM_READ;
+			break;
+		case 'w':
+			out[i].bits = PERM_WRITE;
+			break;
+		case 'b':
+			out[i].bits = PERM_READ | PERM_WRITE;
+			break;
+		default:
+			return EINVAL;
 		}
 		/* xenstored parses the domid with strtol(s, NULL, 0), unchecked. */
 		out[i].id = (uint32_t)strtol(p + 1, NULL, 0);

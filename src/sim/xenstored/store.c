@@ -84,9 +84,9 @@ static int dup_bytes(char **dst, const char *v, uint32_t vlen)
 	return 0;
 }
 
-struct node *store_create(struct store *s, struct node *parent, const char *path,
-                          size_t len, const char *value, uint32_t vlen,
-                          const struct perm *perms, unsigned nperms)
+struct node *store_create(struct store *s, struct node *parent, const char *path, size_t len,
+                          const char *value, uint32_t vlen, const struct perm *perms,
+                          unsigned nperms)
 {
 	struct node *n = calloc(1, sizeof(*n) + len + 1);
 	if (!n)

@@ -304,8 +304,9 @@ int view_create(struct xsd *x, struct conn *c, struct tx *t, const char *path, s
 			end++;
 		bool leaf = end == len;
 		if (!t) {
-			struct node *n = store_create(&x->st, gparent, path, end, leaf ? value : NULL,
-			                              leaf ? vlen : 0, perms, np);
+			struct node *n =
+			    store_create(&x->st, gparent, path, end, leaf ? value : NULL,
+			                 leaf ? vlen : 0, perms, np);
 			if (!n)
 				return ENOMEM;
 			gparent = n;

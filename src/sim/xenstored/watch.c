@@ -141,8 +141,8 @@ static bool readable(const struct conn *c, struct permset a, struct permset b, s
 	return d.p && (perms_for_conn(c, d.p, d.n) & PERM_READ);
 }
 
-static void fire_path(struct xsd *x, const char *wpath, size_t wlen, const char *path,
-                      size_t len, struct permset a, struct permset b, struct permset d)
+static void fire_path(struct xsd *x, const char *wpath, size_t wlen, const char *path, size_t len,
+                      struct permset a, struct permset b, struct permset d)
 {
 	struct wpath *wp = wpath_get(x, wpath, wlen);
 	if (!wp)
@@ -154,8 +154,8 @@ static void fire_path(struct xsd *x, const char *wpath, size_t wlen, const char 
 			deliver(w, path, len);
 }
 
-void watch_fire(struct xsd *x, const char *path, size_t len, bool exact,
-                struct permset node, struct permset parent, struct permset old)
+void watch_fire(struct xsd *x, const char *path, size_t len, bool exact, struct permset node,
+                struct permset parent, struct permset old)
 {
 	if (x->wpaths.n == 0)
 		return;

@@ -9,12 +9,10 @@ static const struct {
 	int err;
 	const char *name;
 } errtab[] = {
-	{EINVAL, "EINVAL"}, {EACCES, "EACCES"}, {EEXIST, "EEXIST"},
-	{EISDIR, "EISDIR"}, {ENOENT, "ENOENT"}, {ENOMEM, "ENOMEM"},
-	{ENOSPC, "ENOSPC"}, {EIO, "EIO"},       {ENOTEMPTY, "ENOTEMPTY"},
-	{ENOSYS, "ENOSYS"}, {EROFS, "EROFS"},   {EBUSY, "EBUSY"},
-	{EAGAIN, "EAGAIN"}, {EISCONN, "EISCONN"}, {E2BIG, "E2BIG"},
-	{EPERM, "EPERM"},
+    {EINVAL, "EINVAL"},       {EACCES, "EACCES"},   {EEXIST, "EEXIST"}, {EISDIR, "EISDIR"},
+    {ENOENT, "ENOENT"},       {ENOMEM, "ENOMEM"},   {ENOSPC, "ENOSPC"}, {EIO, "EIO"},
+    {ENOTEMPTY, "ENOTEMPTY"}, {ENOSYS, "ENOSYS"},   {EROFS, "EROFS"},   {EBUSY, "EBUSY"},
+    {EAGAIN, "EAGAIN"},       {EISCONN, "EISCONN"}, {E2BIG, "E2BIG"},   {EPERM, "EPERM"},
 };
 
 const char *wire_errname(int err)
@@ -36,11 +34,29 @@ int wire_errno(const char *name)
 const char *wire_typename(uint32_t type)
 {
 	static const char *const names[] = {
-		"CONTROL", "DIRECTORY", "READ", "GET_PERMS", "WATCH", "UNWATCH",
-		"TRANSACTION_START", "TRANSACTION_END", "INTRODUCE", "RELEASE",
-		"GET_DOMAIN_PATH", "WRITE", "MKDIR", "RM", "SET_PERMS", "WATCH_EVENT",
-		"ERROR", "IS_DOMAIN_INTRODUCED", "RESUME", "SET_TARGET", "RESTRICT",
-		"RESET_WATCHES", "DIRECTORY_PART",
+	    "CONTROL",
+	    "DIRECTORY",
+	    "READ",
+	    "GET_PERMS",
+	    "WATCH",
+	    "UNWATCH",
+	    "TRANSACTION_START",
+	    "TRANSACTION_END",
+	    "INTRODUCE",
+	    "RELEASE",
+	    "GET_DOMAIN_PATH",
+	    "WRITE",
+	    "MKDIR",
+	    "RM",
+	    "SET_PERMS",
+	    "WATCH_EVENT",
+	    "ERROR",
+	    "IS_DOMAIN_INTRODUCED",
+	    "RESUME",
+	    "SET_TARGET",
+	    "RESTRICT",
+	    "RESET_WATCHES",
+	    "DIRECTORY_PART",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "UNKNOWN";
 }

@@ -114,8 +114,8 @@ struct node {
 
 struct store {
 	struct htable nodes;
-	uint64_t gen;      /* last generation handed out (0 = "absent") */
-	uint32_t *owned;   /* nodes owned per domid < XSD_DOMID_FIRST_RESERVED */
+	uint64_t gen;    /* last generation handed out (0 = "absent") */
+	uint32_t *owned; /* nodes owned per domid < XSD_DOMID_FIRST_RESERVED */
 	size_t nnodes;
 };
 
@@ -123,9 +123,9 @@ int store_init(struct store *s);
 void store_fini(struct store *s);
 struct node *store_get(const struct store *s, const char *path, size_t len);
 /* Create path below an existing parent (which must be its parent). */
-struct node *store_create(struct store *s, struct node *parent, const char *path,
-                          size_t len, const char *value, uint32_t vlen,
-                          const struct perm *perms, unsigned nperms);
+struct node *store_create(struct store *s, struct node *parent, const char *path, size_t len,
+                          const char *value, uint32_t vlen, const struct perm *perms,
+                          unsigned nperms);
 int store_set_value(struct store *s, struct node *n, const char *v, uint32_t vlen);
 int store_set_perms(struct store *s, struct node *n, const struct perm *p, unsigned np);
 /* Remove n and its subtree; cb(n, top, arg) runs for each node before it is
@@ -144,8 +144,8 @@ bool store_check(const struct store *s);
 /* Canonicalise a request path for connection c into buf: relative paths go
  * below the connection's home. Returns length, or -1 (EINVAL) when invalid.
  * '@' paths are returned only when allow_special. */
-int path_canon(const struct conn *c, const char *in, char *buf, size_t cap,
-               bool allow_special, bool *relative);
+int path_canon(const struct conn *c, const char *in, char *buf, size_t cap, bool allow_special,
+               bool *relative);
 bool path_valid(const char *p, size_t len);
 /* Length of the parent of path (path != "/"): "/a/b" -> 2, "/a" -> 1. */
 size_t path_parent_len(const char *p, size_t len);
@@ -181,7 +181,7 @@ struct conn {
 	struct tx *txs;
 	unsigned ntx;
 	uint32_t next_txid;
-	uint64_t id; /* for log lines */
+	uint64_t id;                /* for log lines */
 	struct conn *next, *prev;   /* all connections */
 	struct conn *dnext, *dprev; /* connections of the same domain */
 	struct conn *doom_next;
@@ -194,12 +194,12 @@ struct conn {
 
 struct conn *conn_new(struct xsd *x, int fd, struct domain *dom);
 void conn_close(struct conn *c, const char *why); /* deferred free */
-void conn_close_later(struct conn *c); /* safe while walking watches */
+void conn_close_later(struct conn *c);            /* safe while walking watches */
 /* Feed bytes as if read from the socket (also used by the fuzz target). */
 void conn_feed(struct conn *c, const unsigned char *p, size_t n);
 /* Queue a message; event messages count towards the drop limit. */
-int conn_send(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
-              const void *p1, size_t l1, const void *p2, size_t l2, bool event);
+int conn_send(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id, const void *p1,
+              size_t l1, const void *p2, size_t l2, bool event);
 void conn_reap(struct xsd *x);
 
 /* ---- domains (domain.c) ---- */
@@ -221,7 +221,7 @@ void domain_destroy_all(struct xsd *x);
 
 /* ---- watches (watch.c) ---- */
 struct watch {
-	struct watch *cnext;        /* per connection */
+	struct watch *cnext;         /* per connection */
 	struct watch *pnext, *pprev; /* per watched path */
 	struct wpath *wp;
 	struct conn *c;
@@ -243,8 +243,8 @@ struct permset {
 	const struct perm *p;
 	unsigned n;
 };
-void watch_fire(struct xsd *x, const char *path, size_t len, bool exact,
-                struct permset node, struct permset parent, struct permset old);
+void watch_fire(struct xsd *x, const char *path, size_t len, bool exact, struct permset node,
+                struct permset parent, struct permset old);
 /* Fire one watch only (the initial event). */
 void watch_fire_one(struct watch *w);
 void watch_fire_special(struct xsd *x, const char *name);
@@ -309,7 +309,7 @@ struct xsd {
 	struct store st;
 	struct htable wpaths;
 	struct conn *conns;
-	struct conn *dead; /* closed, waiting for the end of the iteration */
+	struct conn *dead;   /* closed, waiting for the end of the iteration */
 	struct conn *doomed; /* to close at the end of the iteration */
 	uint64_t reap_timer;
 	size_t nconns;

@@ -39,7 +39,8 @@ static void *harness_main(void *arg)
 static inline int harness_start(struct harness *h)
 {
 	memset(h, 0, sizeof(*h));
-	snprintf(h->dir, sizeof(h->dir), "%s/xsd-test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(h->dir, sizeof(h->dir), "%s/xsd-test.XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(h->dir))
 		return -1;
 	char err[256];

@@ -6,9 +6,9 @@
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdbool.h>
 #include <sys/stat.h>
 #include <xenstore.h>
 
@@ -75,7 +75,8 @@ static void write_str(struct xs_handle *h, const char *path, const char *v)
 	assert_true(xs_write(h, XBT_NULL, path, v, strlen(v)));
 }
 
-static void assert_value(struct xs_handle *h, xs_transaction_t t, const char *path, const char *want)
+static void assert_value(struct xs_handle *h, xs_transaction_t t, const char *path,
+                         const char *want)
 {
 	unsigned len;
 	char *v = xs_read(h, t, path, &len);
@@ -264,7 +265,8 @@ static void test_domain_permissions(void **state)
 	assert_true(xs_introduce_domain(h, 9, 0, 1));
 	/* what a toolstack does: /local/domain/9 owned by dom0, readable by 9 */
 	write_str(h, "/local/domain/9/name", "guest9");
-	struct xs_permissions ro[2] = {{.id = 0, .perms = XS_PERM_NONE}, {.id = 9, .perms = XS_PERM_READ}};
+	struct xs_permissions ro[2] = {{.id = 0, .perms = XS_PERM_NONE},
+	                               {.id = 9, .perms = XS_PERM_READ}};
 	assert_true(xs_set_permissions(h, XBT_NULL, "/local/domain/9", ro, 2));
 	assert_true(xs_set_permissions(h, XBT_NULL, "/local/domain/9/name", ro, 2));
 	assert_true(xs_mkdir(h, XBT_NULL, "/local/domain/9/data"));
@@ -295,11 +297,13 @@ static void test_domain_permissions(void **state)
 	struct xs_permissions give = {.id = 0, .perms = XS_PERM_NONE};
 	assert_false(xs_set_permissions(g, XBT_NULL, "data/x", &give, 1));
 	assert_int_equal(errno, EPERM);
-	struct xs_permissions share[2] = {{.id = 9, .perms = XS_PERM_NONE}, {.id = 3, .perms = XS_PERM_READ}};
+	struct xs_permissions share[2] = {{.id = 9, .perms = XS_PERM_NONE},
+	                                  {.id = 3, .perms = XS_PERM_READ}};
 	assert_true(xs_set_permissions(g, XBT_NULL, "data/x", share, 2));
 	struct xs_permissions many[6];
 	for (int i = 0; i < 6; i++)
-		many[i] = (struct xs_permissions){.id = i == 0 ? 9u : (unsigned)i, .perms = XS_PERM_READ};
+		many[i] =
+		    (struct xs_permissions){.id = i == 0 ? 9u : (unsigned)i, .perms = XS_PERM_READ};
 	assert_false(xs_set_permissions(g, XBT_NULL, "data/x", many, 6));
 	assert_int_equal(errno, ENOSPC);
 	/* privileged operations */
@@ -388,7 +392,10 @@ static void test_big_directory(void **state)
 	xs_close(h);
 }
 
-static int setup(void **state) { return harness_start(&H); }
+static int setup(void **state)
+{
+	return harness_start(&H);
+}
 static int teardown(void **state)
 {
 	harness_finish(&H);
@@ -398,15 +405,15 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_initial_tree),
-		cmocka_unit_test(test_watch_initial_subtree_unwatch),
-		cmocka_unit_test(test_watch_relative_and_below_deleted),
-		cmocka_unit_test(test_transaction_commit_abort),
-		cmocka_unit_test(test_transaction_conflict),
-		cmocka_unit_test(test_introduce_release),
-		cmocka_unit_test(test_domain_permissions),
-		cmocka_unit_test(test_domain_node_quota),
-		cmocka_unit_test(test_big_directory),
+	    cmocka_unit_test(test_initial_tree),
+	    cmocka_unit_test(test_watch_initial_subtree_unwatch),
+	    cmocka_unit_test(test_watch_relative_and_below_deleted),
+	    cmocka_unit_test(test_transaction_commit_abort),
+	    cmocka_unit_test(test_transaction_conflict),
+	    cmocka_unit_test(test_introduce_release),
+	    cmocka_unit_test(test_domain_permissions),
+	    cmocka_unit_test(test_domain_node_quota),
+	    cmocka_unit_test(test_big_directory),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,9 +8,9 @@
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdbool.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -21,9 +21,20 @@
 
 static struct harness H;
 
-enum { T_DIRECTORY = 1, T_READ = 2, T_WATCH = 4, T_TX_START = 6, T_TX_END = 7,
-       T_INTRODUCE = 8, T_WRITE = 11, T_RM = 13, T_SET_PERMS = 14, T_WATCH_EVENT = 15,
-       T_ERROR = 16, T_DIRECTORY_PART = 22 };
+enum {
+	T_DIRECTORY = 1,
+	T_READ = 2,
+	T_WATCH = 4,
+	T_TX_START = 6,
+	T_TX_END = 7,
+	T_INTRODUCE = 8,
+	T_WRITE = 11,
+	T_RM = 13,
+	T_SET_PERMS = 14,
+	T_WATCH_EVENT = 15,
+	T_ERROR = 16,
+	T_DIRECTORY_PART = 22
+};
 
 struct msg {
 	uint32_t type, req_id, tx_id, len;
@@ -175,7 +186,10 @@ static void test_errors(void **state)
 	expect_error(fd, 14, "EINVAL");
 	send_msg(fd, T_SET_PERMS, 15, 0, "/tool\0q5", 9);
 	expect_error(fd, 15, "EINVAL");
-	send_msg(fd, T_WATCH, 16, 0, "/w\0tok\0" "3", 9); /* 4.17 has no depth argument */
+	send_msg(fd, T_WATCH, 16, 0,
+	         "/w\0tok\0"
+	         "3",
+	         9); /* 4.17 has no depth argument */
 	expect_error(fd, 16, "EINVAL");
 	char longpath[2100];
 	longpath[0] = '/';
@@ -296,14 +310,25 @@ static void test_oversized_drops_only_that_client(void **state)
 static void test_domain_socket_privileged_ops(void **state)
 {
 	int fd = connect_to(H.sock);
-	send_msg(fd, T_INTRODUCE, 1, 0, "21\0" "0\0" "5", 7);
+	send_msg(fd, T_INTRODUCE, 1, 0,
+	         "21\0"
+	         "0\0"
+	         "5",
+	         7);
 	expect_reply(fd, T_INTRODUCE, 1, S("OK"));
-	send_msg(fd, T_INTRODUCE, 2, 0, "22\0" "0", 5); /* missing port */
+	send_msg(fd, T_INTRODUCE, 2, 0,
+	         "22\0"
+	         "0",
+	         5); /* missing port */
 	expect_error(fd, 2, "EINVAL");
 	char ds[400];
 	harness_domain_sock(&H, 21, ds, sizeof(ds));
 	int g = connect_to(ds);
-	send_msg(g, T_INTRODUCE, 3, 0, "23\0" "0\0" "5", 7);
+	send_msg(g, T_INTRODUCE, 3, 0,
+	         "23\0"
+	         "0\0"
+	         "5",
+	         7);
 	expect_error(g, 3, "EACCES");
 	send_msg(g, 0, 4, 0, S("check")); /* CONTROL */
 	expect_error(g, 4, "EACCES");
@@ -364,7 +389,10 @@ static void test_thousands_of_connections(void **state)
 	}
 }
 
-static int setup(void **state) { return harness_start(&H); }
+static int setup(void **state)
+{
+	return harness_start(&H);
+}
 static int teardown(void **state)
 {
 	harness_finish(&H);
@@ -374,16 +402,16 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic_ops_and_req_ids),
-		cmocka_unit_test(test_byte_by_byte),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_transactions_wire),
-		cmocka_unit_test(test_watch_order),
-		cmocka_unit_test(test_directory_part),
-		cmocka_unit_test(test_oversized_drops_only_that_client),
-		cmocka_unit_test(test_domain_socket_privileged_ops),
-		cmocka_unit_test(test_slow_watcher_dropped),
-		cmocka_unit_test(test_thousands_of_connections),
+	    cmocka_unit_test(test_basic_ops_and_req_ids),
+	    cmocka_unit_test(test_byte_by_byte),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_transactions_wire),
+	    cmocka_unit_test(test_watch_order),
+	    cmocka_unit_test(test_directory_part),
+	    cmocka_unit_test(test_oversized_drops_only_that_client),
+	    cmocka_unit_test(test_domain_socket_privileged_ops),
+	    cmocka_unit_test(test_slow_watcher_dropped),
+	    cmocka_unit_test(test_thousands_of_connections),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

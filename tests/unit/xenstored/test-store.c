@@ -5,9 +5,9 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,7 +15,10 @@
 
 #include "xsd.h"
 
-static bool valid(const char *p) { return path_valid(p, strlen(p)); }
+static bool valid(const char *p)
+{
+	return path_valid(p, strlen(p));
+}
 
 static void test_path_rules(void **state)
 {
@@ -135,7 +138,8 @@ static void test_store_tree(void **state)
 	char path[32];
 	for (int i = 0; i < 5000; i++) {
 		int n = snprintf(path, sizeof(path), "/a/c/n%d", i);
-		assert_non_null(store_create(&s, store_get(&s, "/a/c", 4), path, (size_t)n, NULL, 0, &p0, 1));
+		assert_non_null(
+		    store_create(&s, store_get(&s, "/a/c", 4), path, (size_t)n, NULL, 0, &p0, 1));
 	}
 	assert_true(store_check(&s));
 	int calls = 0;
@@ -167,9 +171,9 @@ static void test_wire_strings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_path_rules), cmocka_unit_test(test_path_canon),
-		cmocka_unit_test(test_perms),      cmocka_unit_test(test_store_tree),
-		cmocka_unit_test(test_wire_strings),
+	    cmocka_unit_test(test_path_rules),   cmocka_unit_test(test_path_canon),
+	    cmocka_unit_test(test_perms),        cmocka_unit_test(test_store_tree),
+	    cmocka_unit_test(test_wire_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
