@@ -528,12 +528,13 @@ static int gnt_forget(struct sim_gnt *g, void *addr, uint32_t *id)
 	return -1;
 }
 
+/* Pages still mapped stay mapped until munmap(), as with the Linux gntdev
+ * and gntalloc devices; the service ends the grants and forgets the
+ * mappings when the connection goes. */
 static void gnt_close(struct sim_gnt *g)
 {
-	for (size_t i = 0; i < g->nmaps; i++)
-		munmap(g->maps[i].addr, SIMW_PAGE);
 	free(g->maps);
-	conn_close(&g->c); /* the service ends our grants and mappings */
+	conn_close(&g->c);
 	free(g);
 }
 
