@@ -2,7 +2,8 @@
  * control.c - frontend.sock: one request line per connection.
  *   fault DEVID KIND [ARG]  -> "ok" or "error MESSAGE"
  *   status                  -> one line per device, then EOF
- *   settle                  -> "ok" once every queued uevent has been handled
+ *   settle                  -> "ok" once xenstore changes made before the request
+ *                              are acted on and every queued uevent is handled
  */
 #include "guest.h"
 
@@ -104,6 +105,7 @@ static void handle(struct client *c, char *line)
 			c->timer = 0;
 		}
 		loop_unwatch(g->loop, c->fd);
+		xb_sync(g); /* everything xenstore said before this request is acted on */
 		if (hp_settle(g->hp, settled, c) < 0)
 			reply(c, "error out of memory\n");
 		else

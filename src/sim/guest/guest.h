@@ -67,8 +67,8 @@ struct fe_dev {
 	int hvc;      /* index, -1 when removed */
 	int master;   /* pty master, -1 when none */
 	int keep;     /* our slave fd: keeps the pty alive between guest opens */
-	int ino_fd;   /* inotify on the slave: guest opens/closes */
-	int opens;    /* guest processes holding the tty open */
+	int ino_wd;   /* inotify watch on the slave (guest opens/closes), -1 if none */
+	int opens;    /* guest processes holding the tty open (1 when untracked) */
 	char pts[64];
 
 	/* data path state */
@@ -93,6 +93,8 @@ struct guest {
 	char **base_env; /* environment for RUN programs */
 	int last_hvc;    /* hvc_console's last_hvc: hvc0 is the primary console */
 	int tty_sysfs;   /* write sys/devices/console-N/tty/hvcK */
+	int ino_fd;      /* one inotify instance for all ttys, -1 until needed */
+	int ino_failed;  /* inotify unavailable: ttys count as always open */
 	struct fe_dev *devs;
 	struct hotplug *hp;
 };
@@ -104,6 +106,9 @@ int xb_switch_state(struct fe_dev *d, enum xb_state s);
 void xb_dev_fatal(struct fe_dev *d, int err, const char *what);
 struct fe_dev *xb_find(struct guest *g, const char *node);
 void xb_shutdown(struct guest *g);
+/* Catch up with xenstore now: queued watch events, then a rescan of
+ * device/console (what the next watch event would trigger anyway). */
+void xb_sync(struct guest *g);
 const char *xb_state_name(enum xb_state s);
 
 /* console.c */
@@ -118,7 +123,7 @@ int con_fault(struct fe_dev *d, const char *kind, const char *arg, char *err, si
 /* hvc.c */
 int hvc_create(struct fe_dev *d);
 void hvc_remove(struct fe_dev *d);
-void hvc_on_inotify(struct fe_dev *d);
+void hvc_on_inotify(struct guest *g);
 
 /* hotplug.c */
 struct hotplug *hp_new(struct guest *g);

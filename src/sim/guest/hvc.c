@@ -25,25 +25,60 @@ static void on_inotify(struct loop *l, int fd, unsigned ev, void *arg)
 	hvc_on_inotify(arg);
 }
 
-void hvc_on_inotify(struct fe_dev *d)
+void hvc_on_inotify(struct guest *g)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	int was = d->opens;
 	for (;;) {
-		ssize_t n = read(d->ino_fd, buf, sizeof(buf));
+		ssize_t n = read(g->ino_fd, buf, sizeof(buf));
 		if (n <= 0)
 			break;
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *e = (struct inotify_event *)p;
+			p += sizeof(*e) + e->len;
+			struct fe_dev *d;
+			for (d = g->devs; d && d->ino_wd != e->wd; d = d->next)
+				;
+			if (!d || d->ino_wd < 0)
+				continue;
+			int was = d->opens;
 			if (e->mask & IN_OPEN)
 				d->opens++;
 			if ((e->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) && d->opens > 0)
 				d->opens--;
-			p += sizeof(*e) + e->len;
+			if (was <= 0 && d->opens > 0)
+				con_kick(d); /* a reader appeared: deliver what waits in `in` */
 		}
 	}
-	if (was <= 0 && d->opens > 0)
-		con_kick(d); /* a reader appeared: deliver what waits in `in` */
+}
+
+/* Track guest opens of the slave; without inotify the tty counts as open. */
+static void track_opens(struct fe_dev *d)
+{
+	struct guest *g = d->g;
+	d->ino_wd = -1;
+	d->opens = 1;
+	if (g->ino_fd < 0 && !g->ino_failed) {
+		g->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (g->ino_fd < 0 || loop_watch(g->loop, g->ino_fd, LOOP_READ, on_inotify, g) < 0) {
+			log_warn("inotify: %s; hvc ttys count as always open (dom0 data is "
+			         "delivered even while no guest process has the tty open)",
+			         strerror(errno));
+			if (g->ino_fd >= 0)
+				close(g->ino_fd);
+			g->ino_fd = -1;
+			g->ino_failed = 1;
+		}
+	}
+	if (g->ino_fd < 0)
+		return;
+	int wd = inotify_add_watch(g->ino_fd, d->pts, IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
+	if (wd < 0) {
+		log_warn("%s: watching opens of %s: %s; the tty counts as always open", d->kname,
+		         d->pts, strerror(errno));
+		return;
+	}
+	d->ino_wd = wd;
+	d->opens = 0;
 }
 
 static int link_node(struct fe_dev *d)
@@ -87,15 +122,7 @@ int hvc_create(struct fe_dev *d)
 		hvc_remove(d);
 		return -1;
 	}
-	d->opens = 0;
-	d->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (d->ino_fd < 0 ||
-	    inotify_add_watch(d->ino_fd, d->pts, IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE) < 0) {
-		log_err("%s: watching opens of %s: %s", d->kname, d->pts, strerror(errno));
-		hvc_remove(d);
-		return -1;
-	}
-	loop_watch(g->loop, d->ino_fd, LOOP_READ, on_inotify, d);
+	track_opens(d);
 	con_watch_master(d);
 	if (link_node(d) < 0) {
 		log_err("%s: linking %s/dev/hvc%d -> %s: %s", d->kname, g->root, d->hvc, d->pts,
@@ -122,10 +149,9 @@ void hvc_remove(struct fe_dev *d)
 		}
 	}
 	hp_sysfs_tty(d, 0);
-	if (d->ino_fd >= 0) {
-		loop_unwatch(d->g->loop, d->ino_fd);
-		close(d->ino_fd);
-		d->ino_fd = -1;
+	if (d->ino_wd >= 0) {
+		inotify_rm_watch(d->g->ino_fd, d->ino_wd);
+		d->ino_wd = -1;
 	}
 	/* Hang up: readers of the slave see EOF/EIO, writers EIO. */
 	if (d->master >= 0) {

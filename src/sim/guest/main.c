@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 	tools_seed(root);
 
 	struct guest g = {.domid = (uint32_t)domid, .run_dir = run_dir, .root = root,
-	                  .tty_sysfs = tty_sysfs};
+	                  .tty_sysfs = tty_sysfs, .ino_fd = -1};
 	g.base_env = guest_env();
 	g.loop = loop_new();
 	if (!g.base_env || !g.loop) {
@@ -202,6 +202,8 @@ int main(int argc, char **argv)
 	plat_gntshr_close(g.shr);
 	plat_evtchn_close(g.ev);
 	platform_close(g.plat);
+	if (g.ino_fd >= 0)
+		close(g.ino_fd);
 	loop_free(g.loop);
 	free(g.base_env);
 	return rc < 0 ? 1 : 0;

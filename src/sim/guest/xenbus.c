@@ -10,6 +10,8 @@
 #define BE_TOKEN_PREFIX "xensim-guest:otherend:"
 #define XEN_BUS_ID_SIZE 20 /* Linux: device names "console-<node>" must fit */
 
+static void rescan(struct guest *g);
+
 const char *xb_state_name(enum xb_state s)
 {
 	static const char *const n[] = {"Unknown", "Initialising", "InitWait", "Initialised",
@@ -151,7 +153,7 @@ static void register_node(struct guest *g, const char *node)
 	d->state = XB_INITIALISING;
 	d->port = -1;
 	d->hvc = -1;
-	d->master = d->keep = d->ino_fd = -1;
+	d->master = d->keep = d->ino_wd = -1;
 	d->next = g->devs;
 	g->devs = d;
 	hp_device_add(d);
@@ -221,6 +223,12 @@ static void unregister(struct guest *g, struct fe_dev *d)
 	/* xenbus_dev_remove: Closed, unless the directory is gone (no resurrection) */
 	xb_switch_state(d, XB_CLOSED);
 	hp_device_remove(d); /* takes ownership of d */
+}
+
+void xb_sync(struct guest *g)
+{
+	xb_on_xs_readable(g);
+	rescan(g);
 }
 
 static void rescan(struct guest *g)
