@@ -47,8 +47,9 @@ static json_t *channel_json(const struct ts_channel_info *c)
  * Per-channel counters from xenchanneld's control socket: request "stats\n",
  * answer one JSON object per line per channel, then EOF. The objects are
  * attached to the matching channel (by "domid" and "devid") under "stats"
- * in --json output, and printed as they come after the table otherwise.
- * (The daemon defines the fields; extend the rendering here.)
+ * in --json output; the table gets bytes to and from the guest and whether
+ * a dom0 client is connected. (The daemon defines the fields; extend the
+ * rendering here.)
  */
 static json_t *read_stats(void)
 {
@@ -176,28 +177,33 @@ int cmd_list(int argc, char **argv)
 		free(s);
 		json_decref(arr);
 	} else {
-		printf("%-16s %5s %5s %-32s %-6s %-28s %-12s %s\n", "DOMAIN", "DOMID", "DEVID", "NAME",
-		       "CONN", "PATH/TTY", "FRONTEND", "BACKEND");
+		printf("%-16s %5s %5s %-32s %-6s %-28s %-12s %-12s", "DOMAIN", "DOMID", "DEVID",
+		       "NAME", "CONN", "PATH/TTY", "FRONTEND", "BACKEND");
+		if (st)
+			printf(" %12s %12s %s", "TO-GUEST", "FROM-GUEST", "CLIENT");
+		printf("\n");
 		char b1[64], b2[200], b3[200];
 		for (size_t i = 0; i < n; i++) {
 			const struct ts_channel_info *ci = &v[i];
 			const char *where = ci->path ? ci->path : ci->tty ? ci->tty : "-";
-			printf("%-16s %5u %5u %-32s %-6s %-28s %-12s %s\n",
+			printf("%-16s %5u %5u %-32s %-6s %-28s %-12s %-12s",
 			       cli_escaped(b1, sizeof(b1), *ci->domain ? ci->domain : "-"), ci->domid,
-			       ci->devid, cli_escaped(b2, sizeof(b2), *ci->name ? ci->name : "-"),
+			       ci->devid, cli_escaped(b2, sizeof(b2), ci->name),
 			       *ci->connection ? ci->connection : "-", cli_escaped(b3, sizeof(b3), where),
 			       ts_state_name(ci->fe_state), ts_state_name(ci->be_state));
-		}
-		if (st) {
-			size_t i;
-			json_t *o;
-			json_array_foreach(st, i, o)
-			{
-				char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-				if (s)
-					printf("stats %s\n", s);
-				free(s);
+			json_t *s = st ? stats_for(st, ci) : NULL;
+			if (s) {
+				json_t *to = json_object_get(s, "bytes_to_guest");
+				json_t *from = json_object_get(s, "bytes_from_guest");
+				json_t *cl = json_object_get(s, "client_connected");
+				printf(" %12lld %12lld %s",
+				       json_is_integer(to) ? (long long)json_integer_value(to) : -1LL,
+				       json_is_integer(from) ? (long long)json_integer_value(from) : -1LL,
+				       json_is_boolean(cl) ? (json_is_true(cl) ? "yes" : "no") : "-");
+			} else if (st) {
+				printf(" %12s %12s %s", "-", "-", "-"); /* not served by xenchanneld */
 			}
+			printf("\n");
 		}
 	}
 	json_decref(st);
