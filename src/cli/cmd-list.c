@@ -177,8 +177,9 @@ int cmd_list(int argc, char **argv)
 		free(s);
 		json_decref(arr);
 	} else {
-		printf("%-16s %5s %5s %-32s %-6s %-28s %-12s %-12s", "DOMAIN", "DOMID", "DEVID",
-		       "NAME", "CONN", "PATH/TTY", "FRONTEND", "BACKEND");
+		int bw = st ? 12 : 0; /* no trailing blanks without the stats columns */
+		printf("%-16s %5s %5s %-32s %-6s %-28s %-12s %-*s", "DOMAIN", "DOMID", "DEVID", "NAME",
+		       "CONN", "PATH/TTY", "FRONTEND", bw, "BACKEND");
 		if (st)
 			printf(" %12s %12s %s", "TO-GUEST", "FROM-GUEST", "CLIENT");
 		printf("\n");
@@ -186,11 +187,11 @@ int cmd_list(int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			const struct ts_channel_info *ci = &v[i];
 			const char *where = ci->path ? ci->path : ci->tty ? ci->tty : "-";
-			printf("%-16s %5u %5u %-32s %-6s %-28s %-12s %-12s",
+			printf("%-16s %5u %5u %-32s %-6s %-28s %-12s %-*s",
 			       cli_escaped(b1, sizeof(b1), *ci->domain ? ci->domain : "-"), ci->domid,
 			       ci->devid, cli_escaped(b2, sizeof(b2), ci->name),
 			       *ci->connection ? ci->connection : "-", cli_escaped(b3, sizeof(b3), where),
-			       ts_state_name(ci->fe_state), ts_state_name(ci->be_state));
+			       ts_state_name(ci->fe_state), bw, ts_state_name(ci->be_state));
 			json_t *s = st ? stats_for(st, ci) : NULL;
 			if (s) {
 				json_t *to = json_object_get(s, "bytes_to_guest");
