@@ -41,6 +41,7 @@ struct conn *conn_new(struct xsd *x, int fd, struct domain *dom)
 		if (dom->conns)
 			dom->conns->dprev = c;
 		dom->conns = c;
+		dom->nconns++;
 	}
 	x->nconns++;
 	return c;
@@ -121,6 +122,7 @@ void conn_close(struct conn *c, const char *why)
 			c->dom->conns = c->dnext;
 		if (c->dnext)
 			c->dnext->dprev = c->dprev;
+		c->dom->nconns--;
 		c->dom = NULL;
 	}
 	x->nconns--;

@@ -95,6 +95,15 @@ void xsd_listen_cb(struct loop *l, int fd, unsigned ev, void *arg)
 			}
 			return;
 		}
+		if (d->domid && d->nconns >= XSD_DOMAIN_CONNS_MAX) {
+			/* a domain has one ring on real Xen; a few processes here */
+			log_limited(
+			    &d->ll, 1, LOG_LVL_WARN,
+			    "xenstored: domain %u already has %u connections: refusing more",
+			    d->domid, d->nconns);
+			close(cfd);
+			continue;
+		}
 		if (!conn_new(x, cfd, d->domid ? d : NULL)) {
 			log_warn("xenstored: cannot register a connection: %s", strerror(errno));
 			close(cfd);

@@ -44,6 +44,7 @@ enum xsd_type {
 #define XSD_REL_PATH_MAX 2048u
 #define XSD_DOMID_FIRST_RESERVED 0x7FF0u
 #define XSD_NO_TARGET UINT32_MAX
+#define XSD_DOMAIN_CONNS_MAX 256u /* connections per domain socket */
 
 struct xsd_hdr {
 	uint32_t type, req_id, tx_id, len;
@@ -211,7 +212,9 @@ struct domain {
 	int lfd;
 	char *sockpath;
 	struct conn *conns;
+	unsigned nconns;
 	unsigned nwatches;
+	struct log_limit ll;
 	struct domain *next, *prev; /* all introduced domains */
 };
 int domain_introduce(struct xsd *x, uint32_t domid, uint32_t port);

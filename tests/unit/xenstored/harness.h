@@ -6,6 +6,7 @@
 #define XSD_TEST_HARNESS_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ static void *harness_main(void *arg)
 static inline int harness_start(struct harness *h)
 {
 	memset(h, 0, sizeof(*h));
+	signal(SIGPIPE, SIG_IGN); /* a closed peer is an error to see, not a death */
 	snprintf(h->dir, sizeof(h->dir), "%s/xsd-test.XXXXXX",
 	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(h->dir))

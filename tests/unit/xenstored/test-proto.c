@@ -389,6 +389,44 @@ static void test_thousands_of_connections(void **state)
 	}
 }
 
+static void test_domain_connection_cap(void **state)
+{
+	int fd = connect_to(H.sock);
+	send_msg(fd, T_INTRODUCE, 1, 0,
+	         "30\0"
+	         "0\0"
+	         "5",
+	         7);
+	expect_reply(fd, T_INTRODUCE, 1, S("OK"));
+	char ds[400];
+	harness_domain_sock(&H, 30, ds, sizeof(ds));
+	enum { N = 260 };
+	int g[N], answered = 0, refused = 0;
+	for (int i = 0; i < N; i++) {
+		g[i] = connect_to(ds);
+		/* one at a time, so the order of acceptance is the order here */
+		uint32_t hdr[4] = {T_DIRECTORY, 2, 0, sizeof("/local/domain/30")};
+		char req[16 + sizeof("/local/domain/30")];
+		memcpy(req, hdr, 16);
+		memcpy(req + 16, "/local/domain/30", sizeof("/local/domain/30"));
+		ssize_t w = write(g[i], req, sizeof(req)); /* may fail: refused */
+		(void)w;
+		struct msg m;
+		if (read_full(g[i], &m, 16)) {
+			answered++;
+			assert_int_equal(m.type, T_ERROR); /* the node does not exist */
+			assert_true(read_full(g[i], m.body, m.len));
+		} else {
+			refused++;
+		}
+	}
+	assert_int_equal(answered, 256);
+	assert_int_equal(refused, N - 256);
+	for (int i = 0; i < N; i++)
+		close(g[i]);
+	close(fd);
+}
+
 static int setup(void **state)
 {
 	return harness_start(&H);
@@ -412,6 +450,7 @@ int main(void)
 	    cmocka_unit_test(test_domain_socket_privileged_ops),
 	    cmocka_unit_test(test_slow_watcher_dropped),
 	    cmocka_unit_test(test_thousands_of_connections),
+	    cmocka_unit_test(test_domain_connection_cap),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
