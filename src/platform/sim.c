@@ -409,7 +409,7 @@ static int sim_evtchn_notify(struct plat_evtchn *hh, uint32_t port)
 		drain_events(h);
 	struct sim_port *sp = port_get(h, port);
 	if (!sp) {
-		errno = port >= SIM_MAX_PORT ? EINVAL : ENOTCONN;
+		errno = ENOTCONN; /* the evtchn driver: not this handle's port */
 		return -1;
 	}
 	if (sp->out_fd < 0)
