@@ -108,6 +108,7 @@ build_images() { # sets IMG to the image directory
 		/usr/bin/xenstore-exists /usr/bin/xenstore-list /usr/bin/ip /usr/sbin/modprobe /usr/bin/kmod \
 		/usr/bin/stty /usr/bin/sha256sum /usr/bin/dd
 	cp -a "$tmp/rootfs/usr/lib/udev" "$u/usr/lib/"
+	rm -rf "$u/usr/lib/udev/hwdb.bin" "$u/usr/lib/udev/hwdb.d" # hardware names: not needed
 	cp -a "$tmp/rootfs/etc/udev" "$u/etc/"
 	for f in passwd group hostname; do cp "$tmp/rootfs/etc/$f" "$u/etc/"; done
 	mkdir -p "$u/usr/lib/modules"
@@ -118,7 +119,8 @@ build_images() { # sets IMG to the image directory
 	cp "$tmp/boot/vmlinuz" "$tmp/rootfs/xentest/vmlinuz"
 	(cd "$tmp/rootfs" && find . \( -path ./usr/share/doc -o -path ./usr/share/man \
 		-o -path ./usr/share/locale -o -path ./usr/share/info -o -path ./var/cache/apt \
-		-o -path ./var/lib/apt/lists \) -prune -o -print | cpio -o -H newc --quiet) >"$tmp/dom0-base.cpio"
+		-o -path ./var/lib/apt/lists -o -path ./usr/lib/udev/hwdb.d -o -path ./usr/lib/udev/hwdb.bin \) \
+		-prune -o -print | cpio -o -H newc --quiet) >"$tmp/dom0-base.cpio"
 	rm -f "$tmp/rootfs/xentest/vmlinuz"
 	touch "$tmp/.complete"
 	rm -rf "$IMG"
