@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -70,6 +71,9 @@ static json_t *read_stats(void)
 		close(fd);
 		return NULL;
 	}
+	/* a daemon that never answers must not hang list */
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	FILE *f = fdopen(fd, "r+");
 	if (!f) {
 		close(fd);
