@@ -94,6 +94,12 @@ static json_t *read_stats(void)
 			json_decref(o);
 	}
 	free(line);
+	if (ferror(f)) {
+		fprintf(stderr, "xenchannel: list --stats: no complete answer from %s within 5 s\n",
+		        path);
+		json_decref(all);
+		all = NULL;
+	}
 	fclose(f);
 	return all;
 }
