@@ -35,4 +35,15 @@ done
 wait "$ca" || fail "client a: $(cat "$E2E_TMP/client-a.log")"
 wait "$ga" || fail "guest a: $(cat "$E2E_TMP/guest-a.log")"
 daemon_alive || fail "xenchanneld died"
-pass "3 attach/detach rounds while a neighbour moved 16 MiB each way"
+
+# Domain death (@releaseDomain) releases all of its channels, without a
+# detach: the mapping, the port and the socket go away.
+dom2=$(new_domain hp2)
+c=$(attach "$dom2" "name=org.test.c,connection=socket,path=$sd/c.sock")
+[ "$(chstat "$dom2" "$c" state)" = connected ] || fail "second domain not connected"
+"$XENSIM" destroy "$dom2" >>"$E2E_TMP/xensim.log" 2>&1 || fail "xensim destroy"
+gone() { ! stats | grep -q "\"domid\":$dom2,"; }
+wait_for 10 gone || fail "channels of a destroyed domain still listed: $(stats)"
+wait_for 10 bash -c "[ ! -e '$sd/c.sock' ]" || fail "socket of a destroyed domain left behind"
+daemon_alive || fail "xenchanneld died"
+pass "3 attach/detach rounds while a neighbour moved 16 MiB each way; domain death releases"
