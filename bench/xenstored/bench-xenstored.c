@@ -175,6 +175,25 @@ static long rss_kib(pid_t pid)
 	return v;
 }
 
+/* CPU time (user + system) a process has used, in microseconds. */
+static double cpu_us(pid_t pid)
+{
+	char p[64], buf[1024];
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *s = strrchr(buf, ')'); /* fields after the command name */
+	unsigned long ut = 0, st = 0;
+	if (!s ||
+	    sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
 static long node_count(struct xs_handle *h, const char *path)
 {
 	unsigned n;
@@ -248,7 +267,11 @@ int main(int argc, char **argv)
 	fclose(pf);
 	setenv("XENSTORED_PATH", sock, 1);
 
-	double r1 = run_clients(1, false), r16 = run_clients(16, false);
+	double r1 = run_clients(1, false);
+	double c0 = cpu_us((pid_t)dpid);
+	double r16 = run_clients(16, false);
+	/* daemon CPU per request: what the daemon would do with a core of its own */
+	double cpu_per_read = (cpu_us((pid_t)dpid) - c0) / (r16 * secs);
 	double w1 = run_clients(1, true), w16 = run_clients(16, true);
 	double p50, p99;
 	watch_latency(5000, &p50, &p99);
@@ -283,6 +306,9 @@ int main(int argc, char **argv)
 	printf("%-28s %14s %14s %12s\n", "metric", "16 clients", "baseline 1c", "target");
 	printf("%-28s %14.0f %14.0f %12s\n", "reads/s", r16, r1, ">= 100000");
 	printf("%-28s %14.0f %14.0f %12s\n", "writes/s", w16, w1, "-");
+	printf("%-28s %14.2f %14s %12s\n", "daemon CPU per read (us)", cpu_per_read, "-", "-");
+	printf("%-28s %14.0f %14s %12s\n", "  = reads/s per daemon core",
+	       cpu_per_read > 0 ? 1e6 / cpu_per_read : 0.0, "-", "-");
 	printf("%-28s %14.1f %14s %12s\n", "watch latency p50 (us)", p50, "-", "-");
 	printf("%-28s %14.1f %14s %12s\n", "watch latency p99 (us)", p99, "-", "<= 1000");
 	printf("%-28s %14ld %14ld %12s\n", "daemon RSS (KiB), 100k nodes", rss100k, rss0,
@@ -300,9 +326,10 @@ int main(int argc, char **argv)
 		fprintf(f,
 		        "{\"reads_per_s_1c\": %.0f, \"reads_per_s_16c\": %.0f, "
 		        "\"writes_per_s_1c\": %.0f, \"writes_per_s_16c\": %.0f, "
+		        "\"daemon_cpu_us_per_read_16c\": %.2f, "
 		        "\"watch_p50_us\": %.1f, \"watch_p99_us\": %.1f, "
 		        "\"rss_kib_empty\": %ld, \"rss_kib_100k_nodes\": %ld, \"nodes\": %ld}\n",
-		        r1, r16, w1, w16, p50, p99, rss0, rss100k, filled);
+		        r1, r16, w1, w16, cpu_per_read, p50, p99, rss0, rss100k, filled);
 		fclose(f);
 	}
 	char cmd[sizeof(dir) + 16];
