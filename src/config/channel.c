@@ -128,7 +128,7 @@ static int set_once(struct ctx *c, char **slot, size_t *seen_at, const char *key
 		return 0;
 	}
 	*slot = dup_piece(s, val);
-	*seen_at = field_off;
+	*seen_at = val.b; /* where the value starts, for later messages */
 	if (!*slot) {
 		report(c, CFG_ERROR, field_off, "out of memory");
 		return -1;
@@ -246,16 +246,12 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 		int r = 0;
 		if (klen == 4 && !memcmp(spec + key.b, "name", 4)) {
 			r = set_once(&c, &out->name, &name_at, "name", spec, val, field.b);
-			name_at = val.b;
 		} else if (klen == 4 && !memcmp(spec + key.b, "path", 4)) {
 			r = set_once(&c, &out->path, &path_at, "path", spec, val, field.b);
-			path_at = val.b;
 		} else if (klen == 7 && !memcmp(spec + key.b, "backend", 7)) {
 			r = set_once(&c, &out->backend, &backend_at, "backend", spec, val, field.b);
-			backend_at = val.b;
 		} else if (klen == 10 && !memcmp(spec + key.b, "connection", 10)) {
 			r = set_once(&c, &conn, &conn_at, "connection", spec, val, field.b);
-			conn_at = val.b;
 		} else {
 			report(&c, CFG_WARNING, key.b, "unknown channel parameter '%s', ignoring", kbuf);
 		}
