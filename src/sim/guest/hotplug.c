@@ -325,6 +325,7 @@ static void run_next(struct hotplug *hp, struct hp_event *e)
 				dup2(nul, 0);
 				dup2(nul, 1); /* udev discards stdout unless asked */
 			}
+			closefrom(3); /* none of our rings, ptys or sockets */
 			if (chdir("/") < 0)
 				_exit(127);
 			execve(path, argv, envp);

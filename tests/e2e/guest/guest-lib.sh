@@ -9,6 +9,7 @@ guest_start() {
 	ROOT="$XENSIM_RUN_DIR/domains/$DOM/root"
 	FSOCK="$XENSIM_RUN_DIR/domains/$DOM/frontend.sock"
 	GUEST_LOG="$XENSIM_RUN_DIR/domains/$DOM/guest.log"
+	ln -sf "$GUEST_LOG" "$E2E_TMP/guest.log" # shown with the other logs on failure
 	# xensim returns once the domain exists; its frontend process listens a
 	# moment later: wait for the socket it creates (bounded).
 	wait_for 10 test -S "$FSOCK" || fail "no frontend.sock for domain $DOM"
