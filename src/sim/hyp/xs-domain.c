@@ -176,40 +176,70 @@ static void rm_quiet(struct xs_handle *xs, xs_transaction_t t, const char *path)
 		xensim_err("xenstore: cannot remove %s: %s", path, strerror(errno));
 }
 
+struct paths {
+	char **v;
+	size_t n, cap;
+};
+
+static void paths_add(struct paths *p, const char *path)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 8;
+		char **v = realloc(p->v, cap * sizeof(*v));
+		if (!v)
+			return;
+		p->v = v;
+		p->cap = cap;
+	}
+	char *d = strdup(path);
+	if (d)
+		p->v[p->n++] = d;
+}
+
+static void paths_free(struct paths *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+	*p = (struct paths){0};
+}
+
 /* Every backend directory serving domid: the ones libxl recorded under
- * /libxl/<D>/device, and any /local/domain/<B>/backend/<kind>/<D>. */
-static void rm_backends(struct xs_handle *xs, xs_transaction_t t, uint32_t domid)
+ * /libxl/<D>/device, and any /local/domain/<B>/backend/<kind>/<D>. Looked up
+ * before the removal transaction, as libxl lists devices before it removes
+ * them. */
+static void find_backends(struct xs_handle *xs, uint32_t domid, struct paths *out)
 {
 	char p[256];
 	unsigned nk = 0, nd = 0, nb = 0;
 	snprintf(p, sizeof(p), "/libxl/%u/device", domid);
-	char **kinds = xs_directory(xs, t, p, &nk);
+	char **kinds = xs_directory(xs, XBT_NULL, p, &nk);
 	for (unsigned i = 0; kinds && i < nk; i++) {
 		snprintf(p, sizeof(p), "/libxl/%u/device/%s", domid, kinds[i]);
-		char **devs = xs_directory(xs, t, p, &nd);
+		char **devs = xs_directory(xs, XBT_NULL, p, &nd);
 		for (unsigned j = 0; devs && j < nd; j++) {
 			unsigned len;
 			snprintf(p, sizeof(p), "/libxl/%u/device/%s/%s/backend", domid, kinds[i],
 			         devs[j]);
-			char *be = xs_read(xs, t, p, &len);
+			char *be = xs_read(xs, XBT_NULL, p, &len);
 			if (be && strncmp(be, "/local/domain/", 14) == 0)
-				rm_quiet(xs, t, be);
+				paths_add(out, be);
 			free(be);
 		}
 		free(devs);
 	}
 	free(kinds);
-	char **doms = xs_directory(xs, t, "/local/domain", &nb);
+	char **doms = xs_directory(xs, XBT_NULL, "/local/domain", &nb);
 	for (unsigned i = 0; doms && i < nb; i++) {
 		snprintf(p, sizeof(p), "/local/domain/%s/backend", doms[i]);
-		char **bk = xs_directory(xs, t, p, &nk);
+		char **bk = xs_directory(xs, XBT_NULL, p, &nk);
 		for (unsigned k = 0; bk && k < nk; k++) {
 			unsigned len;
 			snprintf(p, sizeof(p), "/local/domain/%s/backend/%s/%u", doms[i], bk[k],
 			         domid);
-			char *v = xs_read(xs, t, p, &len);
+			char *v = xs_read(xs, XBT_NULL, p, &len);
 			if (v)
-				rm_quiet(xs, t, p);
+				paths_add(out, p);
 			free(v);
 		}
 		free(bk);
@@ -223,15 +253,19 @@ int xensim_xs_domain_remove(struct xs_handle *xs, uint32_t domid)
 	snprintf(dom, sizeof(dom), "/local/domain/%u", domid);
 	snprintf(lx, sizeof(lx), "/libxl/%u", domid);
 	snprintf(p, sizeof(p), "%s/vm", dom);
+	struct paths backends = {0};
+	find_backends(xs, domid, &backends);
 	for (int attempt = 0; attempt < 100; attempt++) {
 		xs_transaction_t t = xs_transaction_start(xs);
 		if (t == XBT_NULL) {
 			xensim_err("xenstore: cannot start a transaction: %s", strerror(errno));
+			paths_free(&backends);
 			return -1;
 		}
 		unsigned len;
 		char *vm = xs_read(xs, t, p, &len);
-		rm_backends(xs, t, domid);
+		for (size_t i = 0; i < backends.n; i++)
+			rm_quiet(xs, t, backends.v[i]);
 		rm_quiet(xs, t, dom);
 		rm_quiet(xs, t, lx);
 		if (vm && strncmp(vm, "/vm/", 4) == 0 && !strchr(vm + 4, '/'))
@@ -242,9 +276,11 @@ int xensim_xs_domain_remove(struct xs_handle *xs, uint32_t domid)
 		if (errno != EAGAIN) {
 			xensim_err("xenstore: domain %u: cleanup commit failed: %s", domid,
 			           strerror(errno));
+			paths_free(&backends);
 			return -1;
 		}
 	}
+	paths_free(&backends);
 	if (!xs_release_domain(xs, domid) && errno != ENOENT) {
 		xensim_err("xenstore: cannot release domain %u: %s", domid, strerror(errno));
 		return -1;

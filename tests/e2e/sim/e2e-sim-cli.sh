@@ -99,7 +99,15 @@ diff -u "$E2E_TMP/env.want" "$OUT/1/env" || fail "guest environment"
 # destroy: guest told to stop (and gone before destroy returns),
 # @releaseDomain, xenstore and run-dir state removed
 wait_for 10 test -s "$OUT/2/args" || fail "guest process for domain 2 never started"
+# a device of domain 2 as libxl records it, served by dom0; and one of domain 1
+xenstore-write /local/domain/0/backend/console/2/1/state 1 \
+	/libxl/2/device/console/1/backend /local/domain/0/backend/console/2/1 \
+	/local/domain/0/backend/vkbd/2/0/state 1 \
+	/local/domain/0/backend/console/1/1/state 1
 "$XENSIM" destroy web2 || fail "destroy web2"
+xenstore-read /local/domain/0/backend/console/2/1/state 2>/dev/null && fail "backend dir left"
+xenstore-read /local/domain/0/backend/vkbd/2/0/state 2>/dev/null && fail "vkbd backend left"
+[ "$(xenstore-read /local/domain/0/backend/console/1/1/state)" = 1 ] || fail "removed domain 1's backend"
 [ -f "$OUT/2/term" ] || fail "guest of domain 2 got no SIGTERM"
 wait "$release_pid" || fail "no @releaseDomain event"
 xenstore-read /local/domain/2/name 2>/dev/null && fail "/local/domain/2 left behind"
