@@ -273,8 +273,15 @@ void xb_on_xs_readable(struct guest *g)
 		}
 		free(w);
 	}
+	int lost = errno != EAGAIN;
 	if (need_rescan)
 		rescan(g);
+	if (lost) {
+		/* The domain's xenstored went away (domain destroyed): nothing more
+		 * to serve, and a dead handle would keep its fd readable forever. */
+		log_err("xenstore connection lost: %s; stopping", strerror(errno));
+		loop_stop(g->loop);
+	}
 }
 
 int xb_start(struct guest *g)
