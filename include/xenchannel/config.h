@@ -50,7 +50,7 @@ void cfg_diag_init(struct cfg_diag *d);
 void cfg_diag_free(struct cfg_diag *d);
 /* Append one message; returns -1 only when out of memory. */
 int cfg_diag_add(struct cfg_diag *d, enum cfg_severity sev, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Write every message, one per line (warnings say "warning:" in the text). */
 void cfg_diag_print(const struct cfg_diag *d, void *stdio_file);
 
@@ -65,12 +65,12 @@ enum cfg_type { CFG_STRING, CFG_LIST };
 
 struct cfg_value {
 	enum cfg_type type;
-	struct cfg_loc loc;   /* first character (the quote for strings) */
+	struct cfg_loc loc; /* first character (the quote for strings) */
 	/* CFG_STRING */
-	char *str;            /* dequoted text; NUMBER atoms keep their text */
+	char *str; /* dequoted text; NUMBER atoms keep their text */
 	size_t len;
-	bool quoted;          /* a quoted string, not a number */
-	unsigned *cols;       /* source column of each byte of str (len + 1) */
+	bool quoted;    /* a quoted string, not a number */
+	unsigned *cols; /* source column of each byte of str (len + 1) */
 	/* CFG_LIST */
 	struct cfg_value **items;
 	size_t nitems;
@@ -84,7 +84,7 @@ struct cfg_setting {
 };
 
 struct cfg_file {
-	char *source; /* name used in messages */
+	char *source;                 /* name used in messages */
 	struct cfg_setting *settings; /* in file order, duplicates included */
 	size_t n;
 };
@@ -103,17 +103,17 @@ const struct cfg_setting *cfg_get(const struct cfg_file *f, const char *key);
 enum cfg_connection { CFG_CONN_UNKNOWN, CFG_CONN_PTY, CFG_CONN_SOCKET };
 
 struct cfg_channel {
-	unsigned index;  /* position in channel=[...] (0-based) */
+	unsigned index; /* position in channel=[...] (0-based) */
 	/* index + 1: the numbering libxl intends (channel->devid = i + 1).
 	 * xl 4.17 leaves devid 0 instead, so libxl takes the first channel for
 	 * the primary console, rejects it, and `xl create` still succeeds
 	 * without it (fixed in 4.18.5, 4.19.2, 4.20.1). On a 4.17 host,
 	 * channels from xl need a sacrificial first entry; ours do not. */
 	unsigned devid;
-	char *name;      /* NULL if not given */
+	char *name; /* NULL if not given */
 	enum cfg_connection connection;
-	char *path;      /* socket path, NULL for pty */
-	char *backend;   /* backend domain name or id, NULL = dom0 */
+	char *path;    /* socket path, NULL for pty */
+	char *backend; /* backend domain name or id, NULL = dom0 */
 	struct cfg_loc loc;
 };
 
@@ -183,7 +183,6 @@ int cfg_registry_parse(const char *source, const char *data, size_t len, struct 
 void cfg_registry_free(struct cfg_registry *r);
 const struct cfg_registry_entry *cfg_registry_find(const struct cfg_registry *r, const char *name);
 /* A registered name equal to name ignoring case but spelled differently. */
-const struct cfg_registry_entry *cfg_registry_clash(const struct cfg_registry *r,
-                                                    const char *name);
+const struct cfg_registry_entry *cfg_registry_clash(const struct cfg_registry *r, const char *name);
 
 #endif

@@ -60,8 +60,8 @@ int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsig
 
 struct ts_detach_result {
 	unsigned devid;
-	bool forced;      /* removed although a side did not answer */
-	char note[512];   /* with forced: what did not answer */
+	bool forced;    /* removed although a side did not answer */
+	char note[512]; /* with forced: what did not answer */
 };
 
 /*
@@ -80,7 +80,7 @@ const char *ts_state_name(int state);
 
 struct ts_channel_info {
 	uint32_t domid;
-	char *domain;     /* domain name, "" if none */
+	char *domain; /* domain name, "" if none */
 	unsigned devid;
 	char *name;       /* from the /libxl copy */
 	char *connection; /* "socket", "pty" or "" */

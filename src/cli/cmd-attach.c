@@ -47,14 +47,17 @@ int cmd_attach(int argc, char **argv)
 	cfg_diag_print(&d, stderr); /* warnings */
 	struct cfg_registry *reg = NULL;
 	int rc = 1;
-	if (access(cli_registry_path(), F_OK) == 0 && cfg_registry_load(cli_registry_path(), &reg, &d)) {
+	if (access(cli_registry_path(), F_OK) == 0 &&
+	    cfg_registry_load(cli_registry_path(), &reg, &d)) {
 		cfg_diag_print(&d, stderr);
 		goto out;
 	}
 	const struct cfg_registry_entry *clash = cfg_registry_clash(reg, ch.name);
 	if (clash) {
-		fprintf(stderr, "xenchannel: name `%s' differs only in case from the registered name `%s'\n",
-		        ch.name, clash->name);
+		fprintf(
+		    stderr,
+		    "xenchannel: name `%s' differs only in case from the registered name `%s'\n",
+		    ch.name, clash->name);
 		goto out;
 	}
 

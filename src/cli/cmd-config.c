@@ -19,9 +19,8 @@ static int usage(void)
 
 int cmd_config(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	int json = 0, c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
@@ -42,7 +41,8 @@ int cmd_config(int argc, char **argv)
 	struct cfg_diag d;
 	cfg_diag_init(&d);
 	struct cfg_registry *reg = NULL;
-	if (access(cli_registry_path(), F_OK) == 0 && cfg_registry_load(cli_registry_path(), &reg, &d)) {
+	if (access(cli_registry_path(), F_OK) == 0 &&
+	    cfg_registry_load(cli_registry_path(), &reg, &d)) {
 		cfg_diag_print(&d, stderr);
 		cfg_diag_free(&d);
 		return 1;
@@ -63,16 +63,18 @@ int cmd_config(int argc, char **argv)
 			}
 		} else {
 			char buf[160];
-			printf("domain %s: %zu channel%s\n", cli_escaped(buf, sizeof(buf), dom.name),
-			       dom.nchannels, dom.nchannels == 1 ? "" : "s");
+			printf("domain %s: %zu channel%s\n",
+			       cli_escaped(buf, sizeof(buf), dom.name), dom.nchannels,
+			       dom.nchannels == 1 ? "" : "s");
 			if (dom.nchannels)
-				printf("%-5s %-5s %-40s %-10s %s\n", "INDEX", "DEVID", "NAME", "CONNECTION",
-				       "PATH");
+				printf("%-5s %-5s %-40s %-10s %s\n", "INDEX", "DEVID", "NAME",
+				       "CONNECTION", "PATH");
 			for (size_t i = 0; i < dom.nchannels; i++) {
 				const struct cfg_channel *ch = &dom.channels[i];
-				printf("%-5u %-5u %-40s %-10s %s%s%s\n", ch->index, ch->devid, ch->name,
-				       cfg_connection_name(ch->connection), ch->path ? ch->path : "-",
-				       ch->backend ? "  backend=" : "", ch->backend ? ch->backend : "");
+				printf("%-5u %-5u %-40s %-10s %s%s%s\n", ch->index, ch->devid,
+				       ch->name, cfg_connection_name(ch->connection),
+				       ch->path ? ch->path : "-", ch->backend ? "  backend=" : "",
+				       ch->backend ? ch->backend : "");
 			}
 			rc = 0;
 		}

@@ -12,7 +12,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: xenchannel detach [--force] [--timeout SECONDS] DOMAIN NAME|DEVID\n");
+	fprintf(stderr,
+	        "usage: xenchannel detach [--force] [--timeout SECONDS] DOMAIN NAME|DEVID\n");
 	return 2;
 }
 
@@ -33,10 +34,11 @@ int cmd_detach(int argc, char **argv)
 			char *end;
 			double s = strtod(optarg, &end);
 			if (end == optarg || *end || !isfinite(s) || s < 0 || s > 86400) {
-				fprintf(stderr,
-				        "xenchannel: detach: --timeout `%s' is not a number of seconds "
-				        "(0-86400)\n",
-				        optarg);
+				fprintf(
+				    stderr,
+				    "xenchannel: detach: --timeout `%s' is not a number of seconds "
+				    "(0-86400)\n",
+				    optarg);
 				return 2;
 			}
 			timeout_ms = (int)(s * 1000 + 0.5);

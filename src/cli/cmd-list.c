@@ -32,11 +32,12 @@ static json_t *channel_json(const struct ts_channel_info *c)
 	json_object_set_new(o, "domid", json_integer(c->domid));
 	json_object_set_new(o, "devid", json_integer(c->devid));
 	json_object_set_new(o, "name", json_string(cli_escaped(buf, sizeof(buf), c->name)));
-	json_object_set_new(o, "connection", json_string(cli_escaped(buf, sizeof(buf), c->connection)));
-	json_object_set_new(o, "path", c->path ? json_string(cli_escaped(buf, sizeof(buf), c->path))
-	                                       : json_null());
-	json_object_set_new(o, "tty", c->tty ? json_string(cli_escaped(buf, sizeof(buf), c->tty))
-	                                     : json_null());
+	json_object_set_new(o, "connection",
+	                    json_string(cli_escaped(buf, sizeof(buf), c->connection)));
+	json_object_set_new(
+	    o, "path", c->path ? json_string(cli_escaped(buf, sizeof(buf), c->path)) : json_null());
+	json_object_set_new(
+	    o, "tty", c->tty ? json_string(cli_escaped(buf, sizeof(buf), c->tty)) : json_null());
 	json_object_set_new(o, "type", json_string(cli_escaped(buf, sizeof(buf), c->type)));
 	json_object_set_new(o, "frontend_state", json_string(ts_state_name(c->fe_state)));
 	json_object_set_new(o, "backend_state", json_string(ts_state_name(c->be_state)));
@@ -67,7 +68,8 @@ static json_t *read_stats(void)
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		perror("xenchannel: list --stats: connect to xenchanneld's control socket");
-		fprintf(stderr, "xenchannel: list --stats: (tried %s; is xenchanneld running?)\n", path);
+		fprintf(stderr, "xenchannel: list --stats: (tried %s; is xenchanneld running?)\n",
+		        path);
 		close(fd);
 		return NULL;
 	}
@@ -188,8 +190,8 @@ int cmd_list(int argc, char **argv)
 		json_decref(arr);
 	} else {
 		int bw = st ? 12 : 0; /* no trailing blanks without the stats columns */
-		printf("%-16s %5s %5s %-32s %-6s %-28s %-12s %-*s", "DOMAIN", "DOMID", "DEVID", "NAME",
-		       "CONN", "PATH/TTY", "FRONTEND", bw, "BACKEND");
+		printf("%-16s %5s %5s %-32s %-6s %-28s %-12s %-*s", "DOMAIN", "DOMID", "DEVID",
+		       "NAME", "CONN", "PATH/TTY", "FRONTEND", bw, "BACKEND");
 		if (st)
 			printf(" %12s %12s %s", "TO-GUEST", "FROM-GUEST", "CLIENT");
 		printf("\n");
@@ -198,21 +200,25 @@ int cmd_list(int argc, char **argv)
 			const struct ts_channel_info *ci = &v[i];
 			const char *where = ci->path ? ci->path : ci->tty ? ci->tty : "-";
 			printf("%-16s %5u %5u %-32s %-6s %-28s %-12s %-*s",
-			       cli_escaped(b1, sizeof(b1), *ci->domain ? ci->domain : "-"), ci->domid,
-			       ci->devid, cli_escaped(b2, sizeof(b2), ci->name),
-			       *ci->connection ? ci->connection : "-", cli_escaped(b3, sizeof(b3), where),
-			       ts_state_name(ci->fe_state), bw, ts_state_name(ci->be_state));
+			       cli_escaped(b1, sizeof(b1), *ci->domain ? ci->domain : "-"),
+			       ci->domid, ci->devid, cli_escaped(b2, sizeof(b2), ci->name),
+			       *ci->connection ? ci->connection : "-",
+			       cli_escaped(b3, sizeof(b3), where), ts_state_name(ci->fe_state), bw,
+			       ts_state_name(ci->be_state));
 			json_t *s = st ? stats_for(st, ci) : NULL;
 			if (s) {
 				json_t *to = json_object_get(s, "bytes_to_guest");
 				json_t *from = json_object_get(s, "bytes_from_guest");
 				json_t *cl = json_object_get(s, "client_connected");
-				printf(" %12lld %12lld %s",
-				       json_is_integer(to) ? (long long)json_integer_value(to) : -1LL,
-				       json_is_integer(from) ? (long long)json_integer_value(from) : -1LL,
-				       json_is_boolean(cl) ? (json_is_true(cl) ? "yes" : "no") : "-");
+				printf(
+				    " %12lld %12lld %s",
+				    json_is_integer(to) ? (long long)json_integer_value(to) : -1LL,
+				    json_is_integer(from) ? (long long)json_integer_value(from)
+				                          : -1LL,
+				    json_is_boolean(cl) ? (json_is_true(cl) ? "yes" : "no") : "-");
 			} else if (st) {
-				printf(" %12s %12s %s", "-", "-", "-"); /* not served by xenchanneld */
+				printf(" %12s %12s %s", "-", "-",
+				       "-"); /* not served by xenchanneld */
 			}
 			printf("\n");
 		}

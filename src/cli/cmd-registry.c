@@ -34,8 +34,10 @@ int cmd_registry(int argc, char **argv)
 		for (size_t i = 0; i < reg->n; i++) {
 			const struct cfg_registry_entry *e = &reg->entries[i];
 			printf("%-40s ", cli_escaped(buf, sizeof(buf), e->name));
-			printf("%-24s ", cli_escaped(buf, sizeof(buf), e->contact ? e->contact : "-"));
-			printf("%s\n", cli_escaped(buf, sizeof(buf), e->description ? e->description : "-"));
+			printf("%-24s ",
+			       cli_escaped(buf, sizeof(buf), e->contact ? e->contact : "-"));
+			printf("%s\n", cli_escaped(buf, sizeof(buf),
+			                           e->description ? e->description : "-"));
 		}
 	} else {
 		const char *name = argv[2];
@@ -47,17 +49,19 @@ int cmd_registry(int argc, char **argv)
 			fprintf(stderr, "xenchannel: name `%s' %s\n", buf, why);
 			rc = 1;
 		} else if (clash) {
-			fprintf(stderr,
-			        "xenchannel: name `%s' differs only in case from the registered name "
-			        "`%s'\n",
-			        buf, clash->name);
+			fprintf(
+			    stderr,
+			    "xenchannel: name `%s' differs only in case from the registered name "
+			    "`%s'\n",
+			    buf, clash->name);
 			rc = 1;
 		} else if (e) {
-			printf("%s: valid, registered (%s: %s)\n", buf, e->contact ? e->contact : "-",
+			printf("%s: valid, registered (%s: %s)\n", buf,
+			       e->contact ? e->contact : "-",
 			       e->description ? e->description : "-");
 		} else {
-			printf("%s: valid, not registered (register it in %s to keep it unique)\n", buf,
-			       cli_registry_path());
+			printf("%s: valid, not registered (register it in %s to keep it unique)\n",
+			       buf, cli_registry_path());
 		}
 	}
 	cfg_registry_free(reg);

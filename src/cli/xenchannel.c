@@ -19,19 +19,19 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"attach", cmd_attach, "attach [--force] DOMAIN SPEC",
-	 "add a channel to a running domain (SPEC as in xl.cfg: name=...,connection=...)"},
-	{"detach", cmd_detach, "detach [--force] [--timeout SECONDS] DOMAIN NAME|DEVID",
-	 "remove a channel with the xenbus close handshake"},
-	{"list", cmd_list, "list [DOMAIN] [--json] [--stats]", "show every channel and its state"},
-	{"config", cmd_config, "config FILE [--json]",
-	 "check an xl domain configuration file and show its channels"},
-	{"registry", cmd_registry, "registry [check NAME]",
-	 "list the channel name registry, or check a name"},
-	{"provision", cmd_provision, "provision [options] TARGET[=FILE]...",
-	 "send a configuration document to guests' agents and report the result"},
-	{"agent-shell", cmd_agent_shell, "agent-shell DOMAIN|SOCKET [NAME]",
-	 "talk to a guest's agent interactively"},
+    {"attach", cmd_attach, "attach [--force] DOMAIN SPEC",
+     "add a channel to a running domain (SPEC as in xl.cfg: name=...,connection=...)"},
+    {"detach", cmd_detach, "detach [--force] [--timeout SECONDS] DOMAIN NAME|DEVID",
+     "remove a channel with the xenbus close handshake"},
+    {"list", cmd_list, "list [DOMAIN] [--json] [--stats]", "show every channel and its state"},
+    {"config", cmd_config, "config FILE [--json]",
+     "check an xl domain configuration file and show its channels"},
+    {"registry", cmd_registry, "registry [check NAME]",
+     "list the channel name registry, or check a name"},
+    {"provision", cmd_provision, "provision [options] TARGET[=FILE]...",
+     "send a configuration document to guests' agents and report the result"},
+    {"agent-shell", cmd_agent_shell, "agent-shell DOMAIN|SOCKET [NAME]",
+     "talk to a guest's agent interactively"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

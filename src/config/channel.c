@@ -124,7 +124,8 @@ static int set_once(struct ctx *c, char **slot, size_t *seen_at, const char *key
 		show(a, sizeof(a), *slot, strlen(*slot));
 		show(b, sizeof(b), s + val.b, val.e - val.b);
 		report(c, CFG_ERROR, field_off,
-		       "%s= given twice (`%s', then `%s'; xl would silently use the last)", key, a, b);
+		       "%s= given twice (`%s', then `%s'; xl would silently use the last)", key, a,
+		       b);
 		return 0;
 	}
 	*slot = dup_piece(s, val);
@@ -151,8 +152,8 @@ static void check_path(struct ctx *c, const char *path, size_t off)
 	}
 	if (strlen(path) > CFG_PATH_MAX) {
 		report(c, CFG_ERROR, off,
-		       "path is %zu bytes long; a unix socket path has at most %d bytes", strlen(path),
-		       CFG_PATH_MAX);
+		       "path is %zu bytes long; a unix socket path has at most %d bytes",
+		       strlen(path), CFG_PATH_MAX);
 		return;
 	}
 	for (const char *p = path; *p; p++) {
@@ -212,7 +213,8 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 		show(fbuf, sizeof(fbuf), spec + field.b, field.e - field.b);
 		if (np < 2) {
 			report(&c, CFG_ERROR, field.b,
-			       "`%s' is not key=value (xl: failed to parse channel configuration)", fbuf);
+			       "`%s' is not key=value (xl: failed to parse channel configuration)",
+			       fbuf);
 			malformed = 1;
 			continue;
 		}
@@ -231,12 +233,14 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 			char vbuf[80];
 			show(vbuf, sizeof(vbuf), spec + val.b, val.e - val.b);
 			report(&c, CFG_ERROR, parts[2].b,
-			       "the value of %s= contains '=': xl would keep only `%s' and drop the rest "
+			       "the value of %s= contains '=': xl would keep only `%s' and drop "
+			       "the rest "
 			       "(values cannot contain '=', ',' or '\"')",
 			       kbuf, vbuf);
 		} else if (parts[1].b != parts[0].e + 1) {
 			/* "key==value": xl reads it as key=value; say so, it is a typo */
-			report(&c, CFG_ERROR, parts[0].e, "`%s' has more than one '=' after the key", fbuf);
+			report(&c, CFG_ERROR, parts[0].e,
+			       "`%s' has more than one '=' after the key", fbuf);
 		}
 		if (!klen) {
 			report(&c, CFG_ERROR, field.b, "`%s' has no key before '='", fbuf);
@@ -253,7 +257,8 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 		} else if (klen == 10 && !memcmp(spec + key.b, "connection", 10)) {
 			r = set_once(&c, &conn, &conn_at, "connection", spec, val, field.b);
 		} else {
-			report(&c, CFG_WARNING, key.b, "unknown channel parameter '%s', ignoring", kbuf);
+			report(&c, CFG_WARNING, key.b, "unknown channel parameter '%s', ignoring",
+			       kbuf);
 		}
 		if (r)
 			oom = 1;
@@ -269,8 +274,10 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 			show(vbuf, sizeof(vbuf), conn, strlen(conn));
 			int upper = !strcasecmp(conn, "pty") || !strcasecmp(conn, "socket");
 			report(&c, CFG_ERROR, conn_at,
-			       "unknown channel connection '%s' (expected `pty' or `socket'%s)", vbuf,
-			       upper ? ", lower case: xl does not accept the man page's upper case" : "");
+			       "unknown channel connection '%s' (expected `pty' or `socket'%s)",
+			       vbuf,
+			       upper ? ", lower case: xl does not accept the man page's upper case"
+			             : "");
 		}
 	} else if (!oom && !malformed) {
 		report(&c, CFG_ERROR, 0, "no connection= (xl: channel has unknown 'connection')");

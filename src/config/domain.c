@@ -32,8 +32,8 @@ int cfg_domain_from_file(const struct cfg_file *f, const struct cfg_registry *re
 
 	const struct cfg_setting *s = cfg_get(f, "name");
 	if (!s) {
-		cfg_diag_add(d, CFG_ERROR, "%s: no name= setting (xl: Domain name must be specified)",
-		             src);
+		cfg_diag_add(d, CFG_ERROR,
+		             "%s: no name= setting (xl: Domain name must be specified)", src);
 	} else if (s->value->type != CFG_STRING) {
 		cfg_diag_add(d, CFG_ERROR, "%s:%u:%u: name must be a string, not %s", src,
 		             s->value->loc.line, s->value->loc.col, kind(s->value));
@@ -46,10 +46,11 @@ int cfg_domain_from_file(const struct cfg_file *f, const struct cfg_registry *re
 
 	s = cfg_get(f, "channel");
 	if (s && s->value->type != CFG_LIST) {
-		cfg_diag_add(d, CFG_ERROR,
-		             "%s:%u:%u: channel must be a list, e.g. channel = [ \"...\" ] (xl ignores "
-		             "a single value)",
-		             src, s->value->loc.line, s->value->loc.col);
+		cfg_diag_add(
+		    d, CFG_ERROR,
+		    "%s:%u:%u: channel must be a list, e.g. channel = [ \"...\" ] (xl ignores "
+		    "a single value)",
+		    src, s->value->loc.line, s->value->loc.col);
 	} else if (s && s->value->nitems) {
 		const struct cfg_value *list = s->value;
 		out->channels = calloc(list->nitems, sizeof(*out->channels));
@@ -58,45 +59,51 @@ int cfg_domain_from_file(const struct cfg_file *f, const struct cfg_registry *re
 		for (size_t i = 0; i < list->nitems; i++) {
 			const struct cfg_value *it = list->items[i];
 			if (it->type != CFG_STRING) {
-				cfg_diag_add(d, CFG_ERROR,
-				             "%s:%u:%u: channel[%zu]: must be a string, not a list (xl "
-				             "would silently ignore it and every channel after it)",
-				             src, it->loc.line, it->loc.col, i);
+				cfg_diag_add(
+				    d, CFG_ERROR,
+				    "%s:%u:%u: channel[%zu]: must be a string, not a list (xl "
+				    "would silently ignore it and every channel after it)",
+				    src, it->loc.line, it->loc.col, i);
 				continue;
 			}
 			if (i >= CFG_MAX_CHANNELS) {
-				cfg_diag_add(d, CFG_ERROR,
-				             "%s:%u:%u: channel[%zu]: too many channels: Linux guests "
-				             "expose only hvc0-hvc7 and hvc0 is the primary console, so at "
-				             "most %d channels are usable",
-				             src, it->loc.line, it->loc.col, i, CFG_MAX_CHANNELS);
+				cfg_diag_add(
+				    d, CFG_ERROR,
+				    "%s:%u:%u: channel[%zu]: too many channels: Linux guests "
+				    "expose only hvc0-hvc7 and hvc0 is the primary console, so at "
+				    "most %d channels are usable",
+				    src, it->loc.line, it->loc.col, i, CFG_MAX_CHANNELS);
 				continue;
 			}
 			struct cfg_channel ch;
 			/* cols[0] is the first byte after the quote; report the quote for
 			 * whole-spec errors through loc below. */
-			if (cfg_channel_parse(it->str, src, it->loc.line, it->cols, (unsigned)i, &ch, d))
+			if (cfg_channel_parse(it->str, src, it->loc.line, it->cols, (unsigned)i,
+			                      &ch, d))
 				continue;
 			ch.loc = it->loc;
 			for (size_t j = 0; j < out->nchannels; j++) {
 				const struct cfg_channel *o = &out->channels[j];
 				if (!strcmp(o->name, ch.name))
-					cfg_diag_add(d, CFG_ERROR,
-					             "%s:%u:%u: channel[%zu]: name `%s' is already used by "
-					             "channel[%u] (names are unique in a domain)",
-					             src, it->loc.line, it->loc.col, i, ch.name, o->index);
+					cfg_diag_add(
+					    d, CFG_ERROR,
+					    "%s:%u:%u: channel[%zu]: name `%s' is already used by "
+					    "channel[%u] (names are unique in a domain)",
+					    src, it->loc.line, it->loc.col, i, ch.name, o->index);
 				if (o->path && ch.path && !strcmp(o->path, ch.path))
-					cfg_diag_add(d, CFG_ERROR,
-					             "%s:%u:%u: channel[%zu]: path `%s' is already used by "
-					             "channel[%u]",
-					             src, it->loc.line, it->loc.col, i, ch.path, o->index);
+					cfg_diag_add(
+					    d, CFG_ERROR,
+					    "%s:%u:%u: channel[%zu]: path `%s' is already used by "
+					    "channel[%u]",
+					    src, it->loc.line, it->loc.col, i, ch.path, o->index);
 			}
 			const struct cfg_registry_entry *clash = cfg_registry_clash(reg, ch.name);
 			if (clash)
-				cfg_diag_add(d, CFG_ERROR,
-				             "%s:%u:%u: channel[%zu]: name `%s' differs only in case from "
-				             "the registered name `%s'",
-				             src, it->loc.line, it->loc.col, i, ch.name, clash->name);
+				cfg_diag_add(
+				    d, CFG_ERROR,
+				    "%s:%u:%u: channel[%zu]: name `%s' differs only in case from "
+				    "the registered name `%s'",
+				    src, it->loc.line, it->loc.col, i, ch.name, clash->name);
 			out->channels[out->nchannels++] = ch;
 		}
 	}
@@ -155,7 +162,8 @@ char *cfg_domain_to_json(const struct cfg_domain *dom, const struct cfg_registry
 		json_object_set_new(o, "index", json_integer(c->index));
 		json_object_set_new(o, "devid", json_integer(c->devid));
 		json_object_set_new(o, "name", jstr(c->name));
-		json_object_set_new(o, "connection", json_string(cfg_connection_name(c->connection)));
+		json_object_set_new(o, "connection",
+		                    json_string(cfg_connection_name(c->connection)));
 		json_object_set_new(o, "path", jstr(c->path));
 		json_object_set_new(o, "backend", jstr(c->backend));
 		if (reg)

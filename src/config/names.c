@@ -44,10 +44,12 @@ const char *cfg_name_check(const char *name)
 		if (labels == 0) {
 			for (size_t i = 0; i < len; i++)
 				if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')))
-					return "does not start with a top-level domain (letters only), e.g. "
+					return "does not start with a top-level domain (letters "
+					       "only), e.g. "
 					       "org.example.agent.0";
 			if (len < 2)
-				return "does not start with a top-level domain (two letters or more), e.g. "
+				return "does not start with a top-level domain (two letters or "
+				       "more), e.g. "
 				       "org.example.agent.0";
 		}
 		labels++;
@@ -56,7 +58,8 @@ const char *cfg_name_check(const char *name)
 			p++;
 	}
 	if (labels < 3)
-		return "is not reverse-domain style with an application part (tld.domain.application, "
+		return "is not reverse-domain style with an application part "
+		       "(tld.domain.application, "
 		       "e.g. org.example.agent.0)";
 	return NULL;
 }

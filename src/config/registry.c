@@ -89,7 +89,8 @@ int cfg_registry_parse(const char *source, const char *data, size_t len, struct 
 			continue;
 		}
 		if (n < 2 || s[1] != ':' || !strchr("NCD", s[0])) {
-			cfg_diag_add(d, CFG_ERROR, "%s:%u:1: expected `N: name', `C: contact' or `D: text'",
+			cfg_diag_add(d, CFG_ERROR,
+			             "%s:%u:1: expected `N: name', `C: contact' or `D: text'",
 			             source, line);
 			continue;
 		}
@@ -98,7 +99,8 @@ int cfg_registry_parse(const char *source, const char *data, size_t len, struct 
 		while (n && (*s == ' ' || *s == '\t'))
 			s++, n--;
 		if (tag == 'N') {
-			struct cfg_registry_entry *ne = realloc(r->entries, (r->n + 1) * sizeof(*ne));
+			struct cfg_registry_entry *ne =
+			    realloc(r->entries, (r->n + 1) * sizeof(*ne));
 			if (!ne)
 				goto oom;
 			r->entries = ne;
@@ -110,19 +112,20 @@ int cfg_registry_parse(const char *source, const char *data, size_t len, struct 
 			r->n++;
 			const char *why = cfg_name_check(cur->name);
 			if (why)
-				cfg_diag_add(d, CFG_ERROR, "%s:%u:4: registered name `%s' %s", source, line,
-				             cur->name, why);
+				cfg_diag_add(d, CFG_ERROR, "%s:%u:4: registered name `%s' %s",
+				             source, line, cur->name, why);
 			for (size_t i = 0; i + 1 < r->n; i++)
 				if (!strcasecmp(r->entries[i].name, cur->name))
-					cfg_diag_add(d, CFG_ERROR,
-					             "%s:%u:4: `%s' is already registered on line %u", source,
-					             line, cur->name, r->entries[i].line);
+					cfg_diag_add(
+					    d, CFG_ERROR,
+					    "%s:%u:4: `%s' is already registered on line %u",
+					    source, line, cur->name, r->entries[i].line);
 			last_field = NULL;
 			continue;
 		}
 		if (!cur) {
-			cfg_diag_add(d, CFG_ERROR, "%s:%u:1: `%c:' before any `N: name' line", source,
-			             line, tag);
+			cfg_diag_add(d, CFG_ERROR, "%s:%u:1: `%c:' before any `N: name' line",
+			             source, line, tag);
 			continue;
 		}
 		last_field = tag == 'C' ? &cur->contact : &cur->description;
@@ -161,7 +164,8 @@ int cfg_registry_load(const char *path, struct cfg_registry **out, struct cfg_di
 	fclose(f);
 	if (err || more) {
 		free(buf);
-		cfg_diag_add(d, CFG_ERROR, "%s: %s", path, err ? "read error" : "larger than 1 MiB");
+		cfg_diag_add(d, CFG_ERROR, "%s: %s", path,
+		             err ? "read error" : "larger than 1 MiB");
 		return -1;
 	}
 	int rc = cfg_registry_parse(path, buf, n, out, d);
@@ -179,8 +183,7 @@ const struct cfg_registry_entry *cfg_registry_find(const struct cfg_registry *r,
 	return NULL;
 }
 
-const struct cfg_registry_entry *cfg_registry_clash(const struct cfg_registry *r,
-                                                    const char *name)
+const struct cfg_registry_entry *cfg_registry_clash(const struct cfg_registry *r, const char *name)
 {
 	if (!r)
 		return NULL;

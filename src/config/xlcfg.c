@@ -194,7 +194,8 @@ static int lex_string(struct parser *p)
 		int c = peekc(p, 0);
 		struct cfg_loc here = {p->line, p->col};
 		if (c < 0 || c == '\n') {
-			error_at(p, p->tloc, "unterminated string (a string must end on its line with %s)",
+			error_at(p, p->tloc,
+			         "unterminated string (a string must end on its line with %s)",
 			         q == '"' ? "\"" : "'", NULL);
 			goto fail;
 		}
@@ -248,18 +249,19 @@ static int lex_string(struct parser *p)
 				if (e == 'x' || is_digit(e)) {
 					char ch[2] = {(char)e, 0};
 					error_at(p, here,
-					         "numeric escape '\\%s...' in a string: xl does not turn it "
+					         "numeric escape '\\%s...' in a string: xl does "
+					         "not turn it "
 					         "into a character (write the character itself)%s",
 					         ch, NULL);
-				}
-				else if (e < 0 || e == '\n')
+				} else if (e < 0 || e == '\n')
 					error_at(p, p->tloc, "unterminated string%s%s", NULL, NULL);
 				else {
 					char ch[2] = {(char)e, 0};
-					error_at(p, here,
-					         "invalid escape '\\%s' in a string (xl knows \\\" \\' "
-					         "\\\\ \\a \\b \\f \\n \\r \\t \\v)%s",
-					         e >= 0x20 && e < 0x7f ? ch : "?", NULL);
+					error_at(
+					    p, here,
+					    "invalid escape '\\%s' in a string (xl knows \\\" \\' "
+					    "\\\\ \\a \\b \\f \\n \\r \\t \\v)%s",
+					    e >= 0x20 && e < 0x7f ? ch : "?", NULL);
 				}
 				goto fail;
 			}
@@ -343,10 +345,11 @@ static void next(struct parser *p)
 			while (peekc(p, 0) >= 0 && peekc(p, 0) != '\n')
 				advance(p);
 			if (peekc(p, 0) < 0)
-				error_at(p, at,
-				         "comment on the last line without a newline: xl rejects it "
-				         "(end the file with a newline)%s%s",
-				         NULL, NULL);
+				error_at(
+				    p, at,
+				    "comment on the last line without a newline: xl rejects it "
+				    "(end the file with a newline)%s%s",
+				    NULL, NULL);
 			continue;
 		}
 		break;
@@ -371,10 +374,11 @@ static void next(struct parser *p)
 			p->tend = p->pos;
 			char buf[64];
 			tok_text(p, buf, sizeof(buf));
-			error_at(p, p->tloc,
-			         "`%s' is not a number xl reads ([0-9][0-9a-fx]*: no units or suffixes; "
-			         "quote text)%s",
-			         buf, NULL);
+			error_at(
+			    p, p->tloc,
+			    "`%s' is not a number xl reads ([0-9][0-9a-fx]*: no units or suffixes; "
+			    "quote text)%s",
+			    buf, NULL);
 			p->tok = T_ERROR;
 			return;
 		}
@@ -388,7 +392,11 @@ static void next(struct parser *p)
 		}
 	} else if (c == ',' || c == '[' || c == ']' || c == '=' || c == ';') {
 		advance(p);
-		t = c == ',' ? T_COMMA : c == '[' ? T_LBRACK : c == ']' ? T_RBRACK : c == '=' ? T_EQ : T_SEMI;
+		t = c == ','   ? T_COMMA
+		    : c == '[' ? T_LBRACK
+		    : c == ']' ? T_RBRACK
+		    : c == '=' ? T_EQ
+		               : T_SEMI;
 	} else if (c == '+' && peekc(p, 1) == '=') {
 		advance(p);
 		advance(p);
@@ -402,27 +410,31 @@ static void next(struct parser *p)
 		char buf[64];
 		tok_text(p, buf, sizeof(buf));
 		if (c == '\r')
-			error_at(p, p->tloc,
-			         "carriage return: xl reads Unix line endings only (convert the file "
-			         "with dos2unix)%s%s",
-			         NULL, NULL);
+			error_at(
+			    p, p->tloc,
+			    "carriage return: xl reads Unix line endings only (convert the file "
+			    "with dos2unix)%s%s",
+			    NULL, NULL);
 		else if (c >= 'A' && c <= 'Z')
-			error_at(p, p->tloc,
-			         "lexical error near `%s': xl keys are lower case ([a-z][_0-9a-z]*) and "
-			         "text values need quotes%s",
-			         buf, NULL);
+			error_at(
+			    p, p->tloc,
+			    "lexical error near `%s': xl keys are lower case ([a-z][_0-9a-z]*) and "
+			    "text values need quotes%s",
+			    buf, NULL);
 		else if (c && strchr("+-.():", c)) {
 			p->likely_python = 1;
 			error_at(p, p->tloc,
-			         "lexical error near `%s' (this looks like Python; xl config files are not "
+			         "lexical error near `%s' (this looks like Python; xl config files "
+			         "are not "
 			         "Python)%s",
 			         buf, NULL);
 		} else if (c >= 0x20 && c < 0x7f)
 			error_at(p, p->tloc, "lexical error near `%s'%s", buf, NULL);
 		else
-			error_at(p, p->tloc, "lexical error: byte 0x%s outside strings%s",
-			         (char[3]){"0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15], 0},
-			         NULL);
+			error_at(
+			    p, p->tloc, "lexical error: byte 0x%s outside strings%s",
+			    (char[3]){"0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15], 0},
+			    NULL);
 		skip_bad(p);
 		p->tok = T_ERROR;
 		return;
@@ -627,7 +639,8 @@ static int store(struct parser *p, struct cfg_file *f, char *key, struct cfg_loc
 				v->loc = pv->loc;
 				v->quoted = v->quoted || pv->quoted;
 			} else {
-				struct cfg_value **items = calloc(pv->nitems + v->nitems + 1, sizeof(*items));
+				struct cfg_value **items =
+				    calloc(pv->nitems + v->nitems + 1, sizeof(*items));
 				if (!items)
 					goto oom;
 				size_t k = 0;
@@ -738,8 +751,8 @@ int cfg_parse(const char *source, const char *data, size_t len, struct cfg_file 
 	if (!source)
 		source = "<config>";
 	if (len > MAX_FILE_SIZE) {
-		cfg_diag_add(d, CFG_ERROR, "%s: file too large (%zu bytes, at most %u)", source, len,
-		             MAX_FILE_SIZE);
+		cfg_diag_add(d, CFG_ERROR, "%s: file too large (%zu bytes, at most %u)", source,
+		             len, MAX_FILE_SIZE);
 		return -1;
 	}
 	struct cfg_file *f = calloc(1, sizeof(*f));
@@ -749,7 +762,12 @@ int cfg_parse(const char *source, const char *data, size_t len, struct cfg_file 
 		return -1;
 	}
 	struct parser p = {
-		.src = f->source, .data = data, .len = len, .line = 1, .col = 1, .d = d,
+	    .src = f->source,
+	    .data = data,
+	    .len = len,
+	    .line = 1,
+	    .col = 1,
+	    .d = d,
 	};
 	parse_file(&p, f);
 	clear_tok(&p);

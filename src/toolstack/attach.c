@@ -71,7 +71,8 @@ static int used_devids(struct ts *ts, xs_transaction_t t, uint32_t domid, uint32
 		if (k < 2)
 			d = ts_dir(ts, t, &n, fmts[k], domid);
 		else
-			d = ts_dir(ts, t, &n, "/local/domain/%u/backend/console/%u", backend, domid);
+			d = ts_dir(ts, t, &n, "/local/domain/%u/backend/console/%u", backend,
+			           domid);
 		if (!d) {
 			if (errno == ENOENT)
 				continue;
@@ -101,7 +102,8 @@ static enum check check_conflicts(struct ts *ts, xs_transaction_t t, uint32_t do
 		char *name = ts_read(ts, t, "/libxl/%u/device/console/%s/name", domid, chans[i]);
 		if (name && !strcmp(name, ch->name)) {
 			ts_fail(err, EEXIST,
-			        "domain %u already has a channel named `%s' (devid %s); channel names are "
+			        "domain %u already has a channel named `%s' (devid %s); channel "
+			        "names are "
 			        "unique in a domain",
 			        domid, ch->name, chans[i]);
 			free(name);
@@ -125,16 +127,18 @@ static enum check check_conflicts(struct ts *ts, xs_transaction_t t, uint32_t do
 			continue;
 		chans = ts_dir(ts, t, &n, "/libxl/%u/device/console", d);
 		for (unsigned j = 0; chans && j < n && r == CHECK_OK; j++) {
-			char *path = ts_read(ts, t, "/libxl/%u/device/console/%s/path", d, chans[j]);
-			char *conn = ts_read(ts, t, "/libxl/%u/device/console/%s/connection", d,
-			                     chans[j]);
+			char *path =
+			    ts_read(ts, t, "/libxl/%u/device/console/%s/path", d, chans[j]);
+			char *conn =
+			    ts_read(ts, t, "/libxl/%u/device/console/%s/connection", d, chans[j]);
 			if (path && conn && !strcmp(conn, "socket") && !strcmp(path, ch->path)) {
-				char *name = ts_read(ts, t, "/libxl/%u/device/console/%s/name", d,
-				                     chans[j]);
+				char *name =
+				    ts_read(ts, t, "/libxl/%u/device/console/%s/name", d, chans[j]);
 				char shown[80];
 				ts_show(shown, sizeof(shown), name ? name : "");
 				ts_fail(err, EADDRINUSE,
-				        "path %s is already used by channel `%s' (devid %s) of domain %u",
+				        "path %s is already used by channel `%s' (devid %s) of "
+				        "domain %u",
 				        ch->path, shown, chans[j], d);
 				free(name);
 				r = CHECK_FAIL;
@@ -169,21 +173,21 @@ static int write_channel(struct ts *ts, xs_transaction_t t, uint32_t domid, uint
 	struct xs_permissions be_perms[2] = {{backend, XS_PERM_NONE}, {domid, XS_PERM_READ}};
 
 	const struct kv fents[] = {
-		{"backend-id", sbackend},
-		{"state", "1"},
-		{"protocol", TS_CONSOLE_PROTOCOL},
+	    {"backend-id", sbackend},
+	    {"state", "1"},
+	    {"protocol", TS_CONSOLE_PROTOCOL},
 	};
 	const struct kv ro_fents[] = {
-		{"name", ch->name},   {"limit", TS_CONSOLE_LIMIT}, {"type", TS_FRONTEND_TYPE},
-		{"output", output},   {"tty", ""},
+	    {"name", ch->name},
+	    {"limit", TS_CONSOLE_LIMIT},
+	    {"type", TS_FRONTEND_TYPE},
+	    {"output", output},
+	    {"tty", ""},
 	};
 	struct kv bents[7] = {
-		{"frontend-id", sdomid},
-		{"online", "1"},
-		{"state", "1"},
-		{"protocol", TS_CONSOLE_PROTOCOL},
-		{"name", ch->name},
-		{"connection", cfg_connection_name(ch->connection)},
+	    {"frontend-id", sdomid}, {"online", "1"},
+	    {"state", "1"},          {"protocol", TS_CONSOLE_PROTOCOL},
+	    {"name", ch->name},      {"connection", cfg_connection_name(ch->connection)},
 	};
 	size_t nb = 6;
 	if (ch->connection == CFG_CONN_SOCKET)
@@ -237,23 +241,25 @@ int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsig
 	}
 
 	if (domid == backend) {
-		ts_fail(err, EINVAL,
-		        "domain %u would be both ends of the channel: a channel links a guest to its "
-		        "backend domain (dom0 unless backend= says otherwise)",
-		        domid);
+		ts_fail(
+		    err, EINVAL,
+		    "domain %u would be both ends of the channel: a channel links a guest to its "
+		    "backend domain (dom0 unless backend= says otherwise)",
+		    domid);
 		return -1;
 	}
 
 	for (unsigned attempt = 0; attempt < TS_TXN_RETRIES; attempt++) {
 		xs_transaction_t t = xs_transaction_start(ts->xsh);
 		if (t == XBT_NULL) {
-			ts_fail(err, EIO, "cannot start a xenstore transaction: %s", strerror(errno));
+			ts_fail(err, EIO, "cannot start a xenstore transaction: %s",
+			        strerror(errno));
 			return -1;
 		}
 		if (!ts_domain_exists(ts, t, domid)) {
 			xs_transaction_end(ts->xsh, t, true);
-			ts_fail(err, ENOENT, "unknown domain %u: /local/domain/%u does not exist", domid,
-			        domid);
+			ts_fail(err, ENOENT, "unknown domain %u: /local/domain/%u does not exist",
+			        domid, domid);
 			return -1;
 		}
 		unsigned char used[256] = {0};
@@ -272,7 +278,8 @@ int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsig
 		if (!(flags & TS_FORCE) && devid > CFG_MAX_DEVID) {
 			xs_transaction_end(ts->xsh, t, true);
 			ts_fail(err, ENOSPC,
-			        "the next free devid of domain %u is %u: Linux reads only the last digit "
+			        "the next free devid of domain %u is %u: Linux reads only the last "
+			        "digit "
 			        "of device/console/N, so devid %u would be taken for %u (--force "
 			        "attaches it anyway)",
 			        domid, devid, devid, devid % 10);
@@ -280,11 +287,12 @@ int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsig
 		}
 		if (!(flags & TS_FORCE) && count >= CFG_MAX_CHANNELS) {
 			xs_transaction_end(ts->xsh, t, true);
-			ts_fail(err, ENOSPC,
-			        "domain %u already has %u channels: Linux guests expose only hvc0-hvc7 "
-			        "and hvc0 is the primary console, so at most %d channels can be opened "
-			        "(--force attaches another anyway)",
-			        domid, count, CFG_MAX_CHANNELS);
+			ts_fail(
+			    err, ENOSPC,
+			    "domain %u already has %u channels: Linux guests expose only hvc0-hvc7 "
+			    "and hvc0 is the primary console, so at most %d channels can be opened "
+			    "(--force attaches another anyway)",
+			    domid, count, CFG_MAX_CHANNELS);
 			return -1;
 		}
 		switch (check_conflicts(ts, t, domid, ch, err)) {
@@ -304,8 +312,8 @@ int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsig
 		}
 		if (errno == EAGAIN)
 			continue;
-		ts_fail(err, EIO, "committing the xenstore transaction for domain %u failed: %s", domid,
-		        strerror(errno));
+		ts_fail(err, EIO, "committing the xenstore transaction for domain %u failed: %s",
+		        domid, strerror(errno));
 		return -1;
 	xs_error:;
 		int e = errno;
@@ -316,7 +324,7 @@ int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsig
 		        strerror(e));
 		return -1;
 	}
-	ts_fail(err, EIO, "xenstore transaction for domain %u kept conflicting (%d attempts)", domid,
-	        TS_TXN_RETRIES);
+	ts_fail(err, EIO, "xenstore transaction for domain %u kept conflicting (%d attempts)",
+	        domid, TS_TXN_RETRIES);
 	return -1;
 }

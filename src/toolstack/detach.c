@@ -32,7 +32,8 @@ static int find_channel(struct ts *ts, uint32_t domid, const char *which, unsign
 	unsigned id;
 	if (!ts_parse_uint(which, 0xffff, &id)) {
 		if (id == 0) {
-			ts_fail(err, EINVAL, "devid 0 is the primary console of domain %u, not a channel",
+			ts_fail(err, EINVAL,
+			        "devid 0 is the primary console of domain %u, not a channel",
 			        domid);
 			return -1;
 		}
@@ -197,7 +198,8 @@ int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, 
 		while ((ev = xs_check_watch(ts->xsh)))
 			free(ev);
 		if (errno && errno != EAGAIN) {
-			ts_fail(err, EIO, "lost the xenstore connection while waiting for %s", fstate);
+			ts_fail(err, EIO, "lost the xenstore connection while waiting for %s",
+			        fstate);
 			goto out;
 		}
 		st = ts_read_state(ts, fe);
@@ -205,13 +207,15 @@ int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, 
 
 	if (!frontend_done(st)) {
 		char note[400];
-		snprintf(note, sizeof(note),
-		         "the frontend of domain %u (%s) did not answer: its state is %s, not Closed, "
-		         "after %d ms",
-		         domid, fe, ts_state_name(st), timeout_ms);
+		snprintf(
+		    note, sizeof(note),
+		    "the frontend of domain %u (%s) did not answer: its state is %s, not Closed, "
+		    "after %d ms",
+		    domid, fe, ts_state_name(st), timeout_ms);
 		if (!(flags & TS_FORCE)) {
 			ts_fail(err, ETIMEDOUT,
-			        "%s; the channel stays (backend state Closing); --force removes it anyway",
+			        "%s; the channel stays (backend state Closing); --force removes it "
+			        "anyway",
 			        note);
 			goto out;
 		}
@@ -224,7 +228,8 @@ int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, 
 		goto out;
 	}
 	if (remove_all(ts, fe, be, lp)) {
-		ts_fail(err, EIO, "cannot remove the xenstore directories of channel %u of domain %u: %s",
+		ts_fail(err, EIO,
+		        "cannot remove the xenstore directories of channel %u of domain %u: %s",
 		        devid, domid, strerror(errno));
 		goto out;
 	}

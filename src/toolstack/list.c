@@ -62,7 +62,8 @@ static int add_domain(struct ts *ts, uint32_t domid, struct ts_channel_info **ou
 	ts_domain_name(ts, domid, dname, sizeof(dname));
 	for (unsigned i = 0; i < k; i++) {
 		/* channels are the consoles with a name (libxl's rule too) */
-		char *name = ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/name", domid, ids[i]);
+		char *name =
+		    ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/name", domid, ids[i]);
 		if (!name)
 			continue;
 		struct ts_channel_info *v = realloc(*out, (*n + 1) * sizeof(*v));
@@ -80,10 +81,11 @@ static int add_domain(struct ts *ts, uint32_t domid, struct ts_channel_info **ou
 		c->devid = id;
 		c->domain = strdup(dname);
 		c->name = name;
-		c->connection =
-			or_empty(ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/connection", domid, id));
+		c->connection = or_empty(
+		    ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/connection", domid, id));
 		c->path = ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/path", domid, id);
-		c->backend = ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/backend", domid, id);
+		c->backend =
+		    ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/backend", domid, id);
 		char fe[TS_PATH_MAX];
 		snprintf(fe, sizeof(fe), "/local/domain/%u/device/console/%u", domid, id);
 		c->type = or_empty(ts_read(ts, XBT_NULL, "%s/type", fe));
@@ -111,7 +113,8 @@ int ts_list(struct ts *ts, int64_t domid, struct ts_channel_info **out, size_t *
 	*n = 0;
 	if (domid >= 0) {
 		if (!ts_domain_exists(ts, XBT_NULL, (uint32_t)domid)) {
-			ts_fail(err, ENOENT, "unknown domain %lld: /local/domain/%lld does not exist",
+			ts_fail(err, ENOENT,
+			        "unknown domain %lld: /local/domain/%lld does not exist",
 			        (long long)domid, (long long)domid);
 			return -1;
 		}

@@ -17,12 +17,12 @@ struct ts {
 };
 
 void ts_fail(struct ts_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* xs_read / xs_directory on a printf-built path (NULL + errno on failure). */
 char *ts_read(struct ts *ts, xs_transaction_t t, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 char **ts_dir(struct ts *ts, xs_transaction_t t, unsigned *num, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Strict decimal (no sign, no leading zero, <= max). */
 int ts_parse_uint(const char *s, unsigned max, unsigned *out);
 int ts_domain_exists(struct ts *ts, xs_transaction_t t, uint32_t domid);

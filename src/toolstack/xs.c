@@ -141,8 +141,8 @@ int ts_domain_lookup(struct ts *ts, const char *spec, uint32_t *domid, struct ts
 	}
 	if (ts_parse_uint(spec, 0x7fef, &id) == 0) { /* DOMID_FIRST_RESERVED - 1 */
 		if (!ts_domain_exists(ts, XBT_NULL, id)) {
-			ts_fail(err, ENOENT, "unknown domain %u: /local/domain/%u does not exist", id,
-			        id);
+			ts_fail(err, ENOENT, "unknown domain %u: /local/domain/%u does not exist",
+			        id, id);
 			return -1;
 		}
 		*domid = id;
@@ -163,7 +163,8 @@ int ts_domain_lookup(struct ts *ts, const char *spec, uint32_t *domid, struct ts
 		if (name && !strcmp(name, spec)) {
 			if (found) {
 				ts_fail(err, EINVAL,
-				        "domain name `%s' is ambiguous (domains %u and %u); give the domid",
+				        "domain name `%s' is ambiguous (domains %u and %u); give "
+				        "the domid",
 				        spec, *domid, d);
 				free(name);
 				free(doms);
@@ -178,7 +179,8 @@ int ts_domain_lookup(struct ts *ts, const char *spec, uint32_t *domid, struct ts
 	if (!found) {
 		char shown[80];
 		ts_show(shown, sizeof(shown), spec);
-		ts_fail(err, ENOENT, "unknown domain `%s': no domain has that name or domid", shown);
+		ts_fail(err, ENOENT, "unknown domain `%s': no domain has that name or domid",
+		        shown);
 		return -1;
 	}
 	return 0;
@@ -206,8 +208,8 @@ void ts_show(char *buf, size_t size, const char *s)
 const char *ts_state_name(int state)
 {
 	static const char *const names[] = {
-		"Unknown",   "Initialising", "InitWait",      "Initialised", "Connected",
-		"Closing",   "Closed",       "Reconfiguring", "Reconfigured",
+	    "Unknown", "Initialising", "InitWait",      "Initialised",  "Connected",
+	    "Closing", "Closed",       "Reconfiguring", "Reconfigured",
 	};
 	if (state == -1)
 		return "missing";

@@ -27,8 +27,8 @@ static void check_channel(const struct cfg_channel *c)
 {
 	if (!c->name || cfg_name_check(c->name))
 		abort();
-	if (c->connection == CFG_CONN_SOCKET && (!c->path || c->path[0] != '/' ||
-	                                         strlen(c->path) > CFG_PATH_MAX))
+	if (c->connection == CFG_CONN_SOCKET &&
+	    (!c->path || c->path[0] != '/' || strlen(c->path) > CFG_PATH_MAX))
 		abort();
 	if (c->connection == CFG_CONN_PTY && c->path)
 		abort();

@@ -111,7 +111,8 @@ static void test_missing_file(void **state)
 /* The column of a spec error counts source bytes, escapes included. */
 static void test_columns_through_escapes(void **state)
 {
-	const char *text = "name = \"x\"\nchannel = [ \"name=org.example.a.0,\\tconnection=tcp\" ]\n";
+	const char *text =
+	    "name = \"x\"\nchannel = [ \"name=org.example.a.0,\\tconnection=tcp\" ]\n";
 	struct cfg_file *f = parse_ok(text);
 	struct cfg_diag d;
 	cfg_diag_init(&d);
@@ -130,9 +131,10 @@ static void test_spec_split_like_xl(void **state)
 	struct cfg_diag d;
 	cfg_diag_init(&d);
 	struct cfg_channel c;
-	assert_int_equal(cfg_channel_parse(" name =org.example.a.0,,, connection= socket ,path=\t/x/y.sock \n",
-	                                   NULL, 0, NULL, 4, &c, &d),
-	                 0);
+	assert_int_equal(
+	    cfg_channel_parse(" name =org.example.a.0,,, connection= socket ,path=\t/x/y.sock \n",
+	                      NULL, 0, NULL, 4, &c, &d),
+	    0);
 	assert_int_equal(d.n, 0);
 	assert_string_equal(c.name, "org.example.a.0");
 	assert_int_equal(c.connection, CFG_CONN_SOCKET);
@@ -143,9 +145,9 @@ static void test_spec_split_like_xl(void **state)
 	cfg_channel_clear(&c);
 
 	/* no source: messages start with the channel */
-	assert_int_equal(cfg_channel_parse("name=org.example.a.0,connection=socket", NULL, 0, NULL, 3,
-	                                   &c, &d),
-	                 -1);
+	assert_int_equal(
+	    cfg_channel_parse("name=org.example.a.0,connection=socket", NULL, 0, NULL, 3, &c, &d),
+	    -1);
 	assert_string_equal(d.msgs[0].text, "channel[3]: connection=socket needs path=");
 	assert_null(c.name); /* nothing half-built */
 	cfg_diag_free(&d);
@@ -156,14 +158,15 @@ static void test_pty_drops_path(void **state)
 	struct cfg_diag d;
 	cfg_diag_init(&d);
 	struct cfg_channel c;
-	assert_int_equal(cfg_channel_parse("name=org.example.a.0,connection=pty,path=/p", "s", 1, NULL,
-	                                   0, &c, &d),
+	assert_int_equal(cfg_channel_parse("name=org.example.a.0,connection=pty,path=/p", "s", 1,
+	                                   NULL, 0, &c, &d),
 	                 0);
 	assert_null(c.path);
 	assert_int_equal(d.nerrors, 0);
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.msgs[0].severity, CFG_WARNING);
-	assert_string_equal(d.msgs[0].text, "s:1:42: warning: channel[0]: path= is ignored for connection=pty");
+	assert_string_equal(d.msgs[0].text,
+	                    "s:1:42: warning: channel[0]: path= is ignored for connection=pty");
 	cfg_channel_clear(&c);
 	cfg_diag_free(&d);
 }
@@ -171,14 +174,29 @@ static void test_pty_drops_path(void **state)
 static void test_name_rules(void **state)
 {
 	static const char *good[] = {
-		"org.xenproject.guest.clipboard.0.1", "org.example.agent.0", "com.Example.My_App",
-		"io.x-y.z", "org.example.a-b.c_d.9",
+	    "org.xenproject.guest.clipboard.0.1",
+	    "org.example.agent.0",
+	    "com.Example.My_App",
+	    "io.x-y.z",
+	    "org.example.a-b.c_d.9",
 	};
 	static const char *bad[] = {
-		"", "agent", "example.agent", "1org.example.a", "o.example.a", "org..example",
-		".org.example.a", "org.example.a.", "org.-ex.a", "org.ex-.a", "org.example.a b",
-		"org.example.a/b", "org.example.a,b", "org.example.a=b", "org.example.\"a\"",
-		"org.example.\xc3\xa9t\xc3\xa9",
+	    "",
+	    "agent",
+	    "example.agent",
+	    "1org.example.a",
+	    "o.example.a",
+	    "org..example",
+	    ".org.example.a",
+	    "org.example.a.",
+	    "org.-ex.a",
+	    "org.ex-.a",
+	    "org.example.a b",
+	    "org.example.a/b",
+	    "org.example.a,b",
+	    "org.example.a=b",
+	    "org.example.\"a\"",
+	    "org.example.\xc3\xa9t\xc3\xa9",
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		if (cfg_name_check(good[i]))
@@ -234,7 +252,7 @@ static void test_registry_format(void **state)
 static void test_json_without_registry(void **state)
 {
 	struct cfg_file *f =
-		parse_ok("name='j'\nchannel=['name=org.example.j.0,connection=pty,backend=3']\n");
+	    parse_ok("name='j'\nchannel=['name=org.example.j.0,connection=pty,backend=3']\n");
 	struct cfg_diag d;
 	cfg_diag_init(&d);
 	struct cfg_domain dom;
@@ -252,8 +270,9 @@ static void test_json_without_registry(void **state)
 /* Text that is not UTF-8 still gives valid JSON, escaped. */
 static void test_json_escapes_bytes(void **state)
 {
-	struct cfg_file *f = parse_ok("name='caf\xe9'\nchannel=['name=org.example.j.0,connection=socket,"
-	                              "path=/run/\xff.sock']\n");
+	struct cfg_file *f =
+	    parse_ok("name='caf\xe9'\nchannel=['name=org.example.j.0,connection=socket,"
+	             "path=/run/\xff.sock']\n");
 	struct cfg_diag d;
 	cfg_diag_init(&d);
 	struct cfg_domain dom;
@@ -271,19 +290,19 @@ static void test_json_escapes_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_last_setting_wins),
-		cmocka_unit_test(test_numbers_are_text),
-		cmocka_unit_test(test_list_forms),
-		cmocka_unit_test(test_embedded_nul),
-		cmocka_unit_test(test_too_large),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_columns_through_escapes),
-		cmocka_unit_test(test_spec_split_like_xl),
-		cmocka_unit_test(test_pty_drops_path),
-		cmocka_unit_test(test_name_rules),
-		cmocka_unit_test(test_registry_format),
-		cmocka_unit_test(test_json_without_registry),
-		cmocka_unit_test(test_json_escapes_bytes),
+	    cmocka_unit_test(test_last_setting_wins),
+	    cmocka_unit_test(test_numbers_are_text),
+	    cmocka_unit_test(test_list_forms),
+	    cmocka_unit_test(test_embedded_nul),
+	    cmocka_unit_test(test_too_large),
+	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_columns_through_escapes),
+	    cmocka_unit_test(test_spec_split_like_xl),
+	    cmocka_unit_test(test_pty_drops_path),
+	    cmocka_unit_test(test_name_rules),
+	    cmocka_unit_test(test_registry_format),
+	    cmocka_unit_test(test_json_without_registry),
+	    cmocka_unit_test(test_json_escapes_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

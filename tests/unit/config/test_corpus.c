@@ -217,7 +217,8 @@ int main(int argc, char **argv)
 	char **valid = NULL, **invalid = NULL;
 	size_t nv = list("valid", &valid), ni = list("invalid", &invalid);
 	if (nv < 10 || ni < 10) {
-		fprintf(stderr, "corpus too small (%zu valid, %zu invalid) in %s\n", nv, ni, corpus_dir);
+		fprintf(stderr, "corpus too small (%zu valid, %zu invalid) in %s\n", nv, ni,
+		        corpus_dir);
 		return 1;
 	}
 	struct CMUnitTest *tests = calloc(nv + ni, sizeof(*tests));

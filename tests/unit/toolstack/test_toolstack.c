@@ -47,7 +47,8 @@ static void *store_main(void *arg)
 
 static int setup(void **state)
 {
-	snprintf(S.dir, sizeof(S.dir), "%s/ts-test.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(S.dir, sizeof(S.dir), "%s/ts-test.XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(S.dir))
 		return -1;
 	char err[256];
@@ -123,8 +124,8 @@ static void assert_perms(const char *path, const char *want)
 	char got[128] = "";
 	for (unsigned i = 0; i < n; i++) {
 		char e[24];
-		char letter = p[i].perms == XS_PERM_NONE   ? 'n'
-		              : p[i].perms == XS_PERM_READ ? 'r'
+		char letter = p[i].perms == XS_PERM_NONE    ? 'n'
+		              : p[i].perms == XS_PERM_READ  ? 'r'
 		              : p[i].perms == XS_PERM_WRITE ? 'w'
 		                                            : 'b';
 		snprintf(e, sizeof(e), "%s%c%u", i ? "," : "", letter, p[i].id);
@@ -237,7 +238,8 @@ static void test_lookup(void **state)
 	assert_int_equal(ts_domain_lookup(t, "twin", &d, &err), -1);
 	assert_non_null(strstr(err.msg, "ambiguous"));
 	assert_int_equal(ts_domain_lookup(t, "no\001pe", &d, &err), -1);
-	assert_string_equal(err.msg, "unknown domain `no\\x01pe': no domain has that name or domid");
+	assert_string_equal(err.msg,
+	                    "unknown domain `no\\x01pe': no domain has that name or domid");
 	ts_close(t);
 }
 
@@ -246,7 +248,8 @@ static void test_attach_layout(void **state)
 {
 	make_domain(7, "layout");
 	struct ts *t = ts_ok();
-	assert_int_equal(attach_ok(t, 7, "name=org.example.l.0,connection=socket,path=/run/l.sock"), 1);
+	assert_int_equal(attach_ok(t, 7, "name=org.example.l.0,connection=socket,path=/run/l.sock"),
+	                 1);
 	const char *fe = "/local/domain/7/device/console/1";
 	const char *be = "/local/domain/0/backend/console/7/1";
 	const char *lp = "/libxl/7/device/console/1";
@@ -276,7 +279,8 @@ static void test_attach_layout(void **state)
 	snprintf(p, sizeof(p), "%s/path", be);
 	assert_perms(p, "n0,r7");
 	assert_read(p, "/run/l.sock");
-	assert_children(lp, "frontend backend frontend-id online state protocol name connection path");
+	assert_children(lp,
+	                "frontend backend frontend-id online state protocol name connection path");
 	assert_perms(lp, "n0");
 	/* the parent the guest may not recreate */
 	assert_perms("/local/domain/7/device/console", "n0,r7");
@@ -326,11 +330,12 @@ static void test_refusals(void **state)
 	struct ts_error err;
 	attach_ok(t, 9, "name=org.example.r.0,connection=socket,path=/run/r.sock");
 	assert_int_equal(attach_err(t, 9, "name=org.example.r.0,connection=pty", 0, &err), EEXIST);
-	assert_int_equal(attach_err(t, 10, "name=org.example.s.0,connection=socket,path=/run/r.sock",
-	                            0, &err),
-	                 EADDRINUSE);
-	assert_string_equal(err.msg, "path /run/r.sock is already used by channel `org.example.r.0' "
-	                             "(devid 1) of domain 9");
+	assert_int_equal(
+	    attach_err(t, 10, "name=org.example.s.0,connection=socket,path=/run/r.sock", 0, &err),
+	    EADDRINUSE);
+	assert_string_equal(err.msg,
+	                    "path /run/r.sock is already used by channel `org.example.r.0' "
+	                    "(devid 1) of domain 9");
 	/* the same name in another domain is fine */
 	assert_int_equal(attach_ok(t, 10, "name=org.example.r.0,connection=pty"), 1);
 	assert_int_equal(attach_err(t, 11, "name=org.example.t.0,connection=pty", 0, &err), ENOENT);
@@ -379,7 +384,8 @@ static void test_limits(void **state)
 	assert_int_equal(ts_attach(t, 12, &c, TS_FORCE, &devid, &err), 0);
 	assert_int_equal(devid, 9);
 	cfg_channel_clear(&c);
-	assert_int_equal(attach_err(t, 12, "name=org.example.f.10,connection=pty", 0, &err), ENOSPC);
+	assert_int_equal(attach_err(t, 12, "name=org.example.f.10,connection=pty", 0, &err),
+	                 ENOSPC);
 	assert_non_null(strstr(err.msg, "devid 10 would be taken for 0"));
 	ts_close(t);
 }
@@ -516,15 +522,15 @@ static void test_detach_timeout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unreachable),
-		cmocka_unit_test(test_lookup),
-		cmocka_unit_test(test_attach_layout),
-		cmocka_unit_test(test_devid_allocation),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_list_trusts_dom0_copy),
-		cmocka_unit_test(test_detach_handshake),
-		cmocka_unit_test(test_detach_timeout),
+	    cmocka_unit_test(test_unreachable),
+	    cmocka_unit_test(test_lookup),
+	    cmocka_unit_test(test_attach_layout),
+	    cmocka_unit_test(test_devid_allocation),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_list_trusts_dom0_copy),
+	    cmocka_unit_test(test_detach_handshake),
+	    cmocka_unit_test(test_detach_timeout),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
