@@ -15,7 +15,9 @@ result() { # result ID NAME PASS|FAIL REASON...
 	local id=$1 name=$2 verdict=$3
 	shift 3
 	echo "XENTEST-RESULT $id $name $verdict $*"
+	[ "$verdict" = PASS ] || ANY_FAIL=1
 }
+ANY_FAIL=0
 
 artifact() { # artifact NAME < content
 	echo "@@FILE $1"
