@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Operations: systemd readiness (Type=notify), pid file, SIGHUP rescan,
+# SIGTERM clean exit that leaves channels Connected, option errors.
+source "$SRC_DIR/tests/e2e/lib.sh"
+source "$SRC_DIR/tests/e2e/daemon/daemon-lib.sh"
+
+# bad options are refused with a message naming them
+"$XENCHANNELD" --socket-mode 0644x 2>"$E2E_TMP/opt.err" && fail "bad --socket-mode accepted"
+grep -q "socket-mode '0644x'" "$E2E_TMP/opt.err" || fail "no clear --socket-mode error"
+"$XENCHANNELD" --control rel.sock 2>"$E2E_TMP/opt.err" && fail "relative --control accepted"
+grep -q "not an absolute path" "$E2E_TMP/opt.err" || fail "no clear --control error"
+
+sim_start
+dom=$(new_domain ops)
+sd=$(sockdir)
+
+# Type=notify: READY=1 arrives on $NOTIFY_SOCKET once serving, STOPPING=1 on SIGTERM
+ns="$E2E_TMP/notify.sock"
+socat -u "UNIX-RECV:$ns" - >"$E2E_TMP/notify.out" &
+npid=$!
+E2E_PIDS+=("$npid")
+wait_for 10 test -S "$ns" || fail "socat did not create the notify socket"
+NOTIFY_SOCKET="$ns" "$XENCHANNELD" --foreground --stderr --pidfile "$E2E_TMP/fg.pid" \
+	2>>"$E2E_TMP/xenchanneld.log" &
+DAEMON_PID=$!
+E2E_PIDS+=("$DAEMON_PID")
+has_ready() { grep -q "READY=1" "$E2E_TMP/notify.out"; }
+wait_for 20 has_ready || fail "no READY=1 from xenchanneld"
+[ "$(cat "$E2E_TMP/fg.pid")" = "$DAEMON_PID" ] || fail "pid file does not hold the daemon's pid"
+
+dev=$(attach "$dom" "name=org.test.ops,connection=socket,path=$sd/ops.sock")
+kill -HUP "$DAEMON_PID"
+has_rescan() { grep -q "SIGHUP: rescanning" "$E2E_TMP/xenchanneld.log"; }
+wait_for 10 has_rescan || fail "SIGHUP not handled"
+[ "$(chstat "$dom" "$dev" state)" = connected ] || fail "rescan disturbed the channel"
+
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID" || fail "xenchanneld exited with status $? on SIGTERM"
+grep -q "STOPPING=1" "$E2E_TMP/notify.out" || fail "no STOPPING=1"
+[ ! -e "$E2E_TMP/fg.pid" ] || fail "pid file left after a clean exit"
+[ ! -e "$(control_sock)" ] || fail "control socket left after a clean exit"
+[ ! -e "$sd/ops.sock" ] || fail "channel socket left after a clean exit"
+[ "$(xenstore-read "$(be_dir "$dom" "$dev")/state")" = 4 ] || fail "SIGTERM closed the channel"
+
+# A second instance refuses to steal a live control socket.
+daemon_start
+"$XENCHANNELD" --foreground --stderr 2>"$E2E_TMP/second.err" && fail "second instance started"
+grep -q "in use by another listener" "$E2E_TMP/second.err" || fail "no clear error for a second instance"
+[ "$(chstat "$dom" "$dev" state)" = connected ] || fail "restart did not adopt the channel"
+pass "notify, pid file, SIGHUP, SIGTERM, option errors, single instance"
