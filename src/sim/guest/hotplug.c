@@ -136,6 +136,15 @@ void hp_sysfs_state(struct fe_dev *d)
 	put(d, "state", s);
 }
 
+/*
+ * sys/devices/console-N/tty/hvcK: the one thing here a Linux kernel does not
+ * provide. hvc_xen registers its tty with no link to the xen bus device, so on
+ * a real guest xen-console-setup can only assume hvcN for console-N (true for
+ * channels that exist at boot). The simulator says which line it gave, so that
+ * hot-plugged channels in random order get the right links; run with
+ * --no-tty-sysfs (or XENSIM_GUEST_TTY_SYSFS=0) to see exactly what a real guest
+ * sees.
+ */
 void hp_sysfs_tty(struct fe_dev *d, int present)
 {
 	if (!d->g->tty_sysfs || d->hvc < 0)

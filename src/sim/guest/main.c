@@ -104,6 +104,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	const char *ts = getenv("XENSIM_GUEST_TTY_SYSFS");
+	if (ts && strcmp(ts, "0") == 0)
+		tty_sysfs = 0;
 	if (!run_dir || domid < 0 || optind != argc) {
 		usage(stderr);
 		return 2;
