@@ -34,6 +34,10 @@ dump_logs() { # artifacts that explain a failure
 # xl 4.17 gives the first channel devid 0 and libxl rejects it ("Primary
 # console has invalid configuration"; fixed upstream by e1ccced4af, not in
 # 4.17): a sacrificial first channel makes the real ones devid 1 and 2.
+# with FACTS=1 also a pty channel (devid 3), to see where QEMU writes its tty
+PTY_CHANNEL=
+[ "${FACTS:-0}" = 1 ] && PTY_CHANNEL=',
+            "connection=pty, name=org.xenchannel.test.pty"'
 cat >$T/domU.cfg <<EOF
 name    = "$DOM"
 type    = "pv"
@@ -44,7 +48,7 @@ memory  = 256
 vcpus   = 1
 channel = [ "connection=socket, name=org.xenchannel.test.lost, path=$T/lost.sock",
             "connection=socket, name=$RAW_NAME, path=$RAW_SOCK",
-            "connection=socket, name=$AGENT_NAME, path=$STOCK_SOCK" ]
+            "connection=socket, name=$AGENT_NAME, path=$STOCK_SOCK"$PTY_CHANNEL ]
 EOF
 note "xl create"
 t0=$(up)
