@@ -125,6 +125,8 @@ static enum check check_conflicts(struct ts *ts, xs_transaction_t t, uint32_t do
 		unsigned d;
 		if (ts_parse_uint(doms[i], 0xffff, &d))
 			continue;
+		if (!ts_domain_exists(ts, t, d))
+			continue; /* leftovers of a domain that is gone hold no socket */
 		chans = ts_dir(ts, t, &n, "/libxl/%u/device/console", d);
 		for (unsigned j = 0; chans && j < n && r == CHECK_OK; j++) {
 			char *path =

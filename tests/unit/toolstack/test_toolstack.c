@@ -336,8 +336,13 @@ static void test_refusals(void **state)
 	assert_string_equal(err.msg,
 	                    "path /run/r.sock is already used by channel `org.example.r.0' "
 	                    "(devid 1) of domain 9");
+	/* a dead domain's leftover copy does not hold its path */
+	put("/libxl/99/device/console/1/connection", "socket");
+	put("/libxl/99/device/console/1/path", "/run/dead.sock");
+	assert_int_equal(
+	    attach_ok(t, 10, "name=org.example.d.0,connection=socket,path=/run/dead.sock"), 1);
 	/* the same name in another domain is fine */
-	assert_int_equal(attach_ok(t, 10, "name=org.example.r.0,connection=pty"), 1);
+	assert_int_equal(attach_ok(t, 10, "name=org.example.r.0,connection=pty"), 2);
 	assert_int_equal(attach_err(t, 11, "name=org.example.t.0,connection=pty", 0, &err), ENOENT);
 	assert_int_equal(attach_err(t, 0, "name=org.example.t.0,connection=pty", 0, &err), EINVAL);
 	assert_non_null(strstr(err.msg, "domain 0 would be both ends"));
