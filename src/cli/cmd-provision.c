@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <xenstore.h>
@@ -318,6 +319,14 @@ int cmd_provision(int argc, char **argv)
 	if (usage_err) {
 		free(t);
 		return 2;
+	}
+	/* One socket per running target: make room for --jobs of them. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)jobs + 64) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)jobs + 64 ? rl.rlim_max : (rlim_t)jobs + 64;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		if (rl.rlim_cur < (rlim_t)jobs + 64 && rl.rlim_cur > 64)
+			jobs = (long)rl.rlim_cur - 64;
 	}
 	int tty = isatty(2) && !json_out;
 	size_t next = 0, running = 0, finished = 0, failed = 0;

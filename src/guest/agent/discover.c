@@ -129,15 +129,32 @@ static void on_inotify(struct loop *l, int fd, unsigned events, void *arg)
 		try_open(a);
 }
 
+/* Without inotify (its per-user instance limit reached): look every
+ * POLL_MS instead, with the same reactions. */
+#define POLL_MS 500
+static void on_poll(struct loop *l, void *arg)
+{
+	struct agent *a = arg;
+	struct stat st;
+	int exists = lstat(a->devpath, &st) == 0;
+	if (session_attached(a) && !exists)
+		session_detach(a, "device removed");
+	if (exists)
+		try_open(a);
+	loop_timer(l, POLL_MS, on_poll, a);
+}
+
 int discover_start(struct agent *a, char *err, size_t errlen)
 {
 	a->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	a->retry_ms = RETRY_MIN_MS;
 	if (a->ino_fd < 0) {
-		snprintf(err, errlen, "inotify: %s", strerror(errno));
-		return -1;
+		log_warn("inotify: %s; looking for %s every %d ms instead", strerror(errno),
+		         a->devpath, POLL_MS);
+		on_poll(a->loop, a);
+		return 0;
 	}
 	a->ino_wd[0] = -1;
-	a->retry_ms = RETRY_MIN_MS;
 	rearm(a);
 	if (a->ino_wd[0] < 0) {
 		snprintf(err, errlen, "%s: cannot watch any directory on its path", a->devpath);

@@ -45,12 +45,16 @@ if [ $KERNEL = 1 ]; then
 	grep -qx "network.ethernets.eth0 applied" "$E2E_TMP/items1" || fail "eth0 not applied: $(cat "$E2E_TMP/items1")"
 	grep -q '^nameserver 198.51.100.53$' "$ROOT/etc/resolv.conf" || fail "resolv.conf: $(cat "$ROOT/etc/resolv.conf")"
 	[ "$(nsenter -t "$AGENT_PID" -u hostname)" = g1host ] || fail "kernel hostname is $(nsenter -t "$AGENT_PID" -u hostname)"
-	nsenter -t "$AGENT_PID" -n ip -o addr show eth0 | grep -q 'inet 198.51.100.7/24' || fail "no 198.51.100.7/24 on eth0"
-	nsenter -t "$AGENT_PID" -n ip -o addr show eth0 | grep -q 'inet6 2001:db8:e2e::7/64' || fail "no IPv6 address on eth0"
-	nsenter -t "$AGENT_PID" -n ip -o link show eth0 | grep -q 'mtu 1400' || fail "mtu not 1400"
-	nsenter -t "$AGENT_PID" -n ip -o link show eth0 | grep -q '[<,]UP[,>]' || fail "eth0 not up"
-	nsenter -t "$AGENT_PID" -n ip route | grep -q '^default via 198.51.100.1 dev eth0' || fail "no default route"
-	nsenter -t "$AGENT_PID" -n ip route | grep -q '^203.0.113.0/24 via 198.51.100.254 dev eth0' || fail "no static route"
+	# (captured first: grep -q closing a pipe early would fail it under pipefail)
+	addrs=$(nsenter -t "$AGENT_PID" -n ip -o addr show eth0)
+	link=$(nsenter -t "$AGENT_PID" -n ip -o link show eth0)
+	routes=$(nsenter -t "$AGENT_PID" -n ip route)
+	grep -q 'inet 198.51.100.7/24' <<<"$addrs" || fail "no 198.51.100.7/24 on eth0: $addrs"
+	grep -q 'inet6 2001:db8:e2e::7/64' <<<"$addrs" || fail "no IPv6 address on eth0: $addrs"
+	grep -q 'mtu 1400' <<<"$link" || fail "mtu not 1400: $link"
+	grep -q '[<,]UP[,>]' <<<"$link" || fail "eth0 not up: $link"
+	grep -q '^default via 198.51.100.1 dev eth0' <<<"$routes" || fail "no default route: $routes"
+	grep -q '^203.0.113.0/24 via 198.51.100.254 dev eth0' <<<"$routes" || fail "no static route: $routes"
 fi
 
 # The same generation again: nothing changes, not even an inode.

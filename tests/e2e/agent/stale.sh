@@ -43,12 +43,10 @@ python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["generation"] =
 # 4. The host speaks while the agent is down: the tty is cooked and echoes our
 #    HELLOs back; the agent comes back, makes it raw, and the session starts.
 agent_stop
-"$XENCHANNEL" provision "$DOM" --config "$(doc 4 four)" --timeout 30 >"$E2E_TMP/p4.out" 2>&1 &
-PROV=$!
-E2E_PIDS+=("$PROV")
-# Wait until the backend has carried some of the host's bytes to the guest.
-stats_to_guest() {
-	python3 - "$XENSIM_RUN_DIR/xenchanneld/control.sock" "$DOM" <<'PY'
+# Wait until the host is connected and its bytes have left the socket for the
+# ring (moved to the guest, or waiting in the ring).
+hello_in_flight() {
+	python3 - "$XENSIM_RUN_DIR/xenchanneld/control.sock" "$DOM" "$1" <<'PY'
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"stats\n")
 data = b""
@@ -59,11 +57,18 @@ while True:
 for line in data.decode().splitlines():
     o = json.loads(line)
     if o.get("domid") == int(sys.argv[2]) and o.get("devid") == 1:
-        print(o.get("bytes_to_guest", 0))
+        if sys.argv[3] == "count":
+            print(o["bytes_to_guest"])
+            sys.exit(0)
+        sys.exit(0 if o["client_connected"] and o["bytes_to_guest"] > int(sys.argv[3]) else 1)
+sys.exit(1)
 PY
 }
-before=$(stats_to_guest)
-wait_for 10 test "$(stats_to_guest)" -gt "$before" || fail "the host's HELLO never reached the ring"
+before=$(hello_in_flight count)
+"$XENCHANNEL" provision "$DOM" --config "$(doc 4 four)" --timeout 30 >"$E2E_TMP/p4.out" 2>&1 &
+PROV=$!
+E2E_PIDS+=("$PROV")
+wait_for 10 hello_in_flight "$before" || fail "the host's HELLO never reached the ring"
 agent_start
 wait "$PROV" || fail "provision across an agent restart: $(cat "$E2E_TMP/p4.out")"
 [ "$(cat "$ROOT/etc/hostname")" = four ] || fail "hostname after agent restart"
