@@ -2,8 +2,9 @@
  * control.c - frontend.sock: one request line per connection.
  *   fault DEVID KIND [ARG]  -> "ok" or "error MESSAGE"
  *   status                  -> one line per device, then EOF
- *   settle                  -> "ok" once xenstore changes made before the request
- *                              are acted on and every queued uevent is handled
+ *   settle                  -> "ok" once xenstore changes and tty opens/closes made
+ *                              before the request are acted on and every queued
+ *                              uevent is handled
  */
 #include "guest.h"
 
@@ -106,6 +107,8 @@ static void handle(struct client *c, char *line)
 		}
 		loop_unwatch(g->loop, c->fd);
 		xb_sync(g); /* everything xenstore said before this request is acted on */
+		if (g->ino_fd >= 0)
+			hvc_on_inotify(g); /* and every tty open/close that happened */
 		if (hp_settle(g->hp, settled, c) < 0)
 			reply(c, "error out of memory\n");
 		else

@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <termios.h>
 #include <xenstore.h>
 
 #include "xenchannel/log.h"
@@ -70,6 +71,8 @@ struct fe_dev {
 	int ino_wd;   /* inotify watch on the slave (guest opens/closes), -1 if none */
 	int opens;    /* guest processes holding the tty open (1 when untracked) */
 	char pts[64];
+	struct termios std; /* the line's termios at creation (tty_std_termios) */
+	int reset_due;      /* last close seen: restore std before the next open */
 
 	/* data path state */
 	int out_paused; /* not reading the master: out ring full */

@@ -41,13 +41,26 @@ void hvc_on_inotify(struct guest *g)
 			if (!d || d->ino_wd < 0)
 				continue;
 			int was = d->opens;
-			if (e->mask & IN_OPEN)
+			if (e->mask & IN_OPEN) {
 				d->opens++;
-			if ((e->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) && d->opens > 0)
+				d->reset_due = 0; /* someone opened already: leave its settings */
+			}
+			if ((e->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) && d->opens > 0) {
 				d->opens--;
+				if (d->opens == 0)
+					d->reset_due = 1;
+			}
 			if (was <= 0 && d->opens > 0)
 				con_kick(d); /* a reader appeared: deliver what waits in `in` */
 		}
+	}
+	/* hvc resets termios on each first open (TTY_DRIVER_RESET_TERMIOS): after
+	 * the last close, put the standard settings back, so the next opener finds
+	 * echo and canonical mode on, as on a real guest. */
+	for (struct fe_dev *d = g->devs; d; d = d->next) {
+		if (d->reset_due && d->keep >= 0 && tcsetattr(d->keep, TCSANOW, &d->std) < 0)
+			log_debug("%s: restoring termios: %s", d->kname, strerror(errno));
+		d->reset_due = 0;
 	}
 }
 
@@ -117,7 +130,7 @@ int hvc_create(struct fe_dev *d)
 	fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
 	d->master = m;
 	d->keep = open(d->pts, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (d->keep < 0) {
+	if (d->keep < 0 || tcgetattr(d->keep, &d->std) < 0) {
 		log_err("%s: opening %s: %s", d->kname, d->pts, strerror(errno));
 		hvc_remove(d);
 		return -1;

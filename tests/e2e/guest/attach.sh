@@ -59,6 +59,12 @@ reply=$(python3 "$HERE/host-io.py" "$E2E_TMP/c0.sock" line "ping-from-dom0") || 
 wait "$echo_pid" || fail "guest side: $(cat "$E2E_TMP/guest-echo.log")"
 [ "$reply" = "echo:ping-from-dom0" ] || fail "dom0 got '$reply'"
 
+# --- like hvc, the line is back to echo and canonical mode for the next opener
+settle
+modes=$("$XENSIM" exec "$DOM" -- stty -F "$ROOT/dev/hvc1" -a) || fail "stty"
+grep -qw -- -echo <<<"$modes" && fail "echo still off after the raw-mode user closed the tty"
+grep -qw -- -icanon <<<"$modes" && fail "icanon still off after the raw-mode user closed the tty"
+
 # --- bulk, guest -> dom0: 256 KiB through a 2 KiB ring, nothing lost
 N=262144
 bg host-recv python3 "$HERE/host-io.py" "$E2E_TMP/c0.sock" recv $N
