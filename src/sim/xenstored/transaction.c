@@ -19,7 +19,9 @@ struct txent {
 	struct txent *onext;
 	uint64_t base_gen; /* 0: absent when first touched */
 	bool exists, modified, setv, setp;
+	bool deleted_once; /* removed in the transaction (maybe created again) */
 	uint8_t ev;
+	uint64_t cseq; /* when the transaction (last) created it */
 	char *value;
 	uint32_t vlen;
 	struct perm *perms;
@@ -37,6 +39,7 @@ struct tx {
 	struct txent *head, *tail;
 	unsigned nents;
 	unsigned created;
+	uint64_t seq;
 };
 
 struct tx *tx_find(struct conn *c, uint32_t id)
@@ -319,6 +322,7 @@ int view_create(struct xsd *x, struct conn *c, struct tx *t, const char *path, s
 				return ENOMEM;
 			tparent->modified = true;
 			e->exists = e->modified = e->setv = e->setp = true;
+			e->cseq = ++t->seq;
 			free(e->value);
 			e->value = NULL;
 			e->vlen = 0;
@@ -442,7 +446,7 @@ static int tx_rm_tree(struct xsd *x, struct tx *t, struct txent *e, char *pbuf, 
 		off += (uint32_t)l + 1;
 	}
 	e->exists = false;
-	e->modified = true;
+	e->modified = e->deleted_once = true;
 	e->kidlen = e->nkids = 0;
 	return 0;
 }
@@ -485,11 +489,15 @@ static unsigned depth_of(const struct txent *e)
 	return d;
 }
 
+/* Parents before children; siblings in the order the transaction created
+ * them, so the child lists come out as if the operations ran directly. */
 static int cmp_depth(const void *a, const void *b)
 {
-	unsigned da = depth_of(*(struct txent *const *)a);
-	unsigned db = depth_of(*(struct txent *const *)b);
-	return da < db ? -1 : da > db;
+	const struct txent *x = *(struct txent *const *)a, *y = *(struct txent *const *)b;
+	unsigned da = depth_of(x), db = depth_of(y);
+	if (da != db)
+		return da < db ? -1 : 1;
+	return x->cseq < y->cseq ? -1 : x->cseq > y->cseq;
 }
 
 static int tx_commit(struct xsd *x, struct tx *t)
@@ -499,9 +507,10 @@ static int tx_commit(struct xsd *x, struct tx *t)
 		if ((n ? n->gen : 0) != e->base_gen)
 			return EAGAIN;
 	}
-	/* Phase 1: removals. */
+	/* Phase 1: removals, including nodes removed and created again (they
+	 * move to the end of their parent's list, as they would directly). */
 	for (struct txent *e = t->head; e; e = e->onext) {
-		if (!e->modified || e->exists)
+		if (!e->modified || (e->exists && !e->deleted_once))
 			continue;
 		struct node *n = store_get(&x->st, e->path, e->h.klen);
 		if (n)
