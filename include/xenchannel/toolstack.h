@@ -67,10 +67,12 @@ struct ts_detach_result {
 /*
  * Detach the channel `which` (its name or devid) of domid: backend state
  * Closing, wait (xenstore watch) for the frontend to reach Closed or to
- * vanish, backend state Closed, then remove the frontend, backend and
- * /libxl directories in one transaction. timeout_ms < 0: wait forever.
- * On timeout: error naming the side, unless TS_FORCE (then removed anyway
- * and res->forced says so).
+ * vanish, and, if a backend process serves the channel (its state was past
+ * Initialising), for that backend's own Closed; then backend state Closed
+ * and remove the frontend, backend and /libxl directories in one
+ * transaction. timeout_ms < 0: wait forever. On timeout: error naming the
+ * side that did not answer, unless TS_FORCE (then removed anyway and
+ * res->forced says so).
  */
 int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, unsigned flags,
               struct ts_detach_result *res, struct ts_error *err);

@@ -4,11 +4,16 @@
  * Closed (6) or to disappear, backend state Closed (6), then remove the
  * frontend, backend and /libxl directories in one transaction.
  *
- * Waiting uses a xenstore watch on the frontend state and poll() on the
+ * When a backend process serves the channel (its state went past
+ * Initialising), its own Closed is awaited too: it writes it once it has
+ * unmapped the ring. A timeout names the side that did not answer.
+ *
+ * Waiting uses xenstore watches on both states and poll() on the
  * libxenstore fd with the remaining time as timeout; nothing sleeps.
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +138,49 @@ static int frontend_done(int st)
 	return st == 6 || st == -1 || st == 0;
 }
 
+/* The backend has let go: Closed, or its directory is gone. */
+static int backend_done(int st)
+{
+	return st == 6 || st == -1;
+}
+
+/*
+ * Wait, driven by the watches already set, until done(state of dir) or the
+ * deadline (ms, < 0 for none). 0 done, 1 timed out, -1 error (in err).
+ * *st receives the last state read.
+ */
+static int wait_state(struct ts *ts, const char *dir, int (*done)(int), long long deadline, int *st,
+                      struct ts_error *err)
+{
+	int fd = xs_fileno(ts->xsh);
+	*st = ts_read_state(ts, dir);
+	while (!done(*st)) {
+		int wait = -1;
+		if (deadline >= 0) {
+			long long left = deadline - now_ms();
+			if (left <= 0)
+				return 1;
+			wait = left > 0x7fffffff ? 0x7fffffff : (int)left;
+		}
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, wait) < 0 && errno != EINTR) {
+			ts_fail(err, EIO, "poll on the xenstore connection: %s", strerror(errno));
+			return -1;
+		}
+		char **ev;
+		errno = 0;
+		while ((ev = xs_check_watch(ts->xsh)))
+			free(ev);
+		if (errno && errno != EAGAIN) {
+			ts_fail(err, EIO, "lost the xenstore connection while waiting for %s/state",
+			        dir);
+			return -1;
+		}
+		*st = ts_read_state(ts, dir);
+	}
+	return 0;
+}
+
 int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, unsigned flags,
               struct ts_detach_result *res, struct ts_error *err)
 {
@@ -160,58 +208,46 @@ int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, 
 
 	char token[64];
 	snprintf(token, sizeof(token), "xenchannel-detach-%u-%u", domid, devid);
-	char fstate[TS_PATH_MAX];
-	if ((size_t)snprintf(fstate, sizeof(fstate), "%s/state", fe) >= sizeof(fstate)) {
-		ts_fail(err, EINVAL, "frontend path too long");
+	char fstate[TS_PATH_MAX], bstate[TS_PATH_MAX];
+	if ((size_t)snprintf(fstate, sizeof(fstate), "%s/state", fe) >= sizeof(fstate) ||
+	    (size_t)snprintf(bstate, sizeof(bstate), "%s/state", be) >= sizeof(bstate)) {
+		ts_fail(err, EINVAL, "xenstore path too long");
 		return -1;
 	}
+	/* watches first, so no change between our write and our wait is missed */
 	if (!xs_watch(ts->xsh, fstate, token)) {
 		ts_fail(err, EIO, "cannot watch %s: %s", fstate, strerror(errno));
 		return -1;
 	}
+	if (!xs_watch(ts->xsh, bstate, token)) {
+		ts_fail(err, EIO, "cannot watch %s: %s", bstate, strerror(errno));
+		xs_unwatch(ts->xsh, fstate, token);
+		return -1;
+	}
+
+	/* A backend process (xenchanneld, QEMU) that took the channel past
+	 * Initialising serves it: it answers our Closing with Closed once it
+	 * has let go of the ring, and that answer is waited for as well. */
+	int be0 = ts_read_state(ts, be);
+	bool served = be0 >= 2 && be0 <= 4;
 
 	int rc = -1;
 	if (set_state(ts, be, "5")) {
-		ts_fail(err, EIO, "cannot set %s/state to Closing: %s", be, strerror(errno));
+		ts_fail(err, EIO, "cannot set %s to Closing: %s", bstate, strerror(errno));
 		goto out;
 	}
 
 	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
-	int fd = xs_fileno(ts->xsh);
-	int st = ts_read_state(ts, fe);
-	while (!frontend_done(st)) {
-		int wait = -1;
-		if (deadline >= 0) {
-			long long left = deadline - now_ms();
-			if (left <= 0)
-				break;
-			wait = left > 0x7fffffff ? 0x7fffffff : (int)left;
-		}
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int r = poll(&pfd, 1, wait);
-		if (r < 0 && errno != EINTR) {
-			ts_fail(err, EIO, "poll on the xenstore connection: %s", strerror(errno));
-			goto out;
-		}
-		char **ev;
-		errno = 0;
-		while ((ev = xs_check_watch(ts->xsh)))
-			free(ev);
-		if (errno && errno != EAGAIN) {
-			ts_fail(err, EIO, "lost the xenstore connection while waiting for %s",
-			        fstate);
-			goto out;
-		}
-		st = ts_read_state(ts, fe);
-	}
-
-	if (!frontend_done(st)) {
+	int st;
+	int w = wait_state(ts, fe, frontend_done, deadline, &st, err);
+	if (w < 0)
+		goto out;
+	if (w > 0) {
 		char note[400];
-		snprintf(
-		    note, sizeof(note),
-		    "the frontend of domain %u (%s) did not answer: its state is %s, not Closed, "
-		    "after %d ms",
-		    domid, fe, ts_state_name(st), timeout_ms);
+		snprintf(note, sizeof(note),
+		         "the frontend of domain %u (%s) did not answer: its state is %s, not "
+		         "Closed, after %d ms",
+		         domid, fe, ts_state_name(st), timeout_ms);
 		if (!(flags & TS_FORCE)) {
 			ts_fail(err, ETIMEDOUT,
 			        "%s; the channel stays (backend state Closing); --force removes it "
@@ -221,10 +257,30 @@ int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, 
 		}
 		res->forced = true;
 		snprintf(res->note, sizeof(res->note), "%s; removed anyway (--force)", note);
+	} else if (served) {
+		w = wait_state(ts, be, backend_done, deadline, &st, err);
+		if (w < 0)
+			goto out;
+		if (w > 0) {
+			char note[400];
+			snprintf(note, sizeof(note),
+			         "the backend of channel %u of domain %u (%s) did not answer: its "
+			         "state is %s, not Closed, after %d ms (is its backend daemon "
+			         "running?)",
+			         devid, domid, be, ts_state_name(st), timeout_ms);
+			if (!(flags & TS_FORCE)) {
+				ts_fail(err, ETIMEDOUT,
+				        "%s; the channel stays; --force removes it anyway", note);
+				goto out;
+			}
+			res->forced = true;
+			snprintf(res->note, sizeof(res->note), "%s; removed anyway (--force)",
+			         note);
+		}
 	}
 
-	if (set_state(ts, be, "6")) {
-		ts_fail(err, EIO, "cannot set %s/state to Closed: %s", be, strerror(errno));
+	if (ts_read_state(ts, be) != 6 && set_state(ts, be, "6")) {
+		ts_fail(err, EIO, "cannot set %s to Closed: %s", bstate, strerror(errno));
 		goto out;
 	}
 	if (remove_all(ts, fe, be, lp)) {
@@ -235,6 +291,7 @@ int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, 
 	}
 	rc = 0;
 out:
+	xs_unwatch(ts->xsh, bstate, token);
 	xs_unwatch(ts->xsh, fstate, token);
 	return rc;
 }

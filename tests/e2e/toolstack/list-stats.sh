@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # list shows both ends Connected once xenchanneld serves a channel, and
-# --stats adds the daemon's counters for it (and nothing for others).
+# --stats adds the daemon's counters for it; detach of a served channel
+# waits for the daemon's Closed and names it when it does not come.
 source "$SRC_DIR/tests/e2e/lib.sh"
 source "$SRC_DIR/tests/e2e/toolstack/common.sh"
 [ -x "$XENSIM" ] || skip "xensim not built"
@@ -36,6 +37,23 @@ s = c[0]["stats"]
 assert s["domid"] == c[0]["domid"] and s["devid"] == c[0]["devid"], s
 assert s["bytes_to_guest"] == 5, s
 PY
+
+# detach of a served channel waits for the daemon's Closed too
+out=$("$XENCHANNEL" detach --timeout 20 served "$devid") || fail "detach served: $out"
+! xenstore-read "/local/domain/0/backend/console/$D/$devid" >/dev/null 2>&1 || fail "backend left"
+
+# a backend that does not answer is named: freeze the daemon mid-detach
+devid=$("$XENCHANNEL" attach served "name=org.example.served.1,connection=pty") || fail "attach 2"
+xs_wait "/local/domain/0/backend/console/$D/$devid/state" 4 30 || fail "2: backend not Connected"
+xs_wait "/local/domain/$D/device/console/$devid/state" 4 30 || fail "2: frontend not Connected"
+DPID=$(cat "$E2E_TMP/xenchanneld.pid")
+kill -STOP "$DPID"
+trap 'kill -CONT "$DPID" 2>/dev/null || true; e2e_cleanup' EXIT
+expect_fail 1 "the backend of channel $devid of domain $D \(/local/domain/0/backend/console/$D/$devid\) did not answer: its state is Closing, not Closed, after 800 ms" \
+	"$XENCHANNEL" detach --timeout 0.8 served org.example.served.1
+kill -CONT "$DPID"
+xs_wait "/local/domain/0/backend/console/$D/$devid/state" 6 30 || fail "the daemon never closed"
+"$XENCHANNEL" detach --timeout 5 served org.example.served.1 >/dev/null || fail "second detach"
 
 # Without the daemon --stats fails and says which socket it tried.
 kill -TERM "$(cat "$E2E_TMP/xenchanneld.pid")"

@@ -493,6 +493,82 @@ static void test_detach_handshake(void **state)
 	ts_close(t);
 }
 
+/* A backend process: once the frontend is Closed, write backend Closed. */
+static void *backend_main(void *arg)
+{
+	struct fe_thread *f = arg;
+	struct xs_handle *h = xs_open(0);
+	char be[128], fe[128];
+	snprintf(be, sizeof(be), "/local/domain/0/backend/console/%u/%u/state", f->domid, f->devid);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/console/%u/state", f->domid, f->devid);
+	xs_watch(h, fe, "fe");
+	for (;;) {
+		struct pollfd p = {.fd = xs_fileno(h), .events = POLLIN};
+		if (poll(&p, 1, 10000) <= 0)
+			break;
+		char **ev;
+		while ((ev = xs_check_watch(h)))
+			free(ev);
+		unsigned len;
+		char *v = xs_read(h, XBT_NULL, fe, &len);
+		int closed = v && !strcmp(v, "6");
+		free(v);
+		if (closed) {
+			xs_write(h, XBT_NULL, be, "6", 1);
+			break;
+		}
+	}
+	xs_close(h);
+	return NULL;
+}
+
+/* A served channel (backend past Initialising): the backend's Closed is
+ * awaited too, and a silent backend is named as the side that failed. */
+static void test_detach_served(void **state)
+{
+	make_domain(16, "served");
+	struct ts *t = ts_ok();
+	attach_ok(t, 16, "name=org.example.v.0,connection=pty");
+	put("/local/domain/0/backend/console/16/1/state", "4");
+	put("/local/domain/16/device/console/1/state", "4");
+	pthread_t fth;
+	struct fe_thread f = {16, 1, 0};
+	assert_int_equal(pthread_create(&fth, NULL, frontend_main, &f), 0);
+	struct ts_detach_result r;
+	struct ts_error err;
+	int rc = ts_detach(t, 16, "1", 300, 0, &r, &err);
+	pthread_join(fth, NULL);
+	assert_int_equal(rc, -1);
+	assert_int_equal(err.code, ETIMEDOUT);
+	assert_string_equal(
+	    err.msg, "the backend of channel 1 of domain 16 "
+	             "(/local/domain/0/backend/console/16/1) did not answer: its state is "
+	             "Closing, not Closed, after 300 ms (is its backend daemon running?); the "
+	             "channel stays; --force removes it anyway");
+	assert_read("/local/domain/16/device/console/1/state", "6");
+
+	/* with a backend that answers */
+	attach_ok(t, 16, "name=org.example.v.1,connection=pty");
+	put("/local/domain/0/backend/console/16/2/state", "4");
+	put("/local/domain/16/device/console/2/state", "4");
+	pthread_t bth;
+	struct fe_thread f2 = {16, 2, 0};
+	assert_int_equal(pthread_create(&fth, NULL, frontend_main, &f2), 0);
+	assert_int_equal(pthread_create(&bth, NULL, backend_main, &f2), 0);
+	rc = ts_detach(t, 16, "org.example.v.1", 10000, 0, &r, &err);
+	pthread_join(fth, NULL);
+	pthread_join(bth, NULL);
+	if (rc)
+		fail_msg("detach: %s", err.msg);
+	assert_false(r.forced);
+	assert_null(get("/local/domain/0/backend/console/16/2"));
+
+	/* the first one, once its backend got there, detaches at once */
+	put("/local/domain/0/backend/console/16/1/state", "6");
+	assert_int_equal(ts_detach(t, 16, "1", 0, 0, &r, &err), 0);
+	ts_close(t);
+}
+
 static void test_detach_timeout(void **state)
 {
 	make_domain(15, "silent");
@@ -535,6 +611,7 @@ int main(void)
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_list_trusts_dom0_copy),
 	    cmocka_unit_test(test_detach_handshake),
+	    cmocka_unit_test(test_detach_served),
 	    cmocka_unit_test(test_detach_timeout),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
