@@ -28,7 +28,11 @@ struct side {
 	char dir[64];
 };
 
-static void side_open(struct side *s)
+static size_t call(struct side *s, uint32_t type, uint32_t tx, const char *body, uint32_t len,
+                   char *out, size_t cap, uint32_t *rtype);
+
+/* as_domain: the client is domain 1, owner of /t, and permissions apply */
+static void side_open(struct side *s, bool as_domain)
 {
 	snprintf(s->dir, sizeof(s->dir), "%s/xsd-txdiff.XXXXXX",
 	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -41,6 +45,19 @@ static void side_open(struct side *s)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
 	s->c = conn_new(s->x, sp[0], NULL);
 	s->peer = sp[1];
+	if (!as_domain)
+		return;
+	char rep[64];
+	uint32_t rt;
+	call(s, XSD_WRITE, 0, "/t", 3, rep, sizeof(rep), &rt);
+	call(s, XSD_SET_PERMS, 0, "/t\0n1\0r2", 9, rep, sizeof(rep), &rt);
+	assert_int_equal(rt, XSD_SET_PERMS);
+	assert_int_equal(domain_introduce(s->x, 1, 1), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
+	conn_close(s->c, NULL);
+	close(s->peer);
+	s->c = conn_new(s->x, sp[0], domain_get(s->x, 1));
+	s->peer = sp[1];
 }
 
 static void side_close(struct side *s)
@@ -50,6 +67,10 @@ static void side_close(struct side *s)
 	close(s->peer);
 	char p[96];
 	snprintf(p, sizeof(p), "%s/xenstored", s->dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/domains/1", s->dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/domains", s->dir);
 	rmdir(p);
 	rmdir(s->dir);
 }
@@ -141,8 +162,9 @@ static void test_tx_equals_direct(void **state)
 	for (unsigned round = 0; round < 400; round++) {
 		unsigned seed = round * 7919u + 1;
 		struct side d, t;
-		side_open(&d);
-		side_open(&t);
+		bool as_domain = round % 2;
+		side_open(&d, as_domain);
+		side_open(&t, as_domain);
 		/* a common starting tree */
 		uint32_t rt;
 		char rep[XSD_PAYLOAD_MAX], rep2[XSD_PAYLOAD_MAX];
@@ -187,6 +209,7 @@ static void test_tx_equals_direct(void **state)
 
 int main(void)
 {
+	log_set_level(LOG_LVL_WARN);
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_tx_equals_direct)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
