@@ -32,4 +32,20 @@ settle
 [ -z "$(link_of org.example.plain.2)" ] || fail "linked to $(link_of org.example.plain.2) by the devid rule"
 grep -q "console-2: tty /dev/hvc2 for channel 'org.example.plain.2' is missing" "$GUEST_LOG" ||
 	fail "no clear refusal in the log"
+
+# Channels in the domain's configuration exist before its kernel runs: they
+# are probed in devid order at boot and link by devid.
+printf '%s\n' 'name = "g2"' \
+	'channel = [ "name=org.example.boot.1, connection=pty",' \
+	'            "name=org.example.boot.2, connection=pty",' \
+	'            "name=org.example.boot.3, connection=pty" ]' >"$E2E_TMP/g2.cfg"
+DOM=$("$XENSIM" create "$E2E_TMP/g2.cfg") || fail "xensim create g2.cfg"
+ROOT="$XENSIM_RUN_DIR/domains/$DOM/root"
+FSOCK="$XENSIM_RUN_DIR/domains/$DOM/frontend.sock"
+wait_for 10 test -S "$FSOCK" || fail "no frontend.sock for domain $DOM"
+settle
+for i in 1 2 3; do
+	[ "$(status_field "console-$i" hvc)" = "hvc$i" ] || fail "boot channel console-$i is not hvc$i"
+	[ "$(link_of "org.example.boot.$i")" = "../hvc$i" ] || fail "org.example.boot.$i not linked"
+done
 pass "without the simulator's hint: boot-order channels link by devid, a re-attached one is refused"
