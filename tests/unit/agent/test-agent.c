@@ -111,6 +111,11 @@ static void stop_agent(struct fx *x)
 	proto_decoder_free(x->dec);
 	json_decref(x->a.state.results);
 	free(x->a.key);
+	proto_decoder_free(x->a.s.dec);
+	free(x->a.s.out.data);
+	for (size_t i = 0; i < x->a.policy.nprefixes; i++)
+		free(x->a.policy.file_prefixes[i]);
+	free(x->a.policy.file_prefixes);
 }
 
 static int setup(void **state)
