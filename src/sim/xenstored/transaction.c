@@ -239,7 +239,8 @@ size_t view_children(struct xsd *x, struct tx *t, const struct nref *r, char *bu
 		return 0;
 	if (r->e) {
 		size_t n = r->e->kidlen < cap ? r->e->kidlen : cap;
-		memcpy(buf, r->e->kids, n);
+		if (n)
+			memcpy(buf, r->e->kids, n);
 		return r->e->kidlen;
 	}
 	size_t off = 0;
@@ -527,7 +528,8 @@ static int tx_commit(struct xsd *x, struct tx *t)
 	for (struct txent *e = t->head; e; e = e->onext)
 		if (e->modified && e->exists)
 			v[i++] = e;
-	qsort(v, cnt, sizeof(*v), cmp_depth);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_depth);
 	for (i = 0; i < cnt; i++) {
 		struct txent *e = v[i];
 		struct node *n = store_get(&x->st, e->path, e->h.klen);
