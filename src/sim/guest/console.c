@@ -24,6 +24,23 @@ static void notify(struct fe_dev *d)
 		            strerror(errno));
 }
 
+/*
+ * Which ring a tty really uses. hvc_xen finds a console's ring by vterm
+ * number (vtermno_to_xencons: the first entry of its list with that number),
+ * and the number comes from the devid Linux parsed from the node name's last
+ * character: console-11's tty reads and writes console-1's ring while
+ * console-1 exists. Modelled, not fixed.
+ */
+static struct fe_dev *ring_owner(struct fe_dev *d)
+{
+	struct fe_dev *best = d;
+	for (struct fe_dev *o = d->g->devs; o; o = o->next)
+		if (o != d && o->page && o->probe_seq && o->devid == d->devid &&
+		    (!best->probe_seq || o->probe_seq < best->probe_seq))
+			best = o;
+	return best;
+}
+
 /* xencons_disconnect_backend: hvc line, event channel, grant. */
 static void disconnect(struct fe_dev *d)
 {
@@ -36,6 +53,7 @@ static void disconnect(struct fe_dev *d)
 		plat_gntshr_unshare(d->g->shr, d->page);
 		d->page = NULL;
 	}
+	d->probe_seq = 0;
 }
 
 int con_probe(struct fe_dev *d)
@@ -111,6 +129,11 @@ int con_probe(struct fe_dev *d)
 		}
 	}
 	xb_switch_state(d, XB_INITIALISED);
+	d->probe_seq = ++g->probes;
+	struct fe_dev *owner = ring_owner(d);
+	if (owner != d)
+		log_warn("%s: devid %d is %s's too: this tty uses %s's ring, as in Linux",
+		         d->kname, d->devid, owner->kname, owner->kname);
 	log_info("%s: probed: hvc%d, ring-ref %u, port %d, backend dom%u", d->kname, d->hvc,
 	         (unsigned)gref, port, (unsigned)d->be_domid);
 	con_kick(d);
@@ -142,6 +165,10 @@ void con_remove(struct fe_dev *d)
 {
 	disconnect(d);
 	d->bound = 0;
+	/* a tty that used this ring through a shared devid now uses its own */
+	for (struct fe_dev *o = d->g->devs; o; o = o->next)
+		if (o != d && o->devid == d->devid && o->page)
+			con_kick(o);
 }
 
 /* Guest -> backend: read the tty master into the out ring. */
@@ -149,7 +176,8 @@ static void pump_out(struct fe_dev *d)
 {
 	if (d->master < 0)
 		return;
-	if (!d->page || d->stalled || d->corrupt) {
+	struct fe_dev *r = ring_owner(d);
+	if (!r->page || r->stalled || r->corrupt) {
 		/* not producing: leave guest writes in the tty until undone */
 		if (!d->out_paused) {
 			d->out_paused = 1;
@@ -160,7 +188,7 @@ static void pump_out(struct fe_dev *d)
 	struct ring_span sp = {0};
 	int moved = 0;
 	for (;;) {
-		int rc = ring_peek_write(&d->ring, &sp);
+		int rc = ring_peek_write(&r->ring, &sp);
 		if (rc == RING_CORRUPT) {
 			log_limited(&d->lim, 1, LOG_LVL_WARN,
 			            "%s: xencons: Illegal ring page indices (out)", d->kname);
@@ -177,12 +205,12 @@ static void pump_out(struct fe_dev *d)
 		ssize_t n = readv(d->master, sp.iov, sp.iovcnt);
 		if (n <= 0)
 			break; /* EAGAIN, or EIO while no slave is open */
-		ring_commit_write(&d->ring, &sp, (size_t)n);
+		ring_commit_write(&r->ring, &sp, (size_t)n);
 		d->bytes_out += (uint64_t)n;
 		moved = 1;
 	}
 	if (moved)
-		notify(d);
+		notify(r);
 	if (d->out_paused && sp.len > 0) {
 		d->out_paused = 0;
 		loop_modify(d->g->loop, d->master, LOOP_READ | (d->in_waiting ? LOOP_WRITE : 0));
@@ -192,12 +220,13 @@ static void pump_out(struct fe_dev *d)
 /* Backend -> guest: the in ring into the tty, while a guest process has it open. */
 static void pump_in(struct fe_dev *d)
 {
-	if (d->master < 0 || !d->page || d->stalled || d->corrupt || d->opens <= 0)
+	struct fe_dev *r = ring_owner(d);
+	if (d->master < 0 || !r->page || r->stalled || r->corrupt || d->opens <= 0)
 		return;
 	struct ring_span sp;
 	int moved = 0;
 	for (;;) {
-		int rc = ring_peek_read(&d->ring, &sp);
+		int rc = ring_peek_read(&r->ring, &sp);
 		if (rc == RING_CORRUPT) {
 			log_limited(&d->lim, 1, LOG_LVL_WARN,
 			            "%s: xencons: Illegal ring page indices (in)", d->kname);
@@ -214,12 +243,12 @@ static void pump_in(struct fe_dev *d)
 			}
 			break;
 		}
-		ring_commit_read(&d->ring, &sp, (size_t)n);
+		ring_commit_read(&r->ring, &sp, (size_t)n);
 		d->bytes_in += (uint64_t)n;
 		moved = 1;
 	}
 	if (moved)
-		notify(d); /* a backend waiting for space in `in` gets its event */
+		notify(r); /* a backend waiting for space in `in` gets its event */
 }
 
 void con_kick(struct fe_dev *d)
@@ -253,7 +282,7 @@ void con_evtchn_readable(struct guest *g)
 	while ((port = plat_evtchn_pending(g->ev)) >= 0) {
 		plat_evtchn_unmask(g->ev, (uint32_t)port);
 		for (struct fe_dev *d = g->devs; d; d = d->next)
-			if (d->port == port)
+			if (ring_owner(d)->port == port)
 				con_kick(d);
 	}
 }

@@ -59,6 +59,7 @@ struct fe_dev {
 
 	/* xencons_info */
 	int devid; /* Linux: last character of the node name - '0' */
+	uint64_t probe_seq; /* order in Linux's xenconsoles list (0: not in it) */
 	void *page;
 	uint32_t gref;
 	int port; /* -1 when none */
@@ -95,6 +96,7 @@ struct guest {
 	const char *root;
 	char **base_env; /* environment for RUN programs */
 	int last_hvc;    /* hvc_console's last_hvc: hvc0 is the primary console */
+	uint64_t probes; /* successful probes so far (probe_seq source) */
 	int tty_sysfs;   /* write sys/devices/console-N/tty/hvcK */
 	int ino_fd;      /* one inotify instance for all ttys, -1 until needed */
 	int ino_failed;  /* inotify unavailable: ttys count as always open */

@@ -55,3 +55,19 @@ status_field() {
 link_of() {
 	readlink "$ROOT/dev/xen-channel/$1" 2>/dev/null || true
 }
+
+# The libxl layout of one channel, written key by key as dom0 (the frontend
+# state goes last so the guest probes a complete directory).
+mkchan() {
+	local id=$1 name=$2
+	local fe=/local/domain/$DOM/device/console/$id be=/local/domain/0/backend/console/$DOM/$id
+	xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$DOM" "$be/online" 1 \
+		"$be/state" 1 "$be/protocol" vt100 "$be/name" "$name"
+	xenstore-chmod "$be" n0 "r$DOM"
+	xenstore-write "$fe/backend" "$be"
+	xenstore-chmod "$fe" "n$DOM" r0
+	xenstore-write "$fe/backend-id" 0 "$fe/protocol" vt100 "$fe/name" "$name" \
+		"$fe/type" xenchanneld "$fe/limit" 1048576
+	xenstore-chmod "$fe/name" n0 "r$DOM"
+	xenstore-write "$fe/state" 1
+}
