@@ -609,9 +609,23 @@ static struct chan *chan_create(struct xcd *d, uint32_t domid, uint32_t devid)
 		c->st = CH_ERROR;
 		chan_write_state(c, XB_CLOSING);
 	}
-	if (watch_frontend(c, 1) == 0)
+	/* Watch before chan_update reads the frontend, so no change is missed;
+	 * the watch's immediate first event then carries nothing new. */
+	if (watch_frontend(c, 1) == 0) {
 		c->watching_fe = 1;
+		c->skip_fe_initial = 1;
+	}
 	return c;
+}
+
+/* Has the frontend been seen Closed (or gone) since we last served it? */
+static void track_fe_closed(struct chan *c, struct fsm_input *in)
+{
+	if (c->st == CH_INITWAIT || c->st == CH_CONNECTED)
+		c->fe_was_closed = 0;
+	else if (in->fe_state == XB_CLOSED || in->fe_state == XB_UNKNOWN)
+		c->fe_was_closed = 1;
+	in->fe_was_closed = c->fe_was_closed;
 }
 
 static void read_input(struct chan *c, struct fsm_input *in)
@@ -626,11 +640,6 @@ static void read_input(struct chan *c, struct fsm_input *in)
 	in->fe_state = xs_get_int(d, p);
 	if (in->fe_state < 0)
 		in->fe_state = XB_UNKNOWN;
-	if (c->st == CH_INITWAIT || c->st == CH_CONNECTED)
-		c->fe_was_closed = 0;
-	else if (in->fe_state == XB_CLOSED || in->fe_state == XB_UNKNOWN)
-		c->fe_was_closed = 1;
-	in->fe_was_closed = c->fe_was_closed;
 	in->ring_keys = 0;
 	if (in->fe_state == XB_INITIALISED || in->fe_state == XB_CONNECTED)
 		in->ring_keys = read_ring_keys(c);
@@ -650,9 +659,12 @@ void chan_update(struct xcd *d, uint32_t domid, uint32_t devid)
 			return;
 	}
 
+	/* Read once, then step on that view plus our own writes: anything
+	 * else that changes meanwhile fires a watch and brings us back. */
+	struct fsm_input in;
+	read_input(c, &in);
 	for (int i = 0; i < 8; i++) {
-		struct fsm_input in;
-		read_input(c, &in);
+		track_fe_closed(c, &in);
 		struct fsm_step s = fsm_next(c->st, &in);
 		if (in.be_state < 0) {
 			log_info(CH_FMT ": device removed", CH_ARGS(c));
@@ -675,8 +687,10 @@ void chan_update(struct xcd *d, uint32_t domid, uint32_t devid)
 			chan_release(c);
 		}
 		c->st = s.next;
-		if (s.write_be >= 0)
+		if (s.write_be >= 0) {
 			chan_write_state(c, s.write_be);
+			in.be_state = s.write_be;
+		}
 		if (s.write_be == XB_INITWAIT) {
 			be_path(d, domid, devid, NULL, p, sizeof(p));
 			write_if_present(d, p, "hotplug-status", "connected");

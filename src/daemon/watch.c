@@ -192,7 +192,12 @@ static void handle_event(struct xcd *d, const char *path, const char *token)
 		rest += 15;
 		if (take_u32(&rest, &devid) < 0)
 			return;
-		if (chan_find(d, domid, devid))
+		struct chan *c = chan_find(d, domid, devid);
+		if (c && c->skip_fe_initial && *rest == '\0') {
+			c->skip_fe_initial = 0;
+			return;
+		}
+		if (c)
 			chan_update(d, domid, devid);
 	} else if (strcmp(token, TOKEN_RELEASE) == 0) {
 		release_dead_domains(d);

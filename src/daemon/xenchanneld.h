@@ -126,6 +126,7 @@ struct chan {
 	int pty_slave;
 	unsigned fd_mask; /* LOOP_* mask currently registered for fd */
 	int watching_fe;
+	int skip_fe_initial; /* the new watch's first event: we just read it all */
 	int fe_was_closed;
 	unsigned seen; /* scan generation (watch.c) */
 

@@ -13,7 +13,7 @@ sd=$(sockdir)
 dev=$(attach "$dom" "name=org.test.bp,connection=socket,path=$sd/bp.sock")
 tty=$(guest_tty "$dom" "$dev")
 
-bg guest "$PEER" xfer "$tty" --send $N --seed-send 5 --timeout 300
+guest_peer guest xfer "$tty" --send $N --seed-send 5 --timeout 300
 gpid=$LAST_PID
 # The out ring fills up (2048 bytes) and stays full: the guest is blocked.
 out_ring_full() { [ "$(chstat "$dom" "$dev" ring_out_pending)" = 2048 ]; }

@@ -14,7 +14,7 @@ tty=$(guest_tty "$dom" "$dev")
 [ -S "$sd/bulk.sock" ] || fail "no socket at $sd/bulk.sock"
 [ "$(stat -c %a "$sd/bulk.sock")" = 600 ] || fail "socket mode is not 0600"
 
-bg guest "$PEER" xfer "$tty" --send $N --seed-send 11 --recv $N --seed-recv 22 --timeout 300
+guest_peer guest xfer "$tty" --send $N --seed-send 11 --recv $N --seed-recv 22 --timeout 300
 gpid=$LAST_PID
 "$PEER" xfer "$sd/bulk.sock" --send $N --seed-send 22 --recv $N --seed-recv 11 --timeout 300 \
 	>"$E2E_TMP/client.log" 2>&1 || fail "client side: $(cat "$E2E_TMP/client.log")"

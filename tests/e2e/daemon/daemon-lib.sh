@@ -83,6 +83,16 @@ guest_tty() {
 	echo "$XENSIM_RUN_DIR/domains/$1/root/dev/$hvc"
 }
 
+# guest_peer LOG ARGS...: xcd-peer in the background on the guest side; returns
+# once it has the tty open in raw mode (an hvc tty echoes until then). LAST_PID.
+guest_peer() {
+	local log=$1
+	shift
+	bg "$log" "$PEER" "$@"
+	peer_ready() { grep -q '^ready' "$E2E_TMP/$log.log"; }
+	wait_for 20 peer_ready || fail "guest side $log did not open its tty: $(cat "$E2E_TMP/$log.log")"
+}
+
 # a socket directory that passes the daemon's checks
 sockdir() {
 	local d="$E2E_TMP/sock"

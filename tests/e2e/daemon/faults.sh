@@ -15,7 +15,7 @@ nb=$(attach "$dom" "name=org.test.neighbour,connection=socket,path=$sd/nb.sock")
 tty_nb=$(guest_tty "$dom" "$nb")
 
 neighbour_start() {
-	bg guest-nb-$1 "$PEER" xfer "$tty_nb" --send $N --seed-send 31 --recv $N --seed-recv 32 --timeout 300
+	guest_peer guest-nb-$1 xfer "$tty_nb" --send $N --seed-send 31 --recv $N --seed-recv 32 --timeout 300
 	NB_G=$LAST_PID
 	bg client-nb-$1 "$PEER" xfer "$sd/nb.sock" --send $N --seed-send 32 --recv $N --seed-recv 31 --timeout 300
 	NB_C=$LAST_PID
@@ -35,7 +35,7 @@ fault "$v" event-storm 200000
 neighbour_check storm
 ev=$(chstat "$dom" "$v" events)
 [ "$ev" -gt 0 ] || fail "storm events not counted"
-bg guest-v "$PEER" xfer "$tty_v" --send 4096 --seed-send 41 --recv 4096 --seed-recv 42 --timeout 60
+guest_peer guest-v xfer "$tty_v" --send 4096 --seed-send 41 --recv 4096 --seed-recv 42 --timeout 60
 g=$LAST_PID
 "$PEER" xfer "$sd/storm.sock" --send 4096 --seed-send 42 --recv 4096 --seed-recv 41 --timeout 60 \
 	>/dev/null 2>&1 || fail "storm channel broken after the storm"

@@ -13,7 +13,7 @@ dom=$(new_domain hp)
 sd=$(sockdir)
 a=$(attach "$dom" "name=org.test.a,connection=socket,path=$sd/a.sock")
 tty_a=$(guest_tty "$dom" "$a")
-bg guest-a "$PEER" xfer "$tty_a" --send $N --seed-send 1 --recv $N --seed-recv 2 --timeout 300
+guest_peer guest-a xfer "$tty_a" --send $N --seed-send 1 --recv $N --seed-recv 2 --timeout 300
 ga=$LAST_PID
 bg client-a "$PEER" xfer "$sd/a.sock" --send $N --seed-send 2 --recv $N --seed-recv 1 --timeout 300
 ca=$LAST_PID
@@ -21,7 +21,7 @@ ca=$LAST_PID
 for round in 1 2 3; do
 	b=$(attach "$dom" "name=org.test.b$round,connection=socket,path=$sd/b.sock")
 	tty_b=$(guest_tty "$dom" "$b")
-	bg guest-b$round "$PEER" xfer "$tty_b" --send $M --seed-send 3 --recv $M --seed-recv 4 --timeout 120
+	guest_peer guest-b$round xfer "$tty_b" --send $M --seed-send 3 --recv $M --seed-recv 4 --timeout 120
 	gb=$LAST_PID
 	"$PEER" xfer "$sd/b.sock" --send $M --seed-send 4 --recv $M --seed-recv 3 --timeout 120 \
 		>"$E2E_TMP/client-b.log" 2>&1 || fail "channel b round $round: $(cat "$E2E_TMP/client-b.log")"

@@ -13,7 +13,7 @@ pty=$(xenstore-read "$(be_dir "$dom" "$dev")/tty")
 [ -n "$pty" ] && [ -c "$pty" ] || fail "backend tty key '$pty' is not a tty"
 [ "$(xenstore-read "$(fe_dir "$dom" "$dev")/tty")" = "$pty" ] || fail "frontend tty key differs"
 tty=$(guest_tty "$dom" "$dev")
-bg guest "$PEER" xfer "$tty" --send $N --seed-send 8 --recv $N --seed-recv 9 --timeout 120
+guest_peer guest xfer "$tty" --send $N --seed-send 8 --recv $N --seed-recv 9 --timeout 120
 gpid=$LAST_PID
 "$PEER" xfer "$pty" --send $N --seed-send 9 --recv $N --seed-recv 8 --timeout 120 \
 	>"$E2E_TMP/client.log" 2>&1 || fail "dom0 pty side: $(cat "$E2E_TMP/client.log")"

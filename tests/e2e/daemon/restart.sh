@@ -17,7 +17,7 @@ tty=$(guest_tty "$dom" "$dev")
 be=$(be_dir "$dom" "$dev")
 fe=$(fe_dir "$dom" "$dev")
 
-bg guest "$PEER" xfer "$tty" --send $N --seed-send 77 --timeout 300
+guest_peer guest xfer "$tty" --send $N --seed-send 77 --timeout 300
 gpid=$LAST_PID
 bg client "$PEER" xfer "$sd/rs.sock" --recv $N --seed-recv 77 --reconnect --timeout 300
 cpid=$LAST_PID

@@ -49,7 +49,7 @@ attach_refused "name=org.test.ldir,connection=socket,path=$sd/linkdir/x.sock" "i
 # and a good channel still works
 good=$(attach "$dom" "name=org.test.good,connection=socket,path=$sd/good.sock")
 tty=$(guest_tty "$dom" "$good")
-bg guest "$PEER" xfer "$tty" --send 65536 --seed-send 1 --timeout 60
+guest_peer guest xfer "$tty" --send 65536 --seed-send 1 --timeout 60
 g=$LAST_PID
 "$PEER" xfer "$sd/good.sock" --recv 65536 --seed-recv 1 --timeout 60 >/dev/null 2>&1 || fail "good channel"
 wait "$g" || fail "good channel guest"

@@ -165,6 +165,9 @@ static int xfer(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	/* A tty is raw from here on: a driver may now let the other end talk
+	 * (before this, the tty's default echo would send bytes back). */
+	fprintf(stderr, "ready\n");
 	static unsigned char out[65536], in[65536], want[65536];
 	uint64_t sent = 0, got = 0;
 	size_t outlen = 0, outpos = 0;
@@ -246,6 +249,7 @@ static int echo(const char *path)
 	int fd = open_path(path, now_s() + 30);
 	if (fd < 0)
 		return 1;
+	fprintf(stderr, "ready\n");
 	static unsigned char buf[65536];
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
@@ -340,6 +344,8 @@ static int multi(const char *list, double seconds, int writing)
 	fclose(f);
 	if (n == 0)
 		return 2;
+	printf("opened %zu\n", n); /* a driver may wait for this line */
+	fflush(stdout);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	for (size_t i = 0; i < n; i++) {
 		struct epoll_event ev = {.events = writing ? EPOLLOUT : EPOLLIN, .data.u64 = i};
