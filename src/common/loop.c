@@ -105,7 +105,10 @@ int loop_watch(struct loop *l, int fd, unsigned events, loop_fd_cb cb, void *arg
 		(*slot)->events = events;
 		(*slot)->cb = cb;
 		(*slot)->arg = arg;
-		return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+		int rc = epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+		if (rc < 0 && errno == ENOENT) /* paused by loop_modify(fd, 0) */
+			rc = epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+		return rc;
 	}
 	struct fd_entry *e = calloc(1, sizeof(*e));
 	if (!e)
@@ -132,8 +135,14 @@ int loop_modify(struct loop *l, int fd, unsigned events)
 	if (e->events == events)
 		return 0;
 	struct epoll_event ev = {.events = to_epoll(events), .data.fd = fd};
+	/* epoll reports EPOLLHUP/EPOLLERR whatever the mask: a paused fd leaves
+	 * the set, or a hung-up peer would wake the loop forever. */
+	int op = !events ? EPOLL_CTL_DEL : e->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 	e->events = events;
-	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+	int rc = epoll_ctl(l->epfd, op, fd, &ev);
+	if (rc < 0 && op == EPOLL_CTL_ADD && errno == EEXIST) /* watched with mask 0 */
+		rc = epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+	return rc;
 }
 
 void loop_unwatch(struct loop *l, int fd)
