@@ -634,8 +634,12 @@ static void read_input(struct chan *c, struct fsm_input *in)
 	struct xcd *d = c->d;
 	be_path(d, c->domid, c->devid, "state", p, sizeof(p));
 	in->be_state = xs_get_int(d, p);
-	be_path(d, c->domid, c->devid, "online", p, sizeof(p));
-	in->online = xs_get_int(d, p);
+	/* `online` only matters when (re)starting the handshake */
+	in->online = -1;
+	if (in->be_state == XB_INITIALISING || c->st == CH_CLOSED) {
+		be_path(d, c->domid, c->devid, "online", p, sizeof(p));
+		in->online = xs_get_int(d, p);
+	}
 	fe_path(c->domid, c->devid, "state", p, sizeof(p));
 	in->fe_state = xs_get_int(d, p);
 	if (in->fe_state < 0)
@@ -650,9 +654,9 @@ void chan_update(struct xcd *d, uint32_t domid, uint32_t devid)
 	char p[256];
 	struct chan *c = chan_find(d, domid, devid);
 	if (!c) {
-		be_path(d, domid, devid, "state", p, sizeof(p));
-		int bs = xs_get_int(d, p);
-		if (bs < 0 || !frontend_is_ours(d, domid, devid))
+		/* (a device whose backend dir is already gone is caught by the
+		 * first read_input below and freed again) */
+		if (!frontend_is_ours(d, domid, devid))
 			return;
 		c = chan_create(d, domid, devid);
 		if (!c)
