@@ -8,11 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "xenchannel/host.h"
 #include "xenchannel/proto.h"
+
+#define REPLY_WAIT_MS 10000
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static void print(const json_t *o)
 {
@@ -50,6 +60,7 @@ int cmd_agent_shell(int argc, char **argv)
 	if (interactive)
 		fprintf(stderr, "connected to %s; waiting for the agent (HELLO)...\n", sock);
 	int ready_shown = 0, stdin_open = 1, waiting = 0;
+	uint64_t give_up = 0;
 	char line[PROTO_MAX_PAYLOAD / 4];
 	size_t llen = 0;
 	for (;;) {
@@ -65,16 +76,24 @@ int cmd_agent_shell(int argc, char **argv)
 		struct pollfd p[2] = {{.fd = host_chan_fd(h)}, {.fd = stdin_open ? 0 : -1, .events = POLLIN}};
 		unsigned ev = host_chan_events(h);
 		p[0].events = (short)((ev & HOST_READ ? POLLIN : 0) | (ev & HOST_WRITE ? POLLOUT : 0));
+		/* Wake for the next HELLO repeat, and once input has ended, give up
+		 * on missing replies after REPLY_WAIT_MS. */
+		uint64_t now = now_ms();
+		if (!stdin_open && !give_up)
+			give_up = now + REPLY_WAIT_MS;
 		int tmo = -1;
 		uint64_t nx = host_chan_next_ms(h);
 		if (nx)
-			tmo = 100;
-		if (!stdin_open)
-			tmo = 10000; /* input ended: wait at most this long for replies */
+			tmo = nx > now ? (int)(nx - now) : 0;
+		if (give_up) {
+			int left = give_up > now ? (int)(give_up - now) : 0;
+			if (tmo < 0 || left < tmo)
+				tmo = left;
+		}
 		int r = poll(p, 2, tmo);
 		if (r < 0 && errno != EINTR)
 			break;
-		if (r == 0 && !stdin_open) {
+		if (give_up && now_ms() >= give_up) {
 			fprintf(stderr, "xenchannel: agent-shell: %d repl%s still missing\n", waiting,
 			        waiting == 1 ? "y" : "ies");
 			host_chan_free(h);
