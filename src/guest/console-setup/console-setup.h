@@ -12,11 +12,27 @@ const char *cs_name_check(const char *name);
 /* devid from a kernel name "console-<devid>" (decimal, 1..65535), or -1. */
 int cs_parse_devid(const char *kernel);
 
-/* Which hvc line serves xen device DEVPATH (e.g. /devices/console-2) under
- * root: the single hvcK entry of <root>/sys<devpath>/tty/ when that directory
- * exists, else the devid (pv-channel(7): console-N is /dev/hvcN). Returns K
- * in 0..7, or -1 with why set. */
-int cs_hvc_index(const char *root, const char *devpath, int devid, const char **why);
+/* Exclusive lock <root>/run/xen-channel/.lock (created with run/xen-channel),
+ * held while a run infers, records and links. Returns the fd (close to
+ * unlock) or -1 with errno. */
+int cs_lock(const char *root);
+
+/* A console device as <root>/sys/bus/xen/devices/console-<devid> shows it. */
+enum { CS_DEV_GONE, CS_DEV_UNBOUND, CS_DEV_BOUND, CS_DEV_CLOSED };
+int cs_dev_state(const char *root, int devid);
+
+/* Drop records (and the links they made, if still theirs) of devices that are
+ * gone or Closed (their hvc slot is free again), and the record of devid self
+ * (a bind that finds its own record: left over from an earlier device with
+ * that devid). Returns how many were dropped. Call under cs_lock. */
+int cs_records_clean(const char *root, int self);
+
+/* The hvc line of the bound console devid, inferred (Linux has no mapping):
+ * candidates are hvc1..hvc7 that open (O_RDWR|O_NOCTTY|O_NONBLOCK) and that no
+ * record claims; one candidate is taken; with several, the bound devices
+ * without a record and this one are paired with them in devid order. Returns
+ * K in 1..7, or -1 with why set. Call under cs_lock. */
+int cs_hvc_infer(const char *root, int devid, const char **why);
 
 /* The link /dev/xen-channel/<name> -> ../hvc<K>, relative to rootfd's dev/.
  * Atomic replace via a temporary link and rename(2). Refuses to replace a
@@ -32,8 +48,11 @@ int cs_link_remove(const char *root, const char *name, int hvc, const char **wha
 int cs_tty_perms(const char *root, int hvc, mode_t mode, gid_t gid);
 
 /* Per-device record <root>/run/xen-channel/console-<devid> = "hvc<K> <name>":
- * written on add so that remove knows what it linked (the xenstore directory
- * and sysfs entry are gone by then). */
+ * written on bind so that remove knows what it linked (the xenstore directory
+ * and sysfs entry are gone by then), and so that later runs know K is taken.
+ * hvc -1 is written "none" (a device with no usable line); a NULL or empty
+ * name is left out (no valid channel name: K is still claimed); read gives
+ * them back as -1 and "". */
 int cs_record_write(const char *root, int devid, int hvc, const char *name);
 int cs_record_read(const char *root, int devid, int *hvc, char *name, size_t namelen);
 int cs_record_remove(const char *root, int devid);

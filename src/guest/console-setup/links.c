@@ -10,8 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HVC_LINES 8 /* the hvc tty driver registers hvc0..hvc7 */
-
 /* Open <root>/<a>/<b> as directories without following symlinks below root,
  * creating the last one (mode 0755) when create is set. */
 static int open_dir2(const char *root, const char *a, const char *b, int create)
@@ -39,41 +37,6 @@ static int open_dir2(const char *root, const char *a, const char *b, int create)
 	close(afd);
 	errno = e;
 	return bfd;
-}
-
-int cs_hvc_index(const char *root, const char *devpath, int devid, const char **why)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/sys%s/tty", root, devpath);
-	DIR *d = opendir(path);
-	if (d) {
-		int found = -1, count = 0;
-		struct dirent *de;
-		while ((de = readdir(d))) {
-			unsigned k;
-			char extra;
-			if (sscanf(de->d_name, "hvc%u%c", &k, &extra) == 1) {
-				count++;
-				found = (int)k;
-			}
-		}
-		closedir(d);
-		if (count != 1) {
-			*why = "sysfs tty directory does not hold exactly one hvc line";
-			return -1;
-		}
-		if (found < 1 || found >= HVC_LINES) {
-			*why = "the kernel gave this console an hvc index beyond hvc7 (no tty "
-			       "node exists for it)";
-			return -1;
-		}
-		return found;
-	}
-	if (devid < 1 || devid >= HVC_LINES) {
-		*why = "devid is outside 1..7, the hvc lines a Linux guest can open";
-		return -1;
-	}
-	return devid;
 }
 
 int cs_link_add(const char *root, const char *name, int hvc, const char **what)
@@ -180,7 +143,11 @@ int cs_record_write(const char *root, int devid, int hvc, const char *name)
 	int rc = -1;
 	if (fd >= 0) {
 		char line[256];
-		int l = snprintf(line, sizeof(line), "hvc%d %s\n", hvc, name);
+		char k[16] = "none";
+		if (hvc >= 0)
+			snprintf(k, sizeof(k), "hvc%d", hvc);
+		int l = name && *name ? snprintf(line, sizeof(line), "%s %s\n", k, name)
+		                      : snprintf(line, sizeof(line), "%s\n", k);
 		rc = (l > 0 && (size_t)l < sizeof(line) && write(fd, line, (size_t)l) == l) ? 0 : -1;
 		if (close(fd) < 0)
 			rc = -1;
@@ -217,8 +184,19 @@ int cs_record_read(const char *root, int devid, int *hvc, char *name, size_t nam
 		return -1;
 	}
 	buf[n] = '\0';
-	char nm[200];
-	if (sscanf(buf, "hvc%d %199s", hvc, nm) != 2 || cs_name_check(nm) || strlen(nm) >= namelen) {
+	char k[16], nm[200] = "";
+	char extra;
+	if (sscanf(buf, "%15s %199s", k, nm) < 1 || strlen(nm) >= namelen) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (strcmp(k, "none") == 0)
+		*hvc = -1;
+	else if (sscanf(k, "hvc%d%c", hvc, &extra) != 1 || *hvc < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (nm[0] && cs_name_check(nm)) {
 		errno = EINVAL;
 		return -1;
 	}

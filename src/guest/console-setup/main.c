@@ -5,6 +5,7 @@
  * links it to the console's hvc tty.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <signal.h>
@@ -50,9 +51,9 @@ static void show(char *out, size_t outlen, const char *s, size_t len)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xen-console-setup [--root DIR] [--action add|remove] [--devpath PATH]\n"
-	           "                         [--group GROUP] [--mode MODE] [--timeout MS] "
-	           "[--syslog]\n"
+	fprintf(f, "usage: xen-console-setup [--root DIR] [--action bind|add|remove]\n"
+	           "                         [--devpath PATH] [--group GROUP] [--mode MODE]\n"
+	           "                         [--timeout MS] [--syslog]\n"
 	           "ACTION and DEVPATH default to the udev event's environment.\n");
 }
 
@@ -180,72 +181,114 @@ int main(int argc, char **argv)
 
 	const char *what;
 	if (strcmp(action, "remove") == 0) {
+		int lock = cs_lock(root);
+		if (lock < 0) {
+			log_err("%s: locking run/xen-channel/.lock: %s", kernel, strerror(errno));
+			return 1;
+		}
 		int hvc;
 		char name[256];
-		if (cs_record_read(root, devid, &hvc, name, sizeof(name)) < 0)
+		if (cs_record_read(root, devid, &hvc, name, sizeof(name)) < 0) {
+			close(lock);
 			return 0; /* nothing was linked for this device */
-		if (cs_link_remove(root, name, hvc, &what) < 0) {
+		}
+		if (hvc >= 0 && name[0] && cs_link_remove(root, name, hvc, &what) < 0) {
 			log_err("%s: %s for %s: %s", kernel, what, name, strerror(errno));
+			close(lock);
 			return 1;
 		}
 		if (cs_record_remove(root, devid) < 0) {
 			log_err("%s: removing run/xen-channel/%s: %s", kernel, kernel,
 			        strerror(errno));
+			close(lock);
 			return 1;
 		}
+		close(lock);
 		return 0;
 	}
-	if (strcmp(action, "add") != 0)
-		return 0; /* bind, change, ...: nothing to do */
+	/* The hvc slot is allocated in the driver's probe, before `bind`. A
+	 * hot-added device's `add` comes before the probe; coldplug's synthesized
+	 * `add` (udevadm trigger) finds the device bound already. */
+	if (strcmp(action, "bind") != 0 &&
+	    (strcmp(action, "add") != 0 || cs_dev_state(root, devid) != CS_DEV_BOUND))
+		return 0;
 
 	const char *why = NULL;
-	int hvc = cs_hvc_index(root, devpath, devid, &why);
-	if (hvc < 0) {
-		log_err("%s: no usable hvc tty: %s", kernel, why);
-		return 1;
-	}
 	size_t len = 0;
 	char *name = read_name(devid, timeout_ms, &len, &why);
+	char shown[160] = "";
+	const char *bad = NULL;
 	if (!name) {
-		log_err("%s: reading device/console/%d/name: %s", kernel, devid, why);
-		return 1;
+		bad = why;
+	} else {
+		show(shown, sizeof(shown), name, len);
+		bad = strlen(name) != len ? "contains a NUL byte" : cs_name_check(name);
 	}
-	char shown[160];
-	show(shown, sizeof(shown), name, len);
-	why = strlen(name) != len ? "contains a NUL byte" : cs_name_check(name);
-	if (why) {
-		log_err("%s: channel name '%s' from device/console/%d/name rejected: %s", kernel,
-		        shown, devid, why);
+	const char *good = bad ? NULL : name;
+
+	int lock = cs_lock(root);
+	if (lock < 0) {
+		log_err("%s: locking run/xen-channel/.lock: %s", kernel, strerror(errno));
 		free(name);
 		return 1;
 	}
-	char node[64];
-	snprintf(node, sizeof(node), "%s/dev/hvc%d", root, hvc);
-	struct stat st;
-	if (stat(node, &st) < 0) {
-		log_err("%s: tty /dev/hvc%d for channel '%s' is missing: %s", kernel, hvc, shown,
-		        strerror(errno));
+	/* a run for this device already linked it (a repeated trigger): keep */
+	int hvc = -1;
+	char old[256];
+	if (cs_record_read(root, devid, &hvc, old, sizeof(old)) == 0 && hvc > 0) {
+		char node[64];
+		snprintf(node, sizeof(node), "%s/dev/hvc%d", root, hvc);
+		int fd = open(node, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		else
+			hvc = -1;
+		if (fd >= 0 && strcmp(old, good ? good : "") != 0)
+			hvc = -1; /* the name changed: relink */
+	} else {
+		hvc = -1;
+	}
+	cs_records_clean(root, hvc < 0 ? devid : -1);
+	if (hvc < 0)
+		hvc = cs_hvc_infer(root, devid, &why);
+	if (hvc < 0) {
+		/* say this device has no line, so that later runs do not count it */
+		cs_record_write(root, devid, -1, good);
+		close(lock);
+		log_err("%s: no usable hvc tty: %s", kernel, why);
 		free(name);
 		return 1;
 	}
+	if (cs_record_write(root, devid, hvc, good) < 0) {
+		log_err("%s: writing run/xen-channel/%s: %s", kernel, kernel, strerror(errno));
+		close(lock);
+		free(name);
+		return 1;
+	}
+	if (!good) {
+		close(lock);
+		if (name)
+			log_err("%s: channel name '%s' from device/console/%d/name rejected: %s "
+			        "(hvc%d left unlinked)",
+			        kernel, shown, devid, bad, hvc);
+		else
+			log_err("%s: reading device/console/%d/name: %s (hvc%d left unlinked)",
+			        kernel, devid, bad, hvc);
+		free(name);
+		return 1;
+	}
+	int rc = 0;
 	if (cs_tty_perms(root, hvc, mode, gid) < 0) {
 		log_err("%s: setting mode %04o%s%s on /dev/hvc%d: %s", kernel, (unsigned)mode,
 		        group ? " group " : "", group ? group : "", hvc, strerror(errno));
-		free(name);
-		return 1;
-	}
-	if (cs_record_write(root, devid, hvc, name) < 0) {
-		log_err("%s: writing run/xen-channel/%s: %s", kernel, kernel, strerror(errno));
-		free(name);
-		return 1;
-	}
-	if (cs_link_add(root, name, hvc, &what) < 0) {
+		rc = 1;
+	} else if (cs_link_add(root, good, hvc, &what) < 0) {
 		log_err("%s: /dev/xen-channel/%s -> hvc%d: %s: %s", kernel, shown, hvc, what,
 		        strerror(errno));
-		cs_record_remove(root, devid);
-		free(name);
-		return 1;
+		cs_record_write(root, devid, hvc, NULL); /* the line stays claimed */
+		rc = 1;
 	}
+	close(lock);
 	free(name);
-	return 0;
+	return rc;
 }

@@ -7,7 +7,7 @@
  * console.c  the hvc_xen driver: probe (page, event channel, hvc line, grant,
  *            ring-ref/port transaction, Initialised), backend_changed, remove,
  *            ring <-> tty data path with back-pressure, fault injection.
- * hvc.c      the hvc tty lines: Linux's index counter, a pty per line linked
+ * hvc.c      the hvc tty lines: Linux's index slots, a pty per line linked
  *            at <root>/dev/hvc<N>, open tracking, hangup.
  * hotplug.c  sysfs entries and uevents; runs the guest's udev rules and their
  *            RUN programs asynchronously, one event at a time per device.
@@ -38,7 +38,8 @@ enum xb_state {
 	XB_CLOSED = 6,
 };
 
-#define HVC_TTY_LINES 8 /* hvc tty driver lines: hvc0..hvc7 */
+#define HVC_TTY_LINES 8     /* hvc tty driver lines: hvc0..hvc7 */
+#define HVC_MAX_CONSOLES 16 /* hvc_console's MAX_NR_HVC_CONSOLES: slots of vtermnos[] */
 
 struct guest;
 
@@ -67,6 +68,7 @@ struct fe_dev {
 
 	/* hvc line (hvc.c) */
 	int hvc;      /* index, -1 when removed */
+	uint64_t hvc_seq; /* allocation order (hvc_structs list position) */
 	int master;   /* pty master, -1 when none */
 	int keep;     /* our slave fd: keeps the pty alive between guest opens */
 	int ino_wd;   /* inotify watch on the slave (guest opens/closes), -1 if none */
@@ -95,9 +97,10 @@ struct guest {
 	const char *run_dir;
 	const char *root;
 	char **base_env; /* environment for RUN programs */
-	int last_hvc;    /* hvc_console's last_hvc: hvc0 is the primary console */
+	int vtermnos[HVC_MAX_CONSOLES]; /* slot -> vterm number (devid), -1 free; 0: primary */
+	int last_hvc;                   /* counter for indices beyond the table (-1 at boot) */
+	uint64_t hvc_allocs;            /* hvc_seq source */
 	uint64_t probes; /* successful probes so far (probe_seq source) */
-	int tty_sysfs;   /* write sys/devices/console-N/tty/hvcK */
 	int ino_fd;      /* one inotify instance for all ttys, -1 until needed */
 	int ino_failed;  /* inotify unavailable: ttys count as always open */
 	struct fe_dev *devs;
@@ -138,7 +141,6 @@ void hp_device_add(struct fe_dev *d);
 void hp_device_bind(struct fe_dev *d);
 void hp_device_remove(struct fe_dev *d);
 void hp_sysfs_state(struct fe_dev *d);
-void hp_sysfs_tty(struct fe_dev *d, int present);
 void hp_sigchld(struct hotplug *hp);
 int hp_busy(const struct hotplug *hp);
 /* Call cb once every queued event has finished (udevadm settle). */

@@ -136,33 +136,6 @@ void hp_sysfs_state(struct fe_dev *d)
 	put(d, "state", s);
 }
 
-/*
- * sys/devices/console-N/tty/hvcK: the one thing here a Linux kernel does not
- * provide. hvc_xen registers its tty with no link to the xen bus device, so on
- * a real guest xen-console-setup can only assume hvcN for console-N (true for
- * channels that exist at boot). The simulator says which line it gave, so that
- * hot-plugged channels in random order get the right links; run with
- * --no-tty-sysfs (or XENSIM_GUEST_TTY_SYSFS=0) to see exactly what a real guest
- * sees.
- */
-void hp_sysfs_tty(struct fe_dev *d, int present)
-{
-	if (!d->g->tty_sysfs || d->hvc < 0)
-		return;
-	char path[4096];
-	int n = snprintf(path, sizeof(path), "%s/sys/devices/%s/tty", d->g->root, d->kname);
-	if (present) {
-		mkdir(path, 0755);
-		snprintf(path + n, sizeof(path) - (size_t)n, "/hvc%d", d->hvc);
-		mkdir(path, 0755);
-	} else {
-		snprintf(path + n, sizeof(path) - (size_t)n, "/hvc%d", d->hvc);
-		rmdir(path);
-		path[n] = '\0';
-		rmdir(path);
-	}
-}
-
 static void sysfs_add(struct fe_dev *d)
 {
 	const char *root = d->g->root;
@@ -201,13 +174,6 @@ static void sysfs_remove(struct fe_dev *d)
 		snprintf(path, sizeof(path), "%s/sys/devices/%s/%s", root, d->kname, files[i]);
 		unlink(path);
 	}
-	snprintf(path, sizeof(path), "%s/sys/devices/%s/tty", root, d->kname);
-	char cmdpath[4200];
-	for (int k = 0; k < 64; k++) { /* any hvc entry left behind */
-		snprintf(cmdpath, sizeof(cmdpath), "%s/hvc%d", path, k);
-		rmdir(cmdpath);
-	}
-	rmdir(path);
 	snprintf(path, sizeof(path), "%s/sys/devices/%s", root, d->kname);
 	if (rmdir(path) < 0 && errno != ENOENT)
 		log_warn("removing %s: %s", path, strerror(errno));
@@ -400,7 +366,13 @@ static void start_ready(struct hotplug *hp)
 
 static void on_soon(struct loop *l, void *arg) { start_ready(arg); }
 
-static void uevent(struct fe_dev *d, const char *action, const char *driver)
+/*
+ * A kernel uevent, with exactly the variables Linux 6.1 sends for a xen bus
+ * console device: add (MODALIAS, no DRIVER: the driver binds after
+ * device_add), bind (DRIVER=xenconsole and MODALIAS), unbind (neither),
+ * remove (MODALIAS).
+ */
+static void uevent(struct fe_dev *d, const char *action, const char *driver, int modalias)
 {
 	struct hotplug *hp = d->g->hp;
 	struct hp_event *e = calloc(1, sizeof(*e));
@@ -419,7 +391,8 @@ static void uevent(struct fe_dev *d, const char *action, const char *driver)
 	udev_env_set(&e->props, "SUBSYSTEM", "xen");
 	if (driver)
 		udev_env_set(&e->props, "DRIVER", driver);
-	udev_env_set(&e->props, "MODALIAS", "xen:console");
+	if (modalias)
+		udev_env_set(&e->props, "MODALIAS", "xen:console");
 	udev_env_set(&e->props, "SEQNUM", seq);
 	struct hp_event **pp = &hp->events;
 	while (*pp)
@@ -434,7 +407,7 @@ static void uevent(struct fe_dev *d, const char *action, const char *driver)
 void hp_device_add(struct fe_dev *d)
 {
 	sysfs_add(d);
-	uevent(d, "add", NULL);
+	uevent(d, "add", NULL, 1);
 }
 
 void hp_device_bind(struct fe_dev *d)
@@ -446,14 +419,14 @@ void hp_device_bind(struct fe_dev *d)
 		log_debug("%s: %s", path, strerror(errno));
 	d->bind_sent = 1;
 	sysfs_uevent_file(d);
-	uevent(d, "bind", "xenconsole");
+	uevent(d, "bind", "xenconsole", 1);
 }
 
 void hp_device_remove(struct fe_dev *d)
 {
 	if (d->bind_sent)
-		uevent(d, "unbind", "xenconsole");
-	uevent(d, "remove", NULL);
+		uevent(d, "unbind", NULL, 0);
+	uevent(d, "remove", NULL, 1);
 	sysfs_remove(d);
 	free(d);
 }

@@ -61,17 +61,16 @@ static char **guest_env(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xensim-guest --run-dir DIR --domid D [--no-tty-sysfs] [--verbose]\n");
+	fprintf(f, "usage: xensim-guest --run-dir DIR --domid D [--verbose]\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *run_dir = getenv("XENSIM_RUN_DIR");
 	long domid = -1;
-	int verbose = 0, tty_sysfs = 1;
+	int verbose = 0;
 	static const struct option opts[] = {{"run-dir", required_argument, NULL, 'r'},
 	                                     {"domid", required_argument, NULL, 'd'},
-	                                     {"no-tty-sysfs", no_argument, NULL, 'T'},
 	                                     {"verbose", no_argument, NULL, 'v'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
@@ -90,9 +89,6 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'T':
-			tty_sysfs = 0;
-			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -104,9 +100,6 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	const char *ts = getenv("XENSIM_GUEST_TTY_SYSFS");
-	if (ts && strcmp(ts, "0") == 0)
-		tty_sysfs = 0;
 	if (!run_dir || domid < 0 || optind != argc) {
 		usage(stderr);
 		return 2;
@@ -149,7 +142,12 @@ int main(int argc, char **argv)
 	tools_seed(root);
 
 	struct guest g = {.domid = (uint32_t)domid, .run_dir = run_dir, .root = root,
-	                  .tty_sysfs = tty_sysfs, .ino_fd = -1};
+	                  .last_hvc = -1, .ino_fd = -1};
+	/* hvc_console's vtermnos[]: all free but slot 0, the primary console
+	 * (hvc_instantiate at boot; its vterm number is devid 0's) */
+	for (size_t i = 0; i < HVC_MAX_CONSOLES; i++)
+		g.vtermnos[i] = -1;
+	g.vtermnos[0] = 0;
 	g.base_env = guest_env();
 	g.loop = loop_new();
 	if (!g.base_env || !g.loop) {

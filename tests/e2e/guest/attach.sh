@@ -46,11 +46,18 @@ for kv in ACTION=add DEVPATH=/devices/console-1 SUBSYSTEM=xen MODALIAS=xen:conso
 	"XENSTORED_PATH=$XENSIM_RUN_DIR/domains/$DOM/xenstored.sock"; do
 	grep -qx "$kv" "$ev" || fail "add uevent lacks $kv: $(tr '\n' ' ' <"$ev")"
 done
-grep -qx DRIVER=xenconsole "$ROOT/run/uevent-console-1-bind" || fail "no bind uevent with DRIVER"
+! grep -q '^DRIVER=' "$ev" || fail "add uevent has DRIVER (Linux binds the driver after add)"
+bev="$ROOT/run/uevent-console-1-bind"
+for kv in ACTION=bind DEVPATH=/devices/console-1 SUBSYSTEM=xen DRIVER=xenconsole MODALIAS=xen:console; do
+	grep -qx "$kv" "$bev" || fail "bind uevent lacks $kv: $(tr '\n' ' ' <"$bev")"
+done
 grep -q '^SEQNUM=[0-9]' "$ev" || fail "no SEQNUM"
 [ "$(cat "$ROOT/sys/devices/console-1/nodename")" = device/console/1 ] || fail "sysfs nodename"
 [ "$(cat "$ROOT/sys/devices/console-1/state")" = Connected ] || fail "sysfs state"
 [ -L "$ROOT/sys/bus/xen/devices/console-1" ] || fail "no sys/bus/xen/devices/console-1"
+# Linux links a console device to no tty: the helper found hvc1 without help
+[ -z "$(find "$ROOT/sys/devices/console-1" -name 'tty*' -o -name 'hvc*')" ] ||
+	fail "sysfs shows a tty under console-1, which Linux does not"
 
 # --- bytes both ways: the guest answers a line from dom0
 bg guest-echo "$XENSIM" exec "$DOM" -- python3 "$HERE/guest-io.py" "$ROOT/dev/xen-channel/$NAME" echo-line
@@ -96,13 +103,23 @@ settle
 [ ! -e "$ROOT/run/xen-channel/console-1" ] || fail "record still there"
 [ ! -e "$ROOT/sys/devices/console-1" ] || fail "sysfs device still there"
 grep -qx ACTION=remove "$ROOT/run/uevent-console-1-remove" || fail "no remove uevent"
-grep -qx DRIVER=xenconsole "$ROOT/run/uevent-console-1-unbind" || fail "no unbind uevent"
+uev="$ROOT/run/uevent-console-1-unbind"
+grep -qx ACTION=unbind "$uev" || fail "no unbind uevent"
+! grep -q -e '^DRIVER=' -e '^MODALIAS=' "$uev" || fail "unbind uevent carries DRIVER or MODALIAS: $(tr '\n' ' ' <"$uev")"
+grep -qx MODALIAS=xen:console "$ROOT/run/uevent-console-1-remove" || fail "remove uevent lacks MODALIAS"
 
-# --- a second channel: Linux's hvc counter moves on, the link follows it
+# --- attached again: Linux reuses the freed slot, the link follows it
 "$XENCHANNEL" attach "$DOM" "name=$NAME,connection=socket,path=$E2E_TMP/c0.sock" \
 	>"$E2E_TMP/attach2.log" 2>&1 || fail "re-attach: $(cat "$E2E_TMP/attach2.log")"
 xs_wait "$FE/state" 4 || fail "re-attached frontend never reached Connected"
 settle
-[ "$(status_field console-1 hvc)" = hvc2 ] || fail "re-attached console-1 is not hvc2"
-[ "$(link_of "$NAME")" = ../hvc2 ] || fail "link after re-attach -> '$(link_of "$NAME")'"
-pass "attach, uevents, link, data both ways, detach, re-attach"
+[ "$(status_field console-1 hvc)" = hvc1 ] || fail "re-attached console-1 is not hvc1 (slot reuse)"
+[ "$(link_of "$NAME")" = ../hvc1 ] || fail "link after re-attach -> '$(link_of "$NAME")'"
+
+# --- a hot-added channel while console-1 exists and devid 2 is skipped: devid 3
+# takes the first free slot, hvc2 (on real Xen: devid 5 beside 1 and 2 got hvc3)
+mkchan 3 org.example.e2e.3
+settle
+[ "$(status_field console-3 hvc)" = hvc2 ] || fail "console-3 is not hvc2: $(fe status)"
+[ "$(link_of org.example.e2e.3)" = ../hvc2 ] || fail "console-3 linked to '$(link_of org.example.e2e.3)'"
+pass "attach, uevents, link, data both ways, detach, re-attach on the reused slot, hot-add into a hole"

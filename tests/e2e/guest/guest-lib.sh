@@ -63,7 +63,7 @@ mkchan() {
 	local fe=/local/domain/$DOM/device/console/$id be=/local/domain/0/backend/console/$DOM/$id
 	xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$DOM" "$be/online" 1 \
 		"$be/state" 1 "$be/protocol" vt100 "$be/name" "$name"
-	xenstore-chmod "$be" n0 "r$DOM"
+	xenstore-chmod -r "$be" n0 "r$DOM" # every key, as libxl has them
 	xenstore-write "$fe/backend" "$be"
 	xenstore-chmod "$fe" "n$DOM" r0
 	xenstore-write "$fe/backend-id" 0 "$fe/protocol" vt100 "$fe/name" "$name" \

@@ -2,9 +2,13 @@
 # e2e-guest-ten: ten channels on one guest, attached and detached in random
 # order with the toolstack. After every step the links in /dev/xen-channel are
 # exactly the channels that have an openable hvc tty, each pointing at its own
-# device: never a stale link, never a link to another channel's tty. Linux's
-# limits show: hvc numbers are never reused and stop at hvc7, and a devid of
-# 10 reads as 0 and is not probed.
+# device: never a stale link, never a link to another channel's tty. The
+# simulated sysfs is Linux's (nothing says which hvc line a device got), so
+# this is xen-console-setup's inference at work. Linux 6.1's limits show: a
+# removed console's hvc slot is reused by the next one, only hvc1..hvc7 open,
+# and a devid of 10 reads as 0 and is not probed. The random phase settles
+# after each attach and detach; the last phase attaches ten without waiting,
+# so several bind events run at once and the helper pairs them in devid order.
 source "$SRC_DIR/tests/e2e/lib.sh"
 source "$SRC_DIR/tests/e2e/guest/guest-lib.sh"
 
@@ -82,9 +86,6 @@ while [ $steps -lt 20 ]; do
 done
 [ -z "$(fe status)" ] || fail "devices left after all detaches: $(fe status)"
 [ -z "$(actual)" ] || fail "links left after all detaches: $(actual)"
-# Linux handed out hvc numbers once each (nine or ten probes, depending on
-# whether devid 10 came up): only the first seven were usable.
-grep -q "hvc index 9: beyond hvc7" "$GUEST_LOG" || fail "the hvc counter did not reach 9"
 
 # All ten at once: devid 10 reads as devid 0 in Linux and is never probed.
 for i in 0 1 2 3 4 5 6 7 8 9; do
@@ -92,6 +93,13 @@ for i in 0 1 2 3 4 5 6 7 8 9; do
 		fail "attach org.example.all.$i: $(cat "$E2E_TMP/op.log")"
 done
 check "attaching ten at once"
+# Every slot was freed by the detaches: the nine probed devices take hvc1..hvc9
+# afresh, in probe order; only hvc1..hvc7 are tty lines.
+for i in 1 2 3 4 5 6 7 8 9; do
+	[ "$(status_field "console-$i" hvc)" = "hvc$i" ] || fail "console-$i is not hvc$i: $(fe status)"
+done
+grep -q "console-9: hvc index 9: beyond hvc7" "$GUEST_LOG" || fail "no warning for hvc9"
+grep -q "console-9: no usable hvc tty" "$GUEST_LOG" || fail "console-9 (hvc9) not refused by the helper"
 [ "$(status_field console-10 bound)" = 0 ] || fail "console-10 was probed: $(fe status)"
 [ "$(xenstore-read "/local/domain/$DOM/device/console/10/state")" = 1 ] ||
 	fail "console-10 left state 1"

@@ -1,4 +1,4 @@
-/* console-setup-test.c - names, devids, hvc lines, links and records of xen-console-setup. */
+/* console-setup-test.c - names, devids, hvc line inference, links and records of xen-console-setup. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,33 +97,162 @@ static void test_devids(void **state)
 	assert_int_equal(cs_parse_devid("console-999999"), -1);
 }
 
-static void test_hvc_index_fallback_is_devid(void **state)
-{
-	const char *why = NULL;
-	assert_int_equal(cs_hvc_index(root, "/devices/console-3", 3, &why), 3);
-	assert_int_equal(cs_hvc_index(root, "/devices/console-8", 8, &why), -1);
-	assert_non_null(why);
-	assert_int_equal(cs_hvc_index(root, "/devices/console-0", 0, &why), -1);
-}
-
-static void test_hvc_index_from_sysfs_tty_dir(void **state)
-{
-	const char *why = NULL;
-	mkdirs("sys/devices/console-5/tty/hvc2");
-	assert_int_equal(cs_hvc_index(root, "/devices/console-5", 5, &why), 2);
-	mkdirs("sys/devices/console-6/tty/hvc9");
-	assert_int_equal(cs_hvc_index(root, "/devices/console-6", 6, &why), -1);
-	assert_non_null(strstr(why, "beyond hvc7"));
-	mkdirs("sys/devices/console-7/tty");
-	assert_int_equal(cs_hvc_index(root, "/devices/console-7", 7, &why), -1);
-}
-
 static void link_of(const char *name, char *out, size_t len)
 {
 	char p[256];
 	snprintf(p, sizeof(p), "%s/dev/xen-channel/%s", root, name);
 	ssize_t n = readlink(p, out, len - 1);
 	out[n < 0 ? 0 : n] = '\0';
+}
+
+/* A bound console device as Linux's sysfs shows it (no link to its tty). */
+static void dev_bound(int devid, const char *state)
+{
+	char rel[128], p[256];
+	snprintf(rel, sizeof(rel), "sys/devices/console-%d", devid);
+	mkdirs(rel);
+	mkdirs("sys/bus/xen/drivers/xenconsole");
+	mkdirs("sys/bus/xen/devices");
+	snprintf(p, sizeof(p), "%s/sys/bus/xen/devices/console-%d", root, devid);
+	unlink(p);
+	char target[64];
+	snprintf(target, sizeof(target), "../../../devices/console-%d", devid);
+	assert_int_equal(symlink(target, p), 0);
+	snprintf(p, sizeof(p), "%s/sys/devices/console-%d/driver", root, devid);
+	unlink(p);
+	assert_int_equal(symlink("../../bus/xen/drivers/xenconsole", p), 0);
+	snprintf(rel, sizeof(rel), "sys/devices/console-%d/state", devid);
+	touch(rel);
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\n", state);
+	fclose(f);
+}
+
+static void dev_gone(int devid)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/sys/devices/console-%d' '%s/sys/bus/xen/devices/console-%d'",
+	         root, devid, root, devid);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* an allocated hvc index: /dev/hvcK opens; a free one does not */
+static void line_alloc(int k)
+{
+	char rel[32];
+	snprintf(rel, sizeof(rel), "dev/hvc%d", k);
+	touch(rel);
+}
+
+static void line_free(int k)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/dev/hvc%d", root, k);
+	unlink(p);
+}
+
+static void test_dev_state(void **state)
+{
+	assert_int_equal(cs_dev_state(root, 4), CS_DEV_GONE);
+	dev_bound(4, "Connected");
+	assert_int_equal(cs_dev_state(root, 4), CS_DEV_BOUND);
+	dev_bound(5, "Closed");
+	assert_int_equal(cs_dev_state(root, 5), CS_DEV_CLOSED);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/sys/devices/console-4/driver", root);
+	unlink(p);
+	assert_int_equal(cs_dev_state(root, 4), CS_DEV_UNBOUND);
+}
+
+/* The real-Xen case: console-1, -2 linked, console-5 hot-added gets hvc3. */
+static void test_infer_single_candidate(void **state)
+{
+	const char *why = NULL;
+	for (int i = 1; i <= 2; i++) {
+		dev_bound(i, "Connected");
+		line_alloc(i);
+	}
+	assert_int_equal(cs_record_write(root, 1, 1, "org.example.one"), 0);
+	assert_int_equal(cs_record_write(root, 2, 2, "org.example.two"), 0);
+	dev_bound(5, "Initialised");
+	line_alloc(3);
+	assert_int_equal(cs_hvc_infer(root, 5, &why), 3);
+	/* nothing allocated and unclaimed: no line (index beyond hvc7) */
+	assert_int_equal(cs_record_write(root, 5, 3, "org.example.five"), 0);
+	dev_bound(6, "Initialised");
+	assert_int_equal(cs_hvc_infer(root, 6, &why), -1);
+	assert_non_null(why);
+}
+
+/* Coldplug of three boot-time channels: paired in devid order, whichever
+ * device's run comes first. */
+static void test_infer_devid_order(void **state)
+{
+	const char *why = NULL;
+	for (int i = 1; i <= 3; i++) {
+		dev_bound(i, "Connected");
+		line_alloc(i);
+	}
+	assert_int_equal(cs_hvc_infer(root, 3, &why), 3);
+	assert_int_equal(cs_hvc_infer(root, 2, &why), 2);
+	assert_int_equal(cs_record_write(root, 2, 2, "org.example.two"), 0);
+	assert_int_equal(cs_hvc_infer(root, 3, &why), 3);
+	assert_int_equal(cs_hvc_infer(root, 1, &why), 1);
+	/* a device that found no line says so and is not counted */
+	dev_bound(4, "Connected");
+	assert_int_equal(cs_record_write(root, 4, -1, "org.example.four"), 0);
+	assert_int_equal(cs_hvc_infer(root, 3, &why), 3);
+}
+
+/* A device whose probe has not finished (no driver link) is no claimant. */
+static void test_infer_unbound_not_counted(void **state)
+{
+	const char *why = NULL;
+	dev_bound(2, "Initialising");
+	char p[256];
+	snprintf(p, sizeof(p), "%s/sys/devices/console-2/driver", root);
+	unlink(p);
+	dev_bound(3, "Initialised");
+	dev_bound(4, "Initialised");
+	line_alloc(3);
+	line_alloc(4);
+	assert_int_equal(cs_hvc_infer(root, 3, &why), 3);
+	assert_int_equal(cs_hvc_infer(root, 4, &why), 4);
+}
+
+/* A removed device whose remove run has not happened yet, or a Closed one,
+ * no longer holds its slot: the record and its link go. */
+static void test_records_clean(void **state)
+{
+	const char *what, *why = NULL;
+	char cur[64];
+	dev_bound(1, "Connected");
+	dev_bound(2, "Connected");
+	line_alloc(1);
+	line_alloc(2);
+	assert_int_equal(cs_record_write(root, 1, 1, "org.example.one"), 0);
+	assert_int_equal(cs_link_add(root, "org.example.one", 1, &what), 0);
+	assert_int_equal(cs_record_write(root, 2, 2, "org.example.two"), 0);
+	assert_int_equal(cs_link_add(root, "org.example.two", 2, &what), 0);
+	assert_int_equal(cs_records_clean(root, -1), 0);
+	/* console-1 goes; console-3 comes and takes slot 1 */
+	dev_gone(1);
+	dev_bound(3, "Initialised");
+	assert_int_equal(cs_records_clean(root, 3), 1);
+	link_of("org.example.one", cur, sizeof(cur));
+	assert_string_equal(cur, "");
+	assert_int_equal(cs_hvc_infer(root, 3, &why), 1);
+	/* console-2's backend closed: its slot is free while the device stays */
+	dev_bound(2, "Closed");
+	line_free(2);
+	assert_int_equal(cs_records_clean(root, -1), 1);
+	int hvc;
+	char name[64];
+	assert_int_equal(cs_record_read(root, 2, &hvc, name, sizeof(name)), -1);
+	link_of("org.example.two", cur, sizeof(cur));
+	assert_string_equal(cur, "");
 }
 
 static void test_links(void **state)
@@ -203,6 +332,18 @@ static void test_records(void **state)
 	assert_int_equal(cs_record_remove(root, 3), 0);
 	assert_int_equal(cs_record_read(root, 3, &hvc, name, sizeof(name)), -1);
 	assert_int_equal(cs_record_remove(root, 3), 0);
+	/* no line, no name */
+	assert_int_equal(cs_record_write(root, 4, -1, "org.example.d"), 0);
+	assert_int_equal(cs_record_read(root, 4, &hvc, name, sizeof(name)), 0);
+	assert_int_equal(hvc, -1);
+	assert_string_equal(name, "org.example.d");
+	assert_int_equal(cs_record_write(root, 4, 5, NULL), 0);
+	assert_int_equal(cs_record_read(root, 4, &hvc, name, sizeof(name)), 0);
+	assert_int_equal(hvc, 5);
+	assert_string_equal(name, "");
+	/* garbage is refused */
+	assert_int_equal(cs_record_write(root, 5, 1, "../../etc"), 0);
+	assert_int_equal(cs_record_read(root, 5, &hvc, name, sizeof(name)), -1);
 }
 
 int main(void)
@@ -210,8 +351,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_devids),
-		cmocka_unit_test_setup_teardown(test_hvc_index_fallback_is_devid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hvc_index_from_sysfs_tty_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dev_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_infer_single_candidate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_infer_devid_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_infer_unbound_not_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_link_dir_symlink_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tty_perms, setup, teardown),

@@ -391,6 +391,50 @@ static void test_env_helpers(void **state)
 	udev_env_clear(&e);
 }
 
+/* Our shipped rule on the events Linux 6.1 sends (uevent variables as
+ * measured on a real guest): the helper runs on bind, on coldplug's add
+ * (DRIVER present) and on remove; not on a hot-add's add (the hvc line is
+ * allocated later, in the probe) nor on unbind. */
+static void test_shipped_rule_events(void **state)
+{
+	FILE *f = fopen(XC_RULES_FILE, "re");
+	assert_non_null(f);
+	static char text[8192];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	static const char *const hot_add[] = {"ACTION=add", "DEVPATH=/devices/console-5",
+	                                      "SUBSYSTEM=xen", "MODALIAS=xen:console", NULL};
+	static const char *const bind[] = {"ACTION=bind", "DEVPATH=/devices/console-5",
+	                                   "SUBSYSTEM=xen", "DRIVER=xenconsole",
+	                                   "MODALIAS=xen:console", NULL};
+	static const char *const cold_add[] = {"ACTION=add", "DEVPATH=/devices/console-1",
+	                                       "SUBSYSTEM=xen", "SYNTH_UUID=0",
+	                                       "DRIVER=xenconsole", "MODALIAS=xen:console", NULL};
+	static const char *const unbind[] = {"ACTION=unbind", "DEVPATH=/devices/console-5",
+	                                     "SUBSYSTEM=xen", NULL};
+	static const char *const remove[] = {"ACTION=remove", "DEVPATH=/devices/console-5",
+	                                     "SUBSYSTEM=xen", "MODALIAS=xen:console", NULL};
+	static const char *const vif[] = {"ACTION=bind", "DEVPATH=/devices/vif-0",
+	                                  "SUBSYSTEM=xen", "DRIVER=vif", NULL};
+	const struct {
+		const char *const *ev;
+		size_t nrun;
+	} cases[] = {{hot_add, 0}, {bind, 1}, {cold_add, 1}, {unbind, 0}, {remove, 1}, {vif, 0}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct udev_result res;
+		struct warns w;
+		run_rules(text, cases[i].ev, NULL, &res, &w);
+		assert_int_equal(w.count, 0);
+		assert_int_equal(res.nrun, cases[i].nrun);
+		if (res.nrun)
+			assert_string_equal(res.run[0], "xen-console-setup");
+		if (i < 5)
+			assert_string_equal(udev_env_get(&res.env, "ID_MM_DEVICE_IGNORE"), "1");
+		udev_result_clear(&res);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_common_rules_corpus),
 		cmocka_unit_test(test_load_dirs_order_and_override),
 		cmocka_unit_test(test_env_helpers),
+		cmocka_unit_test(test_shipped_rule_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
