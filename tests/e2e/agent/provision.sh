@@ -70,4 +70,26 @@ if grep -v ' unchanged$' "$E2E_TMP/items2"; then fail "re-provision changed some
 st=$(agent_status)
 python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["generation"] == 1, s; assert len(s["results"]) > 0' "$st" ||
 	fail "status: $st"
+# YAML documents (cloud-init style) are accepted too; 0640 stays a string.
+cat >"$E2E_TMP/doc2.yaml" <<'YAML'
+# generation 2, in YAML
+generation: 2
+hostname: g1yaml
+write_files:
+  - path: /etc/app/app.conf
+    content: |
+      port=9090
+    permissions: 0600
+    owner: ops:ops
+YAML
+provision_json "$E2E_TMP/p3.json" "$DOM" --config "$E2E_TMP/doc2.yaml" --timeout 20 ||
+	fail "YAML provision failed: $(cat "$E2E_TMP/p3.json" "$E2E_TMP/p3.json.err")"
+[ "$(cat "$ROOT/etc/hostname")" = g1yaml ] || fail "YAML hostname not applied"
+[ "$(cat "$ROOT/etc/app/app.conf")" = "port=9090" ] || fail "YAML file content"
+[ "$(stat -c %a "$ROOT/etc/app/app.conf")" = 600 ] || fail "YAML file mode"
+printf 'generation: 3\nhostname: [unclosed\n' >"$E2E_TMP/bad.yaml"
+if "$XENCHANNEL" provision "$DOM" --config "$E2E_TMP/bad.yaml" 2>"$E2E_TMP/bad.err"; then
+	fail "a broken YAML document was sent"
+fi
+grep -q 'bad.yaml: line' "$E2E_TMP/bad.err" || fail "YAML error does not say where: $(cat "$E2E_TMP/bad.err")"
 pass "provision: applied, verified in the guest$([ $KERNEL = 1 ] && echo ' (files and kernel)'), idempotent"
