@@ -173,6 +173,29 @@ static int addr_cb(struct nlmsghdr *m, void *arg)
 	return 0;
 }
 
+/* Is x one of the n addresses in set? */
+static int addr_in(const struct addr *x, const struct addr *set, size_t n)
+{
+	size_t alen = x->family == AF_INET ? 4 : 16;
+	for (size_t i = 0; i < n; i++)
+		if (set[i].family == x->family && set[i].plen == x->plen &&
+		    memcmp(set[i].a, x->a, alen) == 0)
+			return 1;
+	return 0;
+}
+
+/* The global addresses of link index, read fresh from the kernel. */
+static int list_addrs(int fd, int index, struct addr_list *have)
+{
+	struct nlreq r = {0};
+	memset(have, 0, sizeof(*have));
+	have->index = index;
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+	r.h.nlmsg_type = RTM_GETADDR;
+	REQ_IFA(&r)->ifa_family = AF_UNSPEC;
+	return nl_talk(fd, &r.h, addr_cb, have);
+}
+
 static int change_addr(int fd, int type, int index, const struct addr *ad)
 {
 	struct nlreq r = {0};
@@ -280,7 +303,11 @@ static void one_ethernet(struct agent *a, int fd, const char *id, const json_t *
 		}
 		changed = 1;
 	}
-	/* Addresses: add the missing ones, remove global ones not wanted. */
+	/* Addresses: remove the global ones not wanted FIRST, then add the
+	 * missing ones. The other order loses addresses: with the kernel's
+	 * default promote_secondaries=0, deleting a subnet's primary address
+	 * also deletes every secondary of that subnet, including one just added.
+	 * The list is read again after removals for the same reason. */
 	struct addr want[64];
 	size_t nwant = 0, i;
 	json_t *v;
@@ -292,48 +319,38 @@ static void one_ethernet(struct agent *a, int fd, const char *id, const json_t *
 		                   &want[nwant].plen);
 		nwant++;
 	}
-	struct addr_list have = {.index = l->index};
-	struct nlreq r = {0};
-	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
-	r.h.nlmsg_type = RTM_GETADDR;
-	REQ_IFA(&r)->ifa_family = AF_UNSPEC;
-	rc = nl_talk(fd, &r.h, addr_cb, &have);
+	struct addr_list have;
+	rc = list_addrs(fd, l->index, &have);
 	if (rc < 0) {
 		item_result(a, items, item, PROTO_RES_FAILED, "%s: list addresses: %s", l->name,
 		            strerror(-rc));
 		return;
 	}
+	int removed = 0;
+	for (size_t j = 0; j < have.n; j++) {
+		if (addr_in(&have.v[j], want, nwant))
+			continue;
+		rc = change_addr(fd, RTM_DELADDR, l->index, &have.v[j]);
+		if (rc < 0 && rc != -EADDRNOTAVAIL) {
+			item_result(a, items, item, PROTO_RES_FAILED, "%s: remove an old address: %s",
+			            l->name, strerror(-rc));
+			return;
+		}
+		removed = changed = 1;
+	}
+	if (removed && (rc = list_addrs(fd, l->index, &have)) < 0) {
+		item_result(a, items, item, PROTO_RES_FAILED, "%s: list addresses: %s", l->name,
+		            strerror(-rc));
+		return;
+	}
 	for (i = 0; i < nwant; i++) {
-		int found = 0;
-		size_t alen = want[i].family == AF_INET ? 4 : 16;
-		for (size_t j = 0; j < have.n; j++)
-			if (have.v[j].family == want[i].family && have.v[j].plen == want[i].plen &&
-			    memcmp(have.v[j].a, want[i].a, alen) == 0)
-				found = 1;
-		if (found)
+		if (addr_in(&want[i], have.v, have.n))
 			continue;
 		rc = change_addr(fd, RTM_NEWADDR, l->index, &want[i]);
 		if (rc < 0 && rc != -EEXIST) {
 			item_result(a, items, item, PROTO_RES_FAILED, "%s: add address %s: %s", l->name,
 			            json_string_value(json_array_get(json_object_get(e, "addresses"), i)),
 			            strerror(-rc));
-			return;
-		}
-		changed = 1;
-	}
-	for (size_t j = 0; j < have.n; j++) {
-		int wanted = 0;
-		size_t alen = have.v[j].family == AF_INET ? 4 : 16;
-		for (i = 0; i < nwant; i++)
-			if (have.v[j].family == want[i].family && have.v[j].plen == want[i].plen &&
-			    memcmp(have.v[j].a, want[i].a, alen) == 0)
-				wanted = 1;
-		if (wanted)
-			continue;
-		rc = change_addr(fd, RTM_DELADDR, l->index, &have.v[j]);
-		if (rc < 0 && rc != -EADDRNOTAVAIL) {
-			item_result(a, items, item, PROTO_RES_FAILED, "%s: remove an old address: %s",
-			            l->name, strerror(-rc));
 			return;
 		}
 		changed = 1;

@@ -92,4 +92,16 @@ if "$XENCHANNEL" provision "$DOM" --config "$E2E_TMP/bad.yaml" 2>"$E2E_TMP/bad.e
 	fail "a broken YAML document was sent"
 fi
 grep -q 'bad.yaml: line' "$E2E_TMP/bad.err" || fail "YAML error does not say where: $(cat "$E2E_TMP/bad.err")"
+if [ $KERNEL = 1 ]; then
+	# Readdressing within one subnet must keep the new address: with the
+	# kernel default promote_secondaries=0, removing the old primary after
+	# adding the new one would delete the new one too (seen on real Xen).
+	nsenter -t "$AGENT_PID" -n sysctl -qw net.ipv4.conf.eth0.promote_secondaries=0
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["generation"]=4; e=d["network"]["ethernets"]["eth0"]; e["addresses"]=["198.51.100.8/24"]; json.dump(d, open(sys.argv[2], "w"))' "$DOC" "$E2E_TMP/doc4.json"
+	provision_json "$E2E_TMP/p4.json" "$DOM" --config "$E2E_TMP/doc4.json" --timeout 20 ||
+		fail "readdressing provision failed: $(cat "$E2E_TMP/p4.json")"
+	addrs=$(nsenter -t "$AGENT_PID" -n ip -o -4 addr show eth0)
+	grep -q 'inet 198.51.100.8/24' <<<"$addrs" || fail "new address lost on readdressing: $addrs"
+	if grep -q 'inet 198.51.100.7/' <<<"$addrs"; then fail "old address kept: $addrs"; fi
+fi
 pass "provision: applied, verified in the guest$([ $KERNEL = 1 ] && echo ' (files and kernel)'), idempotent"
