@@ -6,10 +6,10 @@ s1() {
 	local link out rc
 	need_bin xenchannel || { result 1 stock-channel FAIL "$WHY"; return; }
 	case " $PRESENT " in *" xen-console-setup "*) ;; *)
-		result 1 stock-channel FAIL "xen-console-setup is not built: the guest cannot link channels"; return ;; esac
+		result 1 stock-channel FAIL "xen-console-setup is not usable (not built, or its libraries are missing: see the host log)"; return ;; esac
 	[ "$RULES" = 1 ] || { result 1 stock-channel FAIL "data/udev/90-xen-channel.rules does not exist"; return; }
 	case " $PRESENT " in *" xenchannel-agent "*) ;; *)
-		result 1 stock-channel FAIL "xenchannel-agent is not built"; return ;; esac
+		result 1 stock-channel FAIL "xenchannel-agent is not usable (not built, or its libraries are missing: see the host log)"; return ;; esac
 	# the QEMU channels existed before udevd started: coldplug ran our rule at boot
 	link=$(guest_run 30 "udevadm settle -t 20; readlink -f /dev/xen-channel/$AGENT_NAME")
 	if [ "$link" != /dev/hvc2 ]; then

@@ -42,7 +42,7 @@ s2() {
 	local msg reply out rc devid1 gone
 	need_bin xenchanneld xenchannel || { result 2 xenchanneld-hotplug FAIL "$WHY"; return; }
 	case " $PRESENT " in *" xen-console-setup "*) ;; *)
-		result 2 xenchanneld-hotplug FAIL "xen-console-setup is not built: the guest cannot link channels"; return ;; esac
+		result 2 xenchanneld-hotplug FAIL "xen-console-setup is not usable (not built, or its libraries are missing: see the host log)"; return ;; esac
 	start_xenchanneld || { result 2 xenchanneld-hotplug FAIL "$WHY"; return; }
 	note "xenchanneld running (pid $XENCHANNELD_PID)"
 	attach_wait $OURS_NAME $OURS_SOCK || { result 2 xenchanneld-hotplug FAIL "$WHY"; return; }
@@ -68,7 +68,7 @@ s2() {
 	case $LINK in /dev/hvc[1-7]) ;; *)
 		result 2 xenchanneld-hotplug FAIL "after attach again (devid $DEVID) /dev/xen-channel/$OURS_NAME resolves to '$LINK'"; return ;; esac
 	case " $PRESENT " in *" xenchannel-agent "*) ;; *)
-		result 2 xenchanneld-hotplug FAIL "attach/detach/attach work; provisioning not tried: xenchannel-agent is not built"; return ;; esac
+		result 2 xenchanneld-hotplug FAIL "attach/detach/attach work; provisioning not tried: xenchannel-agent is not usable (not built, or its libraries are missing: see the host log)"; return ;; esac
 	guest_run 20 "xenchannel-agent $AGENT2_ARGS >/run/xentest/agent2.log 2>&1 & echo \$! >/run/xentest/agent2.pid"
 	cat >$T/prov-ours.json <<JSON
 { "generation": 1, "hostname": "ours-guest",

@@ -4,7 +4,7 @@ s3() {
 	local sum_guest sum_dom0 line killed_at size reply
 	need_bin xenchanneld xenchannel || { result 3 restart-1MiB FAIL "$WHY"; return; }
 	case " $PRESENT " in *" xen-console-setup "*) ;; *)
-		result 3 restart-1MiB FAIL "xen-console-setup is not built: the guest cannot link channels"; return ;; esac
+		result 3 restart-1MiB FAIL "xen-console-setup is not usable (not built, or its libraries are missing: see the host log)"; return ;; esac
 	if [ -z "$XENCHANNELD_PID" ] || ! kill -0 "$XENCHANNELD_PID" 2>/dev/null; then
 		start_xenchanneld || { result 3 restart-1MiB FAIL "$WHY"; return; }
 	fi

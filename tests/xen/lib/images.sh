@@ -19,9 +19,9 @@ XEN_MIRROR=${XENCHANNEL_XEN_MIRROR:-http://deb.debian.org/debian}
 XEN_SECURITY_MIRROR=${XENCHANNEL_XEN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 # packages whose versions key the cache
 XEN_KEY_PACKAGES="xen-utils-$XEN_VERSION xen-hypervisor-$XEN_VERSION-amd64 qemu-system-xen
-linux-image-amd64 udev libxenstore4 libjansson4 libssl3 busybox-static iproute2"
+linux-image-amd64 udev libxenstore4 libjansson4 libssl3 libyaml-0-2 busybox-static iproute2"
 XEN_ROOTFS_PACKAGES="xen-utils-$XEN_VERSION,xenstore-utils,qemu-system-xen,socat,busybox-static,\
-kmod,procps,iproute2,udev,libjansson4,libssl3,psmisc,openssh-client"
+kmod,procps,iproute2,udev,libjansson4,libssl3,libyaml-0-2,psmisc,openssh-client"
 
 images_key() {
 	local p v vers=""
