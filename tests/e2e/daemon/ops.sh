@@ -34,6 +34,18 @@ has_rescan() { grep -q "SIGHUP: rescanning" "$E2E_TMP/xenchanneld.log"; }
 wait_for 10 has_rescan || fail "SIGHUP not handled"
 [ "$(chstat "$dom" "$dev" state)" = connected ] || fail "rescan disturbed the channel"
 
+# the counters as `xenchannel list --stats` shows them
+"$XENCHANNEL" list --stats --json "$dom" >"$E2E_TMP/list.json" 2>>"$E2E_TMP/xenchannel.log" ||
+	fail "xenchannel list --stats failed"
+python3 - "$E2E_TMP/list.json" "$dev" <<'PY' || fail "list --stats: $(cat "$E2E_TMP/list.json")"
+import json, sys
+chans = json.load(open(sys.argv[1]))
+c = [c for c in chans if c["devid"] == int(sys.argv[2])][0]
+s = c["stats"]
+assert s["state"] == "connected" and s["drops"] == 0 and s["errors"] == 0, s
+assert s["client_connected"] is False and s["bytes_to_guest"] == 0, s
+PY
+
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" || fail "xenchanneld exited with status $? on SIGTERM"
 grep -q "STOPPING=1" "$E2E_TMP/notify.out" || fail "no STOPPING=1"
