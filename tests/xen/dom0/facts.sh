@@ -31,7 +31,10 @@ xenstore-chmod $fe n$DOMID r0
 for k in name limit type output tty; do xenstore-chmod $fe/$k n0 r$DOMID; done
 xenstore-write $fe/state 1
 xs_wait 30 $fe/state '[ "$v" != 1 ]'
+facts_link=$(guest_run 40 "udevadm wait --timeout=30 /sys/devices/console-$facts_devid >/dev/null 2>&1; udevadm settle -t 30; readlink -f /dev/xen-channel/org.xenchannel.test.hotplug")
+note "facts: hand-written devid $facts_devid: our rule linked org.xenchannel.test.hotplug -> '$facts_link'"
 {
+	echo "=== our rule + xen-console-setup: /dev/xen-channel/org.xenchannel.test.hotplug -> $facts_link"
 	echo "=== frontend after the guest probed it (nothing serves the backend)"
 	xenstore-ls -fp $fe
 	xenstore-ls -fp $be
