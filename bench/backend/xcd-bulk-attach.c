@@ -40,8 +40,8 @@ static bool one(struct xs_handle *h, xs_transaction_t t, unsigned dom, unsigned 
 	snprintf(output, sizeof(output), "chardev:libxl-channel%u", dev);
 	struct xs_permissions fe_perms[2] = {{dom, XS_PERM_NONE}, {0, XS_PERM_READ}};
 	struct xs_permissions ro_perms[2] = {{0, XS_PERM_NONE}, {dom, XS_PERM_READ}};
-	const char *bk[][2] = {{"frontend-id", sdom}, {"online", "1"},       {"state", "1"},
-	                       {"protocol", "vt100"}, {"name", name},        {"connection", "socket"},
+	const char *bk[][2] = {{"frontend-id", sdom}, {"online", "1"}, {"state", "1"},
+	                       {"protocol", "vt100"}, {"name", name},  {"connection", "socket"},
 	                       {"path", path}};
 	if (!wr(h, t, lp, "frontend", fe, NULL) || !wr(h, t, lp, "backend", be, NULL))
 		return false;
@@ -56,7 +56,8 @@ static bool one(struct xs_handle *h, xs_transaction_t t, unsigned dom, unsigned 
 	    !wr(h, t, be, "frontend", fe, NULL))
 		return false;
 	for (size_t i = 0; i < sizeof(bk) / sizeof(bk[0]); i++)
-		if (!wr(h, t, be, bk[i][0], bk[i][1], NULL) || !wr(h, t, lp, bk[i][0], bk[i][1], NULL))
+		if (!wr(h, t, be, bk[i][0], bk[i][1], NULL) ||
+		    !wr(h, t, lp, bk[i][0], bk[i][1], NULL))
 			return false;
 	return true;
 }
@@ -80,7 +81,8 @@ int main(int argc, char **argv)
 			xs_transaction_t t = xs_transaction_start(h);
 			bool ok = t != XBT_NULL;
 			for (unsigned i = 0; ok && i < k && i < 8; i++) {
-				snprintf(paths[i], sizeof(paths[i]), "%s/%u-%u.sock", argv[1], dom, i);
+				snprintf(paths[i], sizeof(paths[i]), "%s/%u-%u.sock", argv[1], dom,
+				         i);
 				ok = one(h, t, dom, i + 1, paths[i]);
 			}
 			if (ok && xs_transaction_end(h, t, false))
@@ -88,7 +90,8 @@ int main(int argc, char **argv)
 			if (!ok && t != XBT_NULL)
 				xs_transaction_end(h, t, true);
 			if (errno != EAGAIN || tries > 20) {
-				fprintf(stderr, "xcd-bulk-attach: domain %u: %s\n", dom, strerror(errno));
+				fprintf(stderr, "xcd-bulk-attach: domain %u: %s\n", dom,
+				        strerror(errno));
 				return 1;
 			}
 		}

@@ -21,8 +21,9 @@
 #include "xenchannel/platform.h"
 
 #define STORM_WINDOW_MS 100u
-#define STORM_EVENTS 1024u     /* events per window before we look closer */
+#define STORM_EVENTS 1024u /* events per window before we look closer */
 #define STORM_BYTES_PER_EVENT 16u
+#define ACCEPT_RETRY_MS 100u
 
 /* ---- small helpers ---- */
 
@@ -63,8 +64,8 @@ static int xs_get_int(struct xcd *d, const char *path)
 	return r;
 }
 
-static void be_path(const struct xcd *d, uint32_t domid, uint32_t devid, const char *key,
-                    char *buf, size_t len)
+static void be_path(const struct xcd *d, uint32_t domid, uint32_t devid, const char *key, char *buf,
+                    size_t len)
 {
 	snprintf(buf, len, "%s/%u/%u%s%s", d->be_root, domid, devid, key ? "/" : "",
 	         key ? key : "");
@@ -72,8 +73,8 @@ static void be_path(const struct xcd *d, uint32_t domid, uint32_t devid, const c
 
 static void fe_path(uint32_t domid, uint32_t devid, const char *key, char *buf, size_t len)
 {
-	snprintf(buf, len, "/local/domain/%u/device/console/%u%s%s", domid, devid,
-	         key ? "/" : "", key ? key : "");
+	snprintf(buf, len, "/local/domain/%u/device/console/%u%s%s", domid, devid, key ? "/" : "",
+	         key ? key : "");
 }
 
 #define CH_FMT "domain %u channel %u (%s)"
@@ -161,7 +162,7 @@ static void set_fd_mask(struct chan *c, unsigned mask)
 
 static void update_listener(struct chan *c)
 {
-	if (c->listen_fd < 0)
+	if (c->listen_fd < 0 || c->accept_timer)
 		return;
 	/* Listen only while connected and without a client: a second client
 	 * waits in the backlog until the first one leaves. */
@@ -182,6 +183,13 @@ static void drop_client(struct chan *c)
 	update_listener(c);
 }
 
+static void accept_retry_cb(struct loop *l, void *arg)
+{
+	struct chan *c = arg;
+	c->accept_timer = 0;
+	update_listener(c);
+}
+
 static void listener_cb(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	struct chan *c = arg;
@@ -189,9 +197,16 @@ static void listener_cb(struct loop *l, int fd, unsigned ev, void *arg)
 		return;
 	int cfd = eps_accept(fd);
 	if (cfd < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			log_limited(&c->lim, 3, LOG_LVL_WARN, CH_FMT ": accept: %s", CH_ARGS(c),
-			            strerror(errno));
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+		    errno == ECONNABORTED)
+			return;
+		log_limited(&c->lim, 3, LOG_LVL_WARN, CH_FMT ": accept: %s; retrying in %u ms",
+		            CH_ARGS(c), strerror(errno), ACCEPT_RETRY_MS);
+		/* Out of descriptors or memory: the pending client stays in the
+		 * backlog and the listener stays readable, so stop polling it
+		 * for a while instead of spinning. */
+		loop_unwatch(c->d->loop, fd);
+		c->accept_timer = loop_timer(c->d->loop, ACCEPT_RETRY_MS, accept_retry_cb, c);
 		return;
 	}
 	c->fd = cfd;
@@ -251,7 +266,8 @@ static void chan_run(struct chan *c)
 		return;
 	}
 	if (c->fd >= 0)
-		set_fd_mask(c, (res.want_read ? LOOP_READ : 0u) | (res.want_write ? LOOP_WRITE : 0u));
+		set_fd_mask(c,
+		            (res.want_read ? LOOP_READ : 0u) | (res.want_write ? LOOP_WRITE : 0u));
 	if (res.more)
 		chan_schedule(c);
 }
@@ -302,12 +318,14 @@ int chan_event(struct chan *c)
 	chan_kick(c);
 	if (c->st != CH_CONNECTED)
 		return 0; /* the turn failed the channel: its port is gone */
-	if (c->win_events > STORM_EVENTS && c->win_bytes < (uint64_t)c->win_events * STORM_BYTES_PER_EVENT) {
+	if (c->win_events > STORM_EVENTS &&
+	    c->win_bytes < (uint64_t)c->win_events * STORM_BYTES_PER_EVENT) {
 		/* A storm: keep the port masked until the window ends. */
 		c->storms++;
 		c->throttled = 1;
 		log_limited(&c->lim, 3, LOG_LVL_WARN,
-		            CH_FMT ": event storm (%u events, %" PRIu64 " bytes in %u ms), throttling",
+		            CH_FMT ": event storm (%u events, %" PRIu64
+		                   " bytes in %u ms), throttling",
 		            CH_ARGS(c), c->win_events, c->win_bytes, STORM_WINDOW_MS);
 		uint64_t left = STORM_WINDOW_MS - (now - c->win_start_ms);
 		c->throttle_timer = loop_timer(c->d->loop, left ? left : 1, unthrottle_cb, c);
@@ -407,6 +425,10 @@ static void close_endpoint(struct chan *c)
 	if (c->pty_slave >= 0) {
 		close(c->pty_slave);
 		c->pty_slave = -1;
+	}
+	if (c->accept_timer) {
+		loop_timer_cancel(c->d->loop, c->accept_timer);
+		c->accept_timer = 0;
 	}
 	if (c->listen_fd >= 0) {
 		loop_unwatch(c->d->loop, c->listen_fd);
@@ -605,7 +627,8 @@ static struct chan *chan_create(struct xcd *d, uint32_t domid, uint32_t devid)
 	if (bad) {
 		c->errors++;
 		be_path(d, domid, devid, NULL, p, sizeof(p));
-		log_err("domain %u channel %u: %s (in %s); closing the channel", domid, devid, bad, p);
+		log_err("domain %u channel %u: %s (in %s); closing the channel", domid, devid, bad,
+		        p);
 		c->st = CH_ERROR;
 		chan_write_state(c, XB_CLOSING);
 	}

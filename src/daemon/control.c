@@ -66,16 +66,16 @@ size_t control_format(const struct chan *c, char *buf, size_t len)
 	char name[600], path[600];
 	json_str(name, sizeof(name), c->name);
 	json_str(path, sizeof(path), c->path);
-	int n = snprintf(buf, len,
-	                 "{\"domid\":%u,\"devid\":%u,\"name\":%s,\"connection\":\"%s\",\"path\":%s,"
-	                 "\"state\":\"%s\",\"bytes_to_guest\":%" PRIu64
-	                 ",\"bytes_from_guest\":%" PRIu64 ",\"events\":%" PRIu64
-	                 ",\"drops\":0,\"errors\":%" PRIu64 ",\"storms\":%" PRIu64
-	                 ",\"client_connected\":%s,\"ring_out_pending\":%ld,\"ring_in_free\":%ld}",
-	                 c->domid, c->devid, name, c->kind == EP_SOCKET ? "socket" : "pty", path,
-	                 fsm_state_name(c->st), c->bytes_to_guest, c->bytes_from_guest, c->events,
-	                 c->errors, c->storms, c->fd >= 0 ? "true" : "false",
-	                 c->page ? ring_readable(&c->ring) : -1L, c->page ? ring_writable(&c->ring) : -1L);
+	int n = snprintf(
+	    buf, len,
+	    "{\"domid\":%u,\"devid\":%u,\"name\":%s,\"connection\":\"%s\",\"path\":%s,"
+	    "\"state\":\"%s\",\"bytes_to_guest\":%" PRIu64 ",\"bytes_from_guest\":%" PRIu64
+	    ",\"events\":%" PRIu64 ",\"drops\":0,\"errors\":%" PRIu64 ",\"storms\":%" PRIu64
+	    ",\"client_connected\":%s,\"ring_out_pending\":%ld,\"ring_in_free\":%ld}",
+	    c->domid, c->devid, name, c->kind == EP_SOCKET ? "socket" : "pty", path,
+	    fsm_state_name(c->st), c->bytes_to_guest, c->bytes_from_guest, c->events, c->errors,
+	    c->storms, c->fd >= 0 ? "true" : "false", c->page ? ring_readable(&c->ring) : -1L,
+	    c->page ? ring_writable(&c->ring) : -1L);
 	return n < 0 ? 0 : (size_t)n;
 }
 
@@ -121,7 +121,8 @@ static void client_write(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	struct ctl_client *cl = arg;
 	while (cl->outpos < cl->outlen) {
-		ssize_t n = send(cl->fd, cl->out + cl->outpos, cl->outlen - cl->outpos, MSG_NOSIGNAL);
+		ssize_t n =
+		    send(cl->fd, cl->out + cl->outpos, cl->outlen - cl->outpos, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -175,12 +176,27 @@ static void client_read(struct loop *l, int fd, unsigned ev, void *arg)
 	respond(cl);
 }
 
+static void accept_cb(struct loop *l, int fd, unsigned ev, void *arg);
+
+static void control_relisten(struct loop *l, void *arg)
+{
+	struct xcd *d = arg;
+	if (d->control_fd >= 0)
+		loop_watch(l, d->control_fd, LOOP_READ, accept_cb, d);
+}
+
 static void accept_cb(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	struct xcd *d = arg;
 	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0)
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			/* the listener stays readable: pause it rather than spin */
+			loop_unwatch(l, fd);
+			loop_timer(l, 100, control_relisten, d);
+		}
 		return;
+	}
 	struct ctl_client *cl = calloc(1, sizeof(*cl));
 	if (!cl) {
 		close(cfd);

@@ -55,8 +55,8 @@ static int split_path(const char *path, char *dir, size_t dirlen, const char **b
 		const char *e = strchr(c, '/');
 		size_t n = e ? (size_t)(e - c) : strlen(c);
 		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.') || n == 0) {
-			snprintf(err, errlen, "socket path '%s' has an empty, '.' or '..' component",
-			         path);
+			snprintf(err, errlen,
+			         "socket path '%s' has an empty, '.' or '..' component", path);
 			return -1;
 		}
 		p = e;
@@ -99,14 +99,13 @@ static int open_parent(const char *dir, const char *path, char *err, size_t errl
 	uid_t me = geteuid();
 	if (st.st_uid != 0 && st.st_uid != me) {
 		snprintf(err, errlen,
-		         "socket path '%s': parent '%s' is owned by uid %u, not root%s", path,
-		         dir, (unsigned)st.st_uid, me ? " or us" : "");
+		         "socket path '%s': parent '%s' is owned by uid %u, not root%s", path, dir,
+		         (unsigned)st.st_uid, me ? " or us" : "");
 		close(dfd);
 		return -1;
 	}
 	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "socket path '%s': parent '%s' is world-writable", path,
-		         dir);
+		snprintf(err, errlen, "socket path '%s': parent '%s' is world-writable", path, dir);
 		close(dfd);
 		return -1;
 	}

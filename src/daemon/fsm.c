@@ -113,8 +113,8 @@ struct fsm_step fsm_next(enum ch_state cur, const struct fsm_input *in)
 		/* A frontend that closed and starts over (kexec, resume) gets a
 		 * new handshake; one that never got going stays closed, so a
 		 * toolstack detach of an idle device is not undone. */
-		if (in->online == 1 && ((fs == XB_INITIALISING && in->fe_was_closed) ||
-		                        bs == XB_INITIALISING))
+		if (in->online == 1 &&
+		    ((fs == XB_INITIALISING && in->fe_was_closed) || bs == XB_INITIALISING))
 			return step(CH_INITWAIT, FA_OPEN, XB_INITWAIT);
 		return step(CH_CLOSED, FA_NONE, -1);
 	}

@@ -23,26 +23,31 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xenchanneld [-f] [-s|-e] [-v] [-p PIDFILE] [-c CONTROL] [-m MODE]\n"
-	           "  -f, --foreground      do not daemonize\n"
-	           "  -s, --syslog          log to syslog (default when daemonized)\n"
-	           "  -e, --stderr          log to stderr (default in the foreground)\n"
-	           "  -p, --pidfile FILE    write our pid to FILE\n"
-	           "  -c, --control PATH    control socket (default /run/xenchanneld/control.sock)\n"
-	           "  -m, --socket-mode OCT mode of channel sockets (default 0600)\n"
-	           "  -v, --verbose         log debug lines\n"
-	           "  -h, --help, -V, --version\n");
+	fprintf(f,
+	        "usage: xenchanneld [-f] [-s|-e] [-v] [-p PIDFILE] [-c CONTROL] [-m MODE]\n"
+	        "  -f, --foreground      do not daemonize\n"
+	        "  -s, --syslog          log to syslog (default when daemonized)\n"
+	        "  -e, --stderr          log to stderr (default in the foreground)\n"
+	        "  -p, --pidfile FILE    write our pid to FILE\n"
+	        "  -c, --control PATH    control socket (default /run/xenchanneld/control.sock)\n"
+	        "  -m, --socket-mode OCT mode of channel sockets (default 0600)\n"
+	        "  -v, --verbose         log debug lines\n"
+	        "  -h, --help, -V, --version\n");
 }
 
 static int parse_args(int argc, char **argv, struct xcd_opts *o)
 {
 	static const struct option longopts[] = {
-		{"foreground", no_argument, NULL, 'f'}, {"syslog", no_argument, NULL, 's'},
-		{"stderr", no_argument, NULL, 'e'},     {"pidfile", required_argument, NULL, 'p'},
-		{"control", required_argument, NULL, 'c'},
-		{"socket-mode", required_argument, NULL, 'm'},
-		{"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"syslog", no_argument, NULL, 's'},
+	    {"stderr", no_argument, NULL, 'e'},
+	    {"pidfile", required_argument, NULL, 'p'},
+	    {"control", required_argument, NULL, 'c'},
+	    {"socket-mode", required_argument, NULL, 'm'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	o->socket_mode = 0600;
 	o->use_syslog = -1;
@@ -63,7 +68,8 @@ static int parse_args(int argc, char **argv, struct xcd_opts *o)
 			break;
 		case 'c':
 			if (optarg[0] != '/') {
-				fprintf(stderr, "xenchanneld: --control '%s': not an absolute path\n",
+				fprintf(stderr,
+				        "xenchanneld: --control '%s': not an absolute path\n",
 				        optarg);
 				return -1;
 			}
@@ -73,10 +79,11 @@ static int parse_args(int argc, char **argv, struct xcd_opts *o)
 			char *end;
 			unsigned long m = strtoul(optarg, &end, 8);
 			if (!*optarg || *end || m > 0777 || (m & 0600) != 0600) {
-				fprintf(stderr,
-				        "xenchanneld: --socket-mode '%s': want an octal mode <= 0777 "
-				        "that includes 0600\n",
-				        optarg);
+				fprintf(
+				    stderr,
+				    "xenchanneld: --socket-mode '%s': want an octal mode <= 0777 "
+				    "that includes 0600\n",
+				    optarg);
 				return -1;
 			}
 			o->socket_mode = (mode_t)m;
@@ -196,10 +203,17 @@ static void free_one(struct chan *c, void *arg)
 	chan_free(c, 0);
 }
 
+/* Each channel holds a few descriptors (listener, client, event channel);
+ * thousands of channels need more than the usual soft limit. */
 static void raise_nofile(void)
 {
 	struct rlimit r;
-	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &r) < 0)
+		return;
+	struct rlimit want = {.rlim_cur = 1u << 20, .rlim_max = 1u << 20};
+	if (r.rlim_max < want.rlim_max && setrlimit(RLIMIT_NOFILE, &want) == 0)
+		return; /* privileged: raised the hard limit too */
+	if (r.rlim_cur < r.rlim_max) {
 		r.rlim_cur = r.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &r);
 	}

@@ -146,8 +146,9 @@ static void release_dead_domains(struct xcd *d)
 			while (c) {
 				struct chan *nx = c->hnext;
 				if (c->domid == doms[i]) {
-					log_info("domain %u channel %u (%s): domain is gone; released",
-					         c->domid, c->devid, c->name ? c->name : "?");
+					log_info(
+					    "domain %u channel %u (%s): domain is gone; released",
+					    c->domid, c->devid, c->name ? c->name : "?");
 					chan_free(c, 0);
 				}
 				c = nx;
@@ -219,7 +220,8 @@ int watch_frontend(struct chan *c, int on)
 {
 	char p[128];
 	snprintf(p, sizeof(p), "/local/domain/%u/device/console/%u", c->domid, c->devid);
-	bool ok = on ? xs_watch(c->d->xs, p, TOKEN_FRONTEND) : xs_unwatch(c->d->xs, p, TOKEN_FRONTEND);
+	bool ok =
+	    on ? xs_watch(c->d->xs, p, TOKEN_FRONTEND) : xs_unwatch(c->d->xs, p, TOKEN_FRONTEND);
 	if (!ok && on) {
 		log_err("watching %s: %s", p, strerror(errno));
 		return -1;

@@ -50,7 +50,7 @@ struct fsm_input {
 	int be_state;
 	int fe_state; /* XB_UNKNOWN when the frontend directory is gone */
 	int online;
-	int ring_keys; /* ring-ref and port both present and valid */
+	int ring_keys;     /* ring-ref and port both present and valid */
 	int fe_was_closed; /* the frontend reached Closed since we closed */
 };
 
@@ -139,6 +139,7 @@ struct chan {
 	int dead;      /* freed while queued: the queued turn frees the memory */
 	int throttled; /* event storm: port left masked until the window ends */
 	uint64_t throttle_timer;
+	uint64_t accept_timer; /* accept failed (EMFILE...): listener paused */
 	uint64_t win_start_ms;
 	unsigned win_events;
 	uint64_t win_bytes;

@@ -59,4 +59,21 @@ daemon_start
 "$XENCHANNELD" --foreground --stderr 2>"$E2E_TMP/second.err" && fail "second instance started"
 grep -q "in use by another listener" "$E2E_TMP/second.err" || fail "no clear error for a second instance"
 [ "$(chstat "$dom" "$dev" state)" = connected ] || fail "restart did not adopt the channel"
-pass "notify, pid file, SIGHUP, SIGTERM, option errors, single instance"
+
+# Out of descriptors: accept fails, the client waits in the backlog, the
+# daemon backs off (no spinning on a readable listener) and serves the client
+# once descriptors are available again.
+nfd=0 # the lowest free descriptor number: the next one the kernel would hand out
+while [ -e "/proc/$DAEMON_PID/fd/$nfd" ]; do nfd=$((nfd + 1)); done
+prlimit --pid "$DAEMON_PID" --nofile="$nfd:" 2>>"$E2E_TMP/prlimit.log" || fail "prlimit: $(cat "$E2E_TMP/prlimit.log")"
+bg emfile-client socat -u "UNIX-CONNECT:$sd/ops.sock" -
+ec=$LAST_PID
+has_emfile() { grep -q "accept: Too many open files; retrying" "$E2E_TMP/xenchanneld.log"; }
+wait_for 20 has_emfile || fail "accept failure not reported"
+# (the control socket cannot answer either until descriptors come back)
+prlimit --pid "$DAEMON_PID" --nofile="$(awk '/Max open files/ {print $5}' /proc/$DAEMON_PID/limits):" 2>>"$E2E_TMP/prlimit.log" || fail "prlimit back: $(cat "$E2E_TMP/prlimit.log")"
+client_on() { [ "$(chstat "$dom" "$dev" client_connected)" = true ]; }
+wait_for 20 client_on || fail "client not accepted after descriptors came back"
+kill "$ec"
+daemon_alive || fail "xenchanneld died"
+pass "notify, pid file, SIGHUP, SIGTERM, option errors, single instance, accept back-off"

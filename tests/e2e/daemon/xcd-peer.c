@@ -104,7 +104,8 @@ static int connect_wait(const char *path, double deadline)
 		}
 		double left = deadline - now_s();
 		if (left <= 0) {
-			fprintf(stderr, "xcd-peer: connect %s: %s (timed out)\n", path, strerror(errno));
+			fprintf(stderr, "xcd-peer: connect %s: %s (timed out)\n", path,
+			        strerror(errno));
 			return -1;
 		}
 		/* A stale socket file exists before the daemon replaces it; the
@@ -184,8 +185,9 @@ static int xfer(int argc, char **argv)
 			fill(out, outlen, sent, ssend);
 			outpos = 0;
 		}
-		struct pollfd p = {.fd = fd, .events = (short)((got < nrecv ? POLLIN : 0) |
-		                                                 (outpos < outlen ? POLLOUT : 0))};
+		struct pollfd p = {.fd = fd,
+		                   .events = (short)((got < nrecv ? POLLIN : 0) |
+		                                     (outpos < outlen ? POLLOUT : 0))};
 		if (poll(&p, 1, 1000) < 0 && errno != EINTR)
 			return 1;
 		int gone = 0;
@@ -212,7 +214,8 @@ static int xfer(int argc, char **argv)
 			}
 		}
 		if (!gone && (p.revents & POLLOUT) && outpos < outlen) {
-			ssize_t n = send(fd, out + outpos, outlen - outpos, MSG_NOSIGNAL | MSG_DONTWAIT);
+			ssize_t n =
+			    send(fd, out + outpos, outlen - outpos, MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (n < 0 && errno == ENOTSOCK)
 				n = write(fd, out + outpos, outlen - outpos);
 			if (n > 0) {
@@ -224,7 +227,8 @@ static int xfer(int argc, char **argv)
 		}
 		if (gone) {
 			if (!(sock && reconnect)) {
-				fprintf(stderr, "xcd-peer: peer went away: sent %llu received %llu\n",
+				fprintf(stderr,
+				        "xcd-peer: peer went away: sent %llu received %llu\n",
 				        (unsigned long long)sent, (unsigned long long)got);
 				return 1;
 			}
@@ -369,7 +373,8 @@ static int multi(const char *list, double seconds, int writing)
 		int k = epoll_wait(ep, evs, 256, 100);
 		for (int j = 0; j < k; j++) {
 			size_t i = (size_t)evs[j].data.u64;
-			ssize_t r = writing ? write(fds[i], buf, sizeof(buf)) : read(fds[i], buf, sizeof(buf));
+			ssize_t r = writing ? write(fds[i], buf, sizeof(buf))
+			                    : read(fds[i], buf, sizeof(buf));
 			if (r > 0)
 				bytes[i] += (uint64_t)r;
 			else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {

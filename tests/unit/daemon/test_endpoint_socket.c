@@ -201,17 +201,18 @@ static void unlink_removes_only_our_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(creates_socket_with_mode_0600, setup, teardown),
-		cmocka_unit_test_setup_teardown(refuses_relative_and_dotdot_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown(refuses_missing_parent, setup, teardown),
-		cmocka_unit_test_setup_teardown(refuses_world_writable_parent, setup, teardown),
-		cmocka_unit_test_setup_teardown(refuses_parent_owned_by_someone_else, setup, teardown),
-		cmocka_unit_test_setup_teardown(refuses_symlinked_parent, setup, teardown),
-		cmocka_unit_test_setup_teardown(refuses_symlink_at_path_and_keeps_target, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(refuses_regular_file_and_keeps_it, setup, teardown),
-		cmocka_unit_test_setup_teardown(replaces_stale_socket_refuses_live_one, setup, teardown),
-		cmocka_unit_test_setup_teardown(unlink_removes_only_our_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(creates_socket_with_mode_0600, setup, teardown),
+	    cmocka_unit_test_setup_teardown(refuses_relative_and_dotdot_paths, setup, teardown),
+	    cmocka_unit_test_setup_teardown(refuses_missing_parent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(refuses_world_writable_parent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(refuses_parent_owned_by_someone_else, setup, teardown),
+	    cmocka_unit_test_setup_teardown(refuses_symlinked_parent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(refuses_symlink_at_path_and_keeps_target, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(refuses_regular_file_and_keeps_it, setup, teardown),
+	    cmocka_unit_test_setup_teardown(replaces_stale_socket_refuses_live_one, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(unlink_removes_only_our_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,8 @@
 
 static struct fsm_input in(int be, int fe, int online, int keys)
 {
-	return (struct fsm_input){.be_state = be, .fe_state = fe, .online = online, .ring_keys = keys};
+	return (struct fsm_input){
+	    .be_state = be, .fe_state = fe, .online = online, .ring_keys = keys};
 }
 
 static void expect(enum ch_state cur, struct fsm_input i, enum ch_state next, unsigned actions,
@@ -113,16 +114,16 @@ static void garbage_states_change_nothing(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(new_device_goes_to_initwait_with_endpoint),
-		cmocka_unit_test(offline_device_is_left_alone),
-		cmocka_unit_test(initwait_connects_only_when_frontend_initialised_with_keys),
-		cmocka_unit_test(restart_adopts_connected_channels),
-		cmocka_unit_test(frontend_close_dance),
-		cmocka_unit_test(toolstack_close_dance),
-		cmocka_unit_test(reconnect_after_close),
-		cmocka_unit_test(device_removed),
-		cmocka_unit_test(error_state_waits_for_frontend),
-		cmocka_unit_test(garbage_states_change_nothing),
+	    cmocka_unit_test(new_device_goes_to_initwait_with_endpoint),
+	    cmocka_unit_test(offline_device_is_left_alone),
+	    cmocka_unit_test(initwait_connects_only_when_frontend_initialised_with_keys),
+	    cmocka_unit_test(restart_adopts_connected_channels),
+	    cmocka_unit_test(frontend_close_dance),
+	    cmocka_unit_test(toolstack_close_dance),
+	    cmocka_unit_test(reconnect_after_close),
+	    cmocka_unit_test(device_removed),
+	    cmocka_unit_test(error_state_waits_for_frontend),
+	    cmocka_unit_test(garbage_states_change_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

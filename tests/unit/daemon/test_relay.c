@@ -194,15 +194,15 @@ static void budget_bounds_one_pass(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(guest_bytes_reach_the_client, setup, teardown),
-		cmocka_unit_test_setup_teardown(client_bytes_fill_only_free_ring_space, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(no_client_leaves_guest_bytes_in_the_ring, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(full_socket_back_pressures_the_guest, setup, teardown),
-		cmocka_unit_test_setup_teardown(corrupt_indices_move_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(client_eof_is_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(budget_bounds_one_pass, setup, teardown),
+	    cmocka_unit_test_setup_teardown(guest_bytes_reach_the_client, setup, teardown),
+	    cmocka_unit_test_setup_teardown(client_bytes_fill_only_free_ring_space, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(no_client_leaves_guest_bytes_in_the_ring, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(full_socket_back_pressures_the_guest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(corrupt_indices_move_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(client_eof_is_reported, setup, teardown),
+	    cmocka_unit_test_setup_teardown(budget_bounds_one_pass, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
