@@ -11,6 +11,7 @@
 #include <xenstore.h>
 
 #include "toolstack-internal.h"
+#include "xenchannel/xenbus.h"
 
 void ts_fail(struct ts_error *err, int code, const char *fmt, ...)
 {
@@ -207,15 +208,11 @@ void ts_show(char *buf, size_t size, const char *s)
 
 const char *ts_state_name(int state)
 {
-	static const char *const names[] = {
-	    "Unknown", "Initialising", "InitWait",      "Initialised",  "Connected",
-	    "Closing", "Closed",       "Reconfiguring", "Reconfigured",
-	};
 	if (state == -1)
 		return "missing";
-	if (state < 0 || state > 8)
+	if (state < 0 || state > XB_RECONFIGURED)
 		return "invalid";
-	return names[state];
+	return xb_state_name(state);
 }
 
 int ts_read_state(struct ts *ts, const char *dir)

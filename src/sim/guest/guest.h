@@ -26,17 +26,8 @@
 #include "xenchannel/loop.h"
 #include "xenchannel/platform.h"
 #include "xenchannel/ring.h"
+#include "xenchannel/xenbus.h"
 
-/* XenbusState values (xen/io/xenbus.h). */
-enum xb_state {
-	XB_UNKNOWN = 0,
-	XB_INITIALISING = 1,
-	XB_INITWAIT = 2,
-	XB_INITIALISED = 3,
-	XB_CONNECTED = 4,
-	XB_CLOSING = 5,
-	XB_CLOSED = 6,
-};
 
 #define HVC_TTY_LINES 8     /* hvc tty driver lines: hvc0..hvc7 */
 #define HVC_MAX_CONSOLES 16 /* hvc_console's MAX_NR_HVC_CONSOLES: slots of vtermnos[] */
@@ -117,7 +108,6 @@ void xb_shutdown(struct guest *g);
 /* Catch up with xenstore now: queued watch events, then a rescan of
  * device/console (what the next watch event would trigger anyway). */
 void xb_sync(struct guest *g);
-const char *xb_state_name(enum xb_state s);
 
 /* console.c */
 int con_probe(struct fe_dev *d);

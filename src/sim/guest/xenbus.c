@@ -12,13 +12,6 @@
 
 static void rescan(struct guest *g);
 
-const char *xb_state_name(enum xb_state s)
-{
-	static const char *const n[] = {"Unknown", "Initialising", "InitWait", "Initialised",
-	                                "Connected", "Closing", "Closed"};
-	return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : "Unknown";
-}
-
 struct fe_dev *xb_find(struct guest *g, const char *node)
 {
 	for (struct fe_dev *d = g->devs; d; d = d->next)
