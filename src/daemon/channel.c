@@ -219,6 +219,15 @@ static void listener_cb(struct loop *l, int fd, unsigned ev, void *arg)
 
 static void chan_run(struct chan *c);
 
+static void notify_guest(struct chan *c)
+{
+	if (plat_evtchn_notify(c->d->evt, (uint32_t)c->local_port) < 0) {
+		c->errors++;
+		log_limited(&c->lim, 3, LOG_LVL_ERR, CH_FMT ": notifying the guest (port %d): %s",
+		            CH_ARGS(c), c->local_port, strerror(errno));
+	}
+}
+
 /* Run a turn now unless one is queued already (then that one does it). */
 static void chan_kick(struct chan *c)
 {
@@ -253,7 +262,7 @@ static void chan_run(struct chan *c)
 		return;
 	}
 	if ((res.to_guest || res.from_guest) && c->local_port >= 0)
-		plat_evtchn_notify(c->d->evt, (uint32_t)c->local_port);
+		notify_guest(c);
 	if (res.client_gone) {
 		if (c->kind == EP_SOCKET) {
 			drop_client(c);
@@ -531,7 +540,7 @@ static void activate(struct chan *c, int adopt)
 	chan_schedule(c);
 	/* The guest may be waiting for space or data since before we came. */
 	if (adopt && c->local_port >= 0)
-		plat_evtchn_notify(c->d->evt, (uint32_t)c->local_port);
+		notify_guest(c);
 }
 
 void chan_fail(struct chan *c, const char *why)
