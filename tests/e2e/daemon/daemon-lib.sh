@@ -42,28 +42,6 @@ for line in sys.stdin:
 sys.exit(1)' "$1" "$2" "$3"
 }
 
-# xs_wait PATH VALUE [SECS]: wait (xenstore watch) until PATH reads VALUE
-# (a bash pattern: '[56]' waits for either).
-xs_wait() {
-	local path=$1 want=$2 secs=${3:-30} v line left end
-	end=$((SECONDS + secs))
-	# no `timeout` wrapper: killed, it can orphan a xenstore-watch that spins
-	# once its xenstored is gone; the watch is ours to kill, and cleanup's too
-	coproc XSW { exec xenstore-watch "$path" 2>/dev/null; }
-	local wpid=$XSW_PID rc=1
-	E2E_PIDS+=("$wpid")
-	while :; do
-		v=$(xenstore-read "$path" 2>/dev/null || true)
-		if [[ $v == $want ]]; then rc=0; break; fi
-		left=$((end - SECONDS))
-		[ "$left" -gt 0 ] || break
-		read -r -t "$left" -u "${XSW[0]}" line || break
-	done
-	kill "$wpid" 2>/dev/null || true
-	wait "$wpid" 2>/dev/null || true
-	return $rc
-}
-
 be_dir() { echo "/local/domain/0/backend/console/$1/$2"; }
 fe_dir() { echo "/local/domain/$1/device/console/$2"; }
 

@@ -28,24 +28,6 @@ settle() {
 	[ "$r" = ok ] || fail "settle: '$r'"
 }
 
-# Wait until xenstore PATH reads VALUE, driven by a xenstore watch.
-xs_wait() {
-	local path=$1 want=$2 secs=${3:-20} got line
-	coproc XSW { exec timeout "$secs" xenstore-watch "$path" 2>/dev/null; }
-	local pid=$XSW_PID
-	while IFS= read -r -u "${XSW[0]}" line; do
-		got=$(xenstore-read "$path" 2>/dev/null || true)
-		if [ "$got" = "$want" ]; then
-			kill "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-			return 0
-		fi
-	done
-	wait "$pid" 2>/dev/null || true
-	echo "xs_wait: $path is '$(xenstore-read "$path" 2>/dev/null || echo '<missing>')', wanted '$want'" >&2
-	return 1
-}
-
 # A field of one device's status line: status_field console-1 hvc
 status_field() {
 	fe status | awk -v k="$1" -v f="$2" '$1 == k { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == f) print a[2] } }'

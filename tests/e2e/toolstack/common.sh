@@ -7,26 +7,6 @@ xs_dump() {
 	xenstore-ls -f -p "$1" | sed -E 's/"  *[. ]*\(/" (/'
 }
 
-# Wait, driven by xenstore watch events, until PATH's value matches the
-# extended regex WANT (a missing node reads as "<missing>"); at most SECS.
-xs_wait() {
-	local path=$1 want=$2 secs=$3 v
-	coproc XSW { exec timeout "$secs" xenstore-watch "$path" 2>/dev/null; }
-	local wpid=$XSW_PID
-	while read -r -u "${XSW[0]}" _; do
-		v=$(xenstore-read "$path" 2>/dev/null) || v="<missing>"
-		if [[ $v =~ ^($want)$ ]]; then
-			kill "$wpid" 2>/dev/null || true
-			wait "$wpid" 2>/dev/null || true
-			return 0
-		fi
-	done
-	wait "$wpid" 2>/dev/null || true
-	v=$(xenstore-read "$path" 2>/dev/null) || v="<missing>"
-	echo "xs_wait: $path is '$v', wanted '$want' within ${secs}s" >&2
-	[[ $v =~ ^($want)$ ]]
-}
-
 # The pid of the guest kernel process of domain D (only ours: the run dir
 # is private to this test).
 # The process appears right after `xensim create' returns: wait (bounded)
