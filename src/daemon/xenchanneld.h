@@ -16,23 +16,13 @@
 
 #include "xenchannel/log.h"
 #include "xenchannel/ring.h"
+#include "xenchannel/xenbus.h"
 
 struct loop;
 struct platform;
 struct plat_evtchn;
 struct plat_gnttab;
 struct xs_handle;
-
-/* XenbusState values (decimal in the `state` keys). */
-enum xb_state {
-	XB_UNKNOWN = 0,
-	XB_INITIALISING = 1,
-	XB_INITWAIT = 2,
-	XB_INITIALISED = 3,
-	XB_CONNECTED = 4,
-	XB_CLOSING = 5,
-	XB_CLOSED = 6,
-};
 
 /* ---- fsm.c: what a channel does next, as a pure function ---- */
 
