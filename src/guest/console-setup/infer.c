@@ -8,7 +8,9 @@
  * the candidates; the devices that are bound and have no record yet are the
  * claimants; both are paired in order (probe order is devid order for the
  * channels a domain boots with, and hot-added devices take the first free
- * slots in the order they are probed).
+ * slots in the order they are probed). There may be more claimants than
+ * candidates (indices beyond hvc7): the last ones in devid order get none,
+ * also when a single candidate is left.
  */
 #include "console-setup.h"
 
@@ -162,10 +164,11 @@ int cs_hvc_infer(const char *root, int devid, const char **why)
 		       "beyond hvc7, or shares one with another console)";
 		return -1;
 	}
-	if (ncand == 1)
-		return cand[0];
 
-	/* claimants: bound devices without a record, in devid order */
+	/* claimants: bound devices without a record, in devid order. Counted
+	 * even when a single line is left: a console whose index is beyond hvc7
+	 * is bound and unrecorded too, and must not take the line of an earlier
+	 * console whose run has not come yet. */
 	int cl[MAX_CLAIMANTS + 1], ncl = 0;
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/sys/bus/xen/devices", root);

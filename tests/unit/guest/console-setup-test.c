@@ -206,6 +206,32 @@ static void test_infer_devid_order(void **state)
 	assert_int_equal(cs_hvc_infer(root, 3, &why), 3);
 }
 
+/* Nine channels probed at once take hvc1..hvc9; only hvc1..hvc7 are lines.
+ * When console-1..6 are linked and console-7's run has not come yet, the one
+ * line left is console-7's: console-8 and console-9 (indices beyond hvc7,
+ * bound, unrecorded) must not take it, whichever run comes first. */
+static void test_infer_last_line_beyond_hvc7(void **state)
+{
+	const char *why = NULL;
+	for (int i = 1; i <= 9; i++)
+		dev_bound(i, "Initialised");
+	for (int k = 1; k <= 7; k++)
+		line_alloc(k);
+	for (int i = 1; i <= 6; i++)
+		assert_int_equal(cs_record_write(root, i, i, NULL), 0);
+	why = NULL;
+	assert_int_equal(cs_hvc_infer(root, 9, &why), -1);
+	assert_non_null(why);
+	why = NULL;
+	assert_int_equal(cs_hvc_infer(root, 8, &why), -1);
+	assert_non_null(why);
+	assert_int_equal(cs_hvc_infer(root, 7, &why), 7);
+	/* once console-8 and -9 said they have no line, console-7 still gets it */
+	assert_int_equal(cs_record_write(root, 8, -1, NULL), 0);
+	assert_int_equal(cs_record_write(root, 9, -1, NULL), 0);
+	assert_int_equal(cs_hvc_infer(root, 7, &why), 7);
+}
+
 /* A device whose probe has not finished (no driver link) is no claimant. */
 static void test_infer_unbound_not_counted(void **state)
 {
@@ -354,6 +380,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dev_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_infer_single_candidate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_infer_devid_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_infer_last_line_beyond_hvc7, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_infer_unbound_not_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
