@@ -87,6 +87,12 @@ static int connect_path(const char *path)
 /* Connect, waiting (inotify, bounded) for the socket to (re)appear. */
 static int connect_wait(const char *path, double deadline)
 {
+	/* Usually the socket is there: connect before paying for an inotify
+	 * instance and watch (milliseconds each with thousands of sockets in the
+	 * directory, which made opening every channel outlast a benchmark). */
+	int fd0 = connect_path(path);
+	if (fd0 >= 0)
+		return fd0;
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s", path);
 	char *slash = strrchr(dir, '/');
