@@ -67,10 +67,15 @@ while [ $steps -lt 20 ]; do
 	name=org.example.ten.$i
 	case ${state[$i]} in
 	0)
-		"$XENCHANNEL" attach --force "$DOM" "name=$name,connection=pty" >"$E2E_TMP/op.log" 2>&1 ||
+		devid=$("$XENCHANNEL" attach --force "$DOM" "name=$name,connection=pty" 2>"$E2E_TMP/op.log") ||
 			fail "attach $name: $(cat "$E2E_TMP/op.log")"
 		state[$i]=1
 		check "attach $name"
+		# probed (devid 10 reads as 0 in Linux and is not)
+		if [ "$devid" -lt 10 ]; then
+			[ "$(status_field "console-$devid" bound)" = 1 ] ||
+				fail "after attach $name: console-$devid not probed: $(fe status)"
+		fi
 		;;
 	1)
 		"$XENCHANNEL" detach --timeout 5 "$DOM" "$name" >"$E2E_TMP/op.log" 2>&1 ||
