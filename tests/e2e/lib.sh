@@ -19,6 +19,16 @@ E2E_PIDS=()
 e2e_cleanup() {
 	local rc=$?
 	for p in "${E2E_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	# Keep the simulator's own logs for the report: stopping it removes the
+	# domains' directories (hard links survive that).
+	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -n "${XENSIM_RUN_DIR:-}" ]; then
+		ln -f "$XENSIM_RUN_DIR/xensim.log" "$E2E_TMP/xensim.log" 2>/dev/null || true
+		for f in "$XENSIM_RUN_DIR"/domains/*/guest.log; do
+			[ -f "$f" ] || continue
+			d=${f%/guest.log}
+			ln -f "$f" "$E2E_TMP/guest-${d##*/}.log" 2>/dev/null || true
+		done
+	fi
 	if [ -n "${XENSIM_RUN_DIR:-}" ] && [ -e "$XENSIM_RUN_DIR/xensim.pid" ]; then
 		"$XENSIM" stop >/dev/null 2>&1 || true
 	fi

@@ -9,9 +9,6 @@ guest_start() {
 	ROOT="$XENSIM_RUN_DIR/domains/$DOM/root"
 	FSOCK="$XENSIM_RUN_DIR/domains/$DOM/frontend.sock"
 	GUEST_LOG="$XENSIM_RUN_DIR/domains/$DOM/guest.log"
-	# shown with the other logs on failure; a hard link, because stopping
-	# the simulator removes the domain's directory before the logs are shown
-	ln -f "$GUEST_LOG" "$E2E_TMP/guest.log" 2>/dev/null || ln -sf "$GUEST_LOG" "$E2E_TMP/guest.log"
 	# xensim returns once the domain exists; its frontend process listens a
 	# moment later: wait for the socket it creates (bounded).
 	wait_for 10 test -S "$FSOCK" || fail "no frontend.sock for domain $DOM"
