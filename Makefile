@@ -1,7 +1,7 @@
 # Thin entry point; the build itself is Meson + Ninja in build/.
 BUILD ?= build
 
-.PHONY: all check demo bench fuzz check-xen install clean
+.PHONY: all check demo bench fuzz fuzz-minimize flake check-xen install clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -21,6 +21,12 @@ bench: all
 
 fuzz:
 	scripts/fuzz
+
+fuzz-minimize:
+	scripts/fuzz --minimize
+
+flake:
+	scripts/flake
 
 check-xen: all
 	tests/xen/run

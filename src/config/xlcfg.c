@@ -653,7 +653,9 @@ static int store(struct parser *p, struct cfg_file *f, char *key, struct cfg_loc
 						goto oom;
 					}
 				}
-				memcpy(items + k, v->items, v->nitems * sizeof(*items));
+				/* moved one by one: an empty list has no items array */
+				for (size_t j = 0; j < v->nitems; j++)
+					items[k + j] = v->items[j];
 				free(v->items);
 				v->items = items;
 				v->nitems += pv->nitems;

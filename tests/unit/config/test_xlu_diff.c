@@ -59,6 +59,8 @@ static const char *snippets[] = {
     "k = \"a\"; k += \"b\"\n",
     "k = [\"a\"]; k += [\"b\", [\"c\"]]\n",
     "k = \"a\"; k += [\"b\"]\n",
+    "k = [\"a\"]; k += []\n", /* an empty list appended: it has no items array */
+    "k = []; k += []\n",
     "k += \"first\"\n",
     "k.x = 1",
     "k = (1)\n",
