@@ -1,7 +1,7 @@
 # Thin entry point; the build itself is Meson + Ninja in build/.
 BUILD ?= build
 
-.PHONY: all check demo bench fuzz fuzz-minimize flake check-xen install clean
+.PHONY: all check demo bench fuzz fuzz-minimize flake format check-xen install clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -27,6 +27,9 @@ fuzz-minimize:
 
 flake:
 	scripts/flake
+
+format:
+	scripts/format
 
 check-xen: all
 	tests/xen/run
