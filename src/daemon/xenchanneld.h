@@ -211,7 +211,4 @@ size_t control_format(const struct chan *c, char *buf, size_t len);
 /* notify.c: sd_notify(3) without libsystemd. 0, or -1 when not under systemd. */
 int notify_systemd(const char *state);
 
-/* path helpers (channel.c) */
-int xcd_parse_u32(const char *s, uint32_t *out);
-
 #endif
