@@ -201,7 +201,6 @@ int main(int argc, char **argv)
 		log_use_syslog(1);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
-	d.control_fd = -1;
 
 	if (!d.opt.foreground) {
 		char msg[256];

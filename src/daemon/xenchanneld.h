@@ -18,6 +18,7 @@
 #include "xenchannel/ring.h"
 #include "xenchannel/xenbus.h"
 
+struct linesrv;
 struct loop;
 struct platform;
 struct plat_evtchn;
@@ -168,7 +169,7 @@ struct xcd {
 
 	uint64_t adopted; /* channels taken over from a previous instance */
 
-	int control_fd;
+	struct linesrv *control;
 	char *control_path;
 	dev_t control_dev;
 	ino_t control_ino;
