@@ -141,65 +141,56 @@ static int bump_body(struct xs_handle *h, xs_transaction_t t, void *arg)
 	return xs_write(h, t, "/t/n", s, (unsigned)strlen(s)) ? 0 : -1;
 }
 
-static void test_transaction_commits(void **state)
-{
-	put(other, "/t/n", "1", 1);
-	struct bump b = {0};
-	assert_int_equal(xstore_transact(xs, 5, bump_body, &b), 0);
-	assert_int_equal(b.runs, 1);
-	assert_value("/t/n", "2");
-}
+/* Each row: how the body behaves, what xstore_transact answers, how often
+ * the body ran and what /t/n (1 before) holds afterwards. */
+static const struct tx_case {
+	const char *what;
+	struct bump body;
+	unsigned max_tries;
+	int result, err, runs;
+	const char *value;
+} tx_cases[] = {
+    {"commits at once", {0}, 5, 0, 0, 1, "2"},
+    {"redone after two conflicts, from what the other wrote", {.interfere = 2}, 5, 0, 0, 3, "101"},
+    {"gives up after max_tries conflicts",
+     {.interfere = 100},
+     3,
+     XSTORE_TX_NOCOMMIT,
+     EAGAIN,
+     3,
+     "100"},
+    {"max_tries 0: until it commits", {.interfere = 20}, 0, 0, 0, 21, "101"},
+    {"a positive verdict aborts and is returned", {.verdict = 7}, 5, 7, 0, 1, "1"},
+    {"a failed operation aborts, errno kept",
+     {.fail_errno = EACCES},
+     5,
+     XSTORE_TX_FAILED,
+     EACCES,
+     1,
+     "1"},
+    {"EAGAIN from the body is a conflict: redone",
+     {.fail_errno = EAGAIN},
+     4,
+     XSTORE_TX_NOCOMMIT,
+     EAGAIN,
+     4,
+     "1"},
+};
 
-static void test_transaction_redone_on_conflict(void **state)
+static void test_transactions(void **state)
 {
-	put(other, "/t/n", "1", 1);
-	struct bump b = {.interfere = 2};
-	assert_int_equal(xstore_transact(xs, 5, bump_body, &b), 0);
-	assert_int_equal(b.runs, 3); /* two conflicts, then the commit */
-	assert_value("/t/n", "101"); /* computed from what the other wrote */
-}
-
-static void test_transaction_gives_up(void **state)
-{
-	put(other, "/t/n", "1", 1);
-	struct bump b = {.interfere = 100};
-	assert_int_equal(xstore_transact(xs, 3, bump_body, &b), XSTORE_TX_NOCOMMIT);
-	assert_int_equal(errno, EAGAIN);
-	assert_int_equal(b.runs, 3);
-	assert_value("/t/n", "100");
-}
-
-static void test_transaction_without_limit(void **state)
-{
-	put(other, "/t/n", "1", 1);
-	struct bump b = {.interfere = 20};
-	assert_int_equal(xstore_transact(xs, 0, bump_body, &b), 0);
-	assert_int_equal(b.runs, 21);
-	assert_value("/t/n", "101");
-}
-
-static void test_transaction_verdict_aborts(void **state)
-{
-	put(other, "/t/n", "1", 1);
-	struct bump b = {.verdict = 7};
-	assert_int_equal(xstore_transact(xs, 5, bump_body, &b), 7);
-	assert_int_equal(b.runs, 1);
-	assert_value("/t/n", "1");
-}
-
-static void test_transaction_failure_keeps_errno(void **state)
-{
-	put(other, "/t/n", "1", 1);
-	struct bump b = {.fail_errno = EACCES};
-	assert_int_equal(xstore_transact(xs, 5, bump_body, &b), XSTORE_TX_FAILED);
-	assert_int_equal(errno, EACCES);
-	assert_int_equal(b.runs, 1);
-	/* an EAGAIN from the body is a conflict reported early: redone */
-	b = (struct bump){.fail_errno = EAGAIN};
-	assert_int_equal(xstore_transact(xs, 4, bump_body, &b), XSTORE_TX_NOCOMMIT);
-	assert_int_equal(errno, EAGAIN);
-	assert_int_equal(b.runs, 4);
-	assert_value("/t/n", "1");
+	for (size_t i = 0; i < sizeof(tx_cases) / sizeof(tx_cases[0]); i++) {
+		const struct tx_case *tc = &tx_cases[i];
+		put(other, "/t/n", "1", 1);
+		struct bump b = tc->body;
+		errno = 0;
+		int r = xstore_transact(xs, tc->max_tries, bump_body, &b);
+		int e = errno;
+		if (r != tc->result || (tc->err && e != tc->err) || b.runs != tc->runs)
+			fail_msg("%s: result %d errno %d after %d runs; want %d, %d, %d", tc->what,
+			         r, e, b.runs, tc->result, tc->err, tc->runs);
+		assert_value("/t/n", tc->value);
+	}
 }
 
 /* ---- guarded writes ------------------------------------------------------- */
@@ -227,12 +218,7 @@ int main(void)
 	    cmocka_unit_test(test_number_one_spelling),
 	    cmocka_unit_test(test_number_range),
 	    cmocka_unit_test(test_read_refuses_embedded_nul),
-	    cmocka_unit_test(test_transaction_commits),
-	    cmocka_unit_test(test_transaction_redone_on_conflict),
-	    cmocka_unit_test(test_transaction_gives_up),
-	    cmocka_unit_test(test_transaction_without_limit),
-	    cmocka_unit_test(test_transaction_verdict_aborts),
-	    cmocka_unit_test(test_transaction_failure_keeps_errno),
+	    cmocka_unit_test(test_transactions),
 	    cmocka_unit_test(test_write_if_present),
 	    cmocka_unit_test(test_write_if_never_resurrects),
 	};
