@@ -88,11 +88,10 @@ static int wait_report(int fd, char *msg, size_t msglen)
 		msg[0] = '\0';
 		return DAEMONIZE_READY;
 	}
-	char *nl = strchr(msg, '\n');
-	if (nl)
-		*nl = '\0';
+	len = strcspn(msg, "\n");
+	msg[len] = '\0';
 	if (strncmp(msg, "error: ", 7) == 0)
-		memmove(msg, msg + 7, strlen(msg + 7) + 1);
+		memmove(msg, msg + 7, len - 7 + 1);
 	return DAEMONIZE_FAILED;
 }
 
