@@ -18,6 +18,8 @@
 #include <string.h>
 #include <xenstore.h>
 
+#include "xenchannel/xstore.h"
+
 static bool wr(struct xs_handle *h, xs_transaction_t t, const char *dir, const char *key,
                const char *val, struct xs_permissions *perms)
 {
@@ -62,6 +64,24 @@ static bool one(struct xs_handle *h, xs_transaction_t t, unsigned dom, unsigned 
 	return true;
 }
 
+struct bulk {
+	const char *sockdir;
+	unsigned dom, k;
+	char (*paths)[200];
+};
+
+/* Every channel of one domain, in one transaction. */
+static int bulk_body(struct xs_handle *h, xs_transaction_t t, void *arg)
+{
+	struct bulk *b = arg;
+	for (unsigned i = 0; i < b->k && i < 8; i++) {
+		snprintf(b->paths[i], sizeof(b->paths[i]), "%s/%u-%u.sock", b->sockdir, b->dom, i);
+		if (!one(h, t, b->dom, i + 1, b->paths[i]))
+			return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -77,23 +97,10 @@ int main(int argc, char **argv)
 	unsigned dom;
 	while (scanf("%u", &dom) == 1) {
 		char paths[8][200];
-		for (int tries = 0;; tries++) {
-			xs_transaction_t t = xs_transaction_start(h);
-			bool ok = t != XBT_NULL;
-			for (unsigned i = 0; ok && i < k && i < 8; i++) {
-				snprintf(paths[i], sizeof(paths[i]), "%s/%u-%u.sock", argv[1], dom,
-				         i);
-				ok = one(h, t, dom, i + 1, paths[i]);
-			}
-			if (ok && xs_transaction_end(h, t, false))
-				break;
-			if (!ok && t != XBT_NULL)
-				xs_transaction_end(h, t, true);
-			if (errno != EAGAIN || tries > 20) {
-				fprintf(stderr, "xcd-bulk-attach: domain %u: %s\n", dom,
-				        strerror(errno));
-				return 1;
-			}
+		struct bulk b = {argv[1], dom, k, paths};
+		if (xstore_transact(h, 22, bulk_body, &b) != 0) {
+			fprintf(stderr, "xcd-bulk-attach: domain %u: %s\n", dom, strerror(errno));
+			return 1;
 		}
 		for (unsigned i = 0; i < k && i < 8; i++)
 			printf("%u %u %s\n", dom, i + 1, paths[i]);

@@ -39,7 +39,15 @@ int loop_soon(struct loop *l, loop_cb cb, void *arg);
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);
 
-/* Monotonic milliseconds / microseconds. */
+/* Signals as loop events: block sigs (a 0-terminated list) and watch a
+ * signalfd for them with cb, which takes each with loop_signal_next().
+ * Returns the fd (close it after the loop), or -1 with errno. Children
+ * inherit the blocked mask: unblock it before exec. */
+int loop_signals(struct loop *l, const int *sigs, loop_fd_cb cb, void *arg);
+/* The next pending signal on a loop_signals() fd, or 0 when none is left. */
+int loop_signal_next(int fd);
+
+/* Monotonic milliseconds / microseconds (the one clock of every component). */
 uint64_t loop_now_ms(void);
 uint64_t loop_now_us(void);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "xenchannel/escape.h"
 
 #ifndef XC_REGISTRY_PATH
 #define XC_REGISTRY_PATH "/usr/share/xenchannel/channel-registry"
@@ -19,38 +20,7 @@ const char *cli_registry_path(void)
 
 const char *cli_escaped(char *buf, size_t size, const char *s)
 {
-	size_t o = 0;
-	if (size < 12) {
-		if (size)
-			buf[0] = 0;
-		return buf;
-	}
-	for (size_t i = 0; s && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (o + 8 >= size) {
-			/* the previous round left o + 4 < size: room for "...\0" */
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-	}
-	buf[o] = 0;
-	return buf;
-}
-
-void cli_put_escaped(FILE *f, const char *s)
-{
-	for (size_t i = 0; s && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			fputc(c, f);
-		else
-			fprintf(f, "\\x%02x", c);
-	}
+	return esc_text(buf, size, s, s ? strlen(s) : 0, 0, ESC_BACKSLASH);
 }
 
 const char *cli_control_socket(char *buf, size_t size)

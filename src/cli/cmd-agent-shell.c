@@ -8,21 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "xenchannel/host.h"
+#include "xenchannel/loop.h"
 #include "xenchannel/proto.h"
 
 #define REPLY_WAIT_MS 10000
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void print(const json_t *o)
 {
@@ -78,7 +71,7 @@ int cmd_agent_shell(int argc, char **argv)
 		p[0].events = (short)((ev & HOST_READ ? POLLIN : 0) | (ev & HOST_WRITE ? POLLOUT : 0));
 		/* Wake for the next HELLO repeat, and once input has ended, give up
 		 * on missing replies after REPLY_WAIT_MS. */
-		uint64_t now = now_ms();
+		uint64_t now = loop_now_ms();
 		if (!stdin_open && !give_up)
 			give_up = now + REPLY_WAIT_MS;
 		int tmo = -1;
@@ -93,7 +86,7 @@ int cmd_agent_shell(int argc, char **argv)
 		int r = poll(p, 2, tmo);
 		if (r < 0 && errno != EINTR)
 			break;
-		if (give_up && now_ms() >= give_up) {
+		if (give_up && loop_now_ms() >= give_up) {
 			fprintf(stderr, "xenchannel: agent-shell: %d repl%s still missing\n", waiting,
 			        waiting == 1 ? "y" : "ies");
 			host_chan_free(h);

@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 #include <xenstore.h>
 #include <yaml.h>
 
 #include "commands.h"
 #include "xenchannel/host.h"
+#include "xenchannel/loop.h"
 #include "xenchannel/proto.h"
 
 struct doc {
@@ -38,13 +38,6 @@ struct target {
 	char err[700];
 	int counts[4];       /* applied, unchanged, failed, refused */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void usage(FILE *f)
 {
@@ -242,7 +235,7 @@ static void finish(struct target *t, const char *fmt, ...)
 		va_end(ap);
 	}
 	t->done = 1;
-	t->end_ms = now_ms();
+	t->end_ms = loop_now_ms();
 	host_chan_free(t->h);
 	t->h = NULL;
 }
@@ -470,7 +463,7 @@ int cmd_provision(int argc, char **argv)
 			struct target *x = &t[next++];
 			if (x->done)
 				continue;
-			x->start_ms = now_ms();
+			x->start_ms = loop_now_ms();
 			x->h = host_chan_new(x->sock, err, sizeof(err));
 			if (!x->h || (x->id = host_chan_apply(x->h, x->doc->text, x->doc->len, key,
 			                                      keylen)) < 0) {
@@ -482,7 +475,7 @@ int cmd_provision(int argc, char **argv)
 			running++;
 		}
 		size_t np = 0;
-		uint64_t now = now_ms(), wake = now + 1000;
+		uint64_t now = loop_now_ms(), wake = now + 1000;
 		for (size_t i = 0; i < n; i++) {
 			if (!t[i].h)
 				continue;
@@ -502,7 +495,7 @@ int cmd_provision(int argc, char **argv)
 			perror("xenchannel: provision: poll");
 			break;
 		}
-		now = now_ms();
+		now = loop_now_ms();
 		for (size_t k = 0; k < np; k++) {
 			struct target *x = &t[idx[k]];
 			unsigned got = 0;

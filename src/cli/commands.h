@@ -20,9 +20,8 @@ int cmd_agent_shell(int argc, char **argv);
 /* cli-util.c */
 /* The channel registry: $XENCHANNEL_REGISTRY, else the installed copy. */
 const char *cli_registry_path(void);
-/* Print s with anything unprintable as \xNN (values may come from guests). */
-void cli_put_escaped(FILE *f, const char *s);
-/* Format s escaped into buf (truncated with "..." to fit). */
+/* s escaped into buf by esc_text (anything unprintable, and backslash, as
+ * \xNN; truncated with "..." to fit): values may come from guests. */
 const char *cli_escaped(char *buf, size_t size, const char *s);
 /* xenchanneld's control socket ($XENSIM_RUN_DIR/xenchanneld/control.sock in
  * the simulator, else /run/xenchanneld/control.sock). */

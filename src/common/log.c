@@ -1,9 +1,9 @@
 /* log.c - stderr or syslog lines, with per-key rate limiting. */
 #include "xenchannel/log.h"
+#include "xenchannel/loop.h"
 
 #include <stdio.h>
 #include <syslog.h>
-#include <time.h>
 
 static const char *prog = "xenchannel";
 static int to_syslog;
@@ -43,17 +43,10 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void log_limited(struct log_limit *lim, unsigned burst, enum log_level lvl,
                  const char *fmt, ...)
 {
-	uint64_t now = now_ms();
+	uint64_t now = loop_now_ms();
 	if (now - lim->window_start_ms >= 10000u) {
 		if (lim->suppressed)
 			log_msg(lvl, "%u similar lines suppressed", lim->suppressed);

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "xenchannel/config.h"
+#include "xenchannel/escape.h"
 
 struct ctx {
 	const char *spec;
@@ -60,20 +61,7 @@ __attribute__((format(printf, 4, 5))) static void report(struct ctx *c, enum cfg
 /* Printable, bounded copy of untrusted text for a message. */
 static void show(char *buf, size_t size, const char *s, size_t n)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < n && o + 5 < size; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (i >= 60) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (ch >= 0x20 && ch < 0x7f)
-			buf[o++] = (char)ch;
-		else
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", ch);
-	}
-	buf[o] = 0;
+	esc_text(buf, size, s, n, 60, 0);
 }
 
 const char *cfg_connection_name(enum cfg_connection c)

@@ -3,11 +3,11 @@
  * its channels, checked together (unique names and paths, channel count).
  */
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "xenchannel/config.h"
+#include "xenchannel/escape.h"
 
 void cfg_domain_clear(struct cfg_domain *dom)
 {
@@ -126,19 +126,11 @@ static json_t *jstr(const char *s)
 	json_t *j = json_string(s);
 	if (j)
 		return j;
-	size_t n = strlen(s);
-	char *buf = malloc(n * 4 + 1);
+	size_t n = strlen(s), size = n * 4 + 8; /* every byte escaped, never cut */
+	char *buf = malloc(size);
 	if (!buf)
 		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)sprintf(buf + o, "\\x%02x", c);
-	}
-	buf[o] = 0;
+	esc_text(buf, size, s, n, 0, ESC_BACKSLASH);
 	j = json_string(buf);
 	free(buf);
 	return j;

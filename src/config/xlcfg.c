@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "xenchannel/config.h"
+#include "xenchannel/escape.h"
 
 #define MAX_FILE_SIZE (4u << 20)
 #define MAX_DEPTH 32
@@ -148,23 +149,9 @@ static void advance(struct parser *p)
 /* Quote `text` of the current token for a message, printable and short. */
 static void tok_text(const struct parser *p, char *buf, size_t size)
 {
-	size_t o = 0;
-	for (size_t i = p->tstart; i < p->tend && o + 5 < size; i++) {
-		unsigned char c = (unsigned char)p->data[i];
-		if (c == '\n')
-			break;
-		if (i - p->tstart >= 40) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f) {
-			buf[o++] = (char)c;
-		} else {
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-		}
-	}
-	buf[o] = 0;
+	const char *t = p->data + p->tstart;
+	const char *nl = memchr(t, '\n', p->tend - p->tstart);
+	esc_text(buf, size, t, nl ? (size_t)(nl - t) : p->tend - p->tstart, 40, 0);
 }
 
 static int is_lower(int c)

@@ -19,6 +19,7 @@
 
 #include "xenchannel/loop.h"
 #include "xenchannel/platform.h"
+#include "xenchannel/xstore.h"
 
 #define STORM_WINDOW_MS 100u
 #define STORM_EVENTS 1024u /* events per window before we look closer */
@@ -27,39 +28,11 @@
 
 /* ---- small helpers ---- */
 
-int xcd_parse_u32(const char *s, uint32_t *out)
-{
-	if (!s || !*s || strlen(s) > 10)
-		return -1;
-	uint64_t v = 0;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		v = v * 10u + (uint64_t)(*p - '0');
-	}
-	if (v > UINT32_MAX)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static char *xs_get(struct xcd *d, const char *path)
-{
-	unsigned len;
-	char *v = xs_read(d->xs, XBT_NULL, path, &len);
-	if (v && strlen(v) != len) { /* embedded NUL: not a value we accept */
-		free(v);
-		errno = EINVAL;
-		return NULL;
-	}
-	return v;
-}
-
 static int xs_get_int(struct xcd *d, const char *path)
 {
-	char *v = xs_get(d, path);
+	char *v = xstore_read(d->xs, XBT_NULL, path);
 	uint32_t n;
-	int r = (v && xcd_parse_u32(v, &n) == 0 && n <= 1000000u) ? (int)n : -1;
+	int r = (v && xstore_parse_uint(v, 1000000u, &n) == 0) ? (int)n : -1;
 	free(v);
 	return r;
 }
@@ -347,38 +320,17 @@ int chan_event(struct chan *c)
 
 /* ---- resources ---- */
 
-/* Write dir/key only while dir/state exists, in one transaction: a toolstack
- * that removes the device must not see it resurrected by a late write of ours
- * (xenstore creates missing parents). Returns 0, or -1 when the device is gone. */
+/* Write dir/key only while the device is there (see xstore_write_if).
+ * Returns 0, or -1 when the device is gone or the write failed. */
 static int write_if_present(struct xcd *d, const char *dir, const char *key, const char *val)
 {
 	char sp[256], kp[256];
 	snprintf(sp, sizeof(sp), "%s/state", dir);
 	snprintf(kp, sizeof(kp), "%s/%s", dir, key);
-	for (int tries = 0; tries < 16; tries++) {
-		xs_transaction_t t = xs_transaction_start(d->xs);
-		if (t == XBT_NULL)
-			break;
-		unsigned len;
-		char *cur = xs_read(d->xs, t, sp, &len);
-		if (!cur) {
-			xs_transaction_end(d->xs, t, true);
-			return -1;
-		}
-		free(cur);
-		if (!xs_write(d->xs, t, kp, val, (unsigned)strlen(val))) {
-			int e = errno;
-			xs_transaction_end(d->xs, t, true);
-			errno = e;
-			break;
-		}
-		if (xs_transaction_end(d->xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			break;
-	}
-	log_err("writing %s: %s", kp, strerror(errno));
-	return -1;
+	int r = xstore_write_if(d->xs, sp, kp, val, 16);
+	if (r < 0)
+		log_err("writing %s: %s", kp, strerror(errno));
+	return r == 0 ? 0 : -1;
 }
 
 void chan_write_state(struct chan *c, int state)
@@ -478,11 +430,12 @@ static int read_ring_keys(struct chan *c)
 {
 	char p[256];
 	fe_path(c->domid, c->devid, "ring-ref", p, sizeof(p));
-	char *gref = xs_get(c->d, p);
+	char *gref = xstore_read(c->d->xs, XBT_NULL, p);
 	fe_path(c->domid, c->devid, "port", p, sizeof(p));
-	char *port = xs_get(c->d, p);
+	char *port = xstore_read(c->d->xs, XBT_NULL, p);
 	uint32_t g, pt;
-	int ok = gref && port && xcd_parse_u32(gref, &g) == 0 && xcd_parse_u32(port, &pt) == 0;
+	int ok = gref && port && xstore_parse_uint(gref, UINT32_MAX, &g) == 0 &&
+	         xstore_parse_uint(port, UINT32_MAX, &pt) == 0;
 	if (ok) {
 		c->gref = g;
 		c->remote_port = pt;
@@ -572,7 +525,7 @@ static int frontend_is_ours(struct xcd *d, uint32_t domid, uint32_t devid)
 {
 	char p[256];
 	fe_path(domid, devid, "type", p, sizeof(p));
-	char *type = xs_get(d, p);
+	char *type = xstore_read(d->xs, XBT_NULL, p);
 	int ours = type && strcmp(type, "xenchanneld") == 0;
 	free(type);
 	if (!ours)
@@ -593,11 +546,11 @@ static struct chan *chan_create(struct xcd *d, uint32_t domid, uint32_t devid)
 {
 	char p[256];
 	be_path(d, domid, devid, "name", p, sizeof(p));
-	char *name = xs_get(d, p);
+	char *name = xstore_read(d->xs, XBT_NULL, p);
 	be_path(d, domid, devid, "connection", p, sizeof(p));
-	char *conn = xs_get(d, p);
+	char *conn = xstore_read(d->xs, XBT_NULL, p);
 	be_path(d, domid, devid, "path", p, sizeof(p));
-	char *path = xs_get(d, p);
+	char *path = xstore_read(d->xs, XBT_NULL, p);
 
 	struct chan *c = calloc(1, sizeof(*c));
 	if (!c) {

@@ -3,8 +3,8 @@
  *
  *   stats\n  ->  one JSON object per channel per line, then EOF
  *
- * The reply is built in memory and written as the client drains it, so a
- * slow reader never blocks the relay.
+ * The connections are linesrv's: the reply is built in memory and written as
+ * the client drains it, so a slow reader never blocks the relay.
  */
 #include "xenchanneld.h"
 
@@ -18,18 +18,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "xenchannel/loop.h"
+#include "xenchannel/linesrv.h"
 
-#define REQ_MAX 64
-
-struct ctl_client {
-	struct xcd *d;
-	int fd;
-	char req[REQ_MAX];
-	size_t reqlen;
-	char *out;
-	size_t outlen, outpos;
-};
+#define REQ_MAX 64 /* the longest request, its newline included */
 
 static size_t json_str(char *buf, size_t len, const char *s)
 {
@@ -79,135 +70,25 @@ size_t control_format(const struct chan *c, char *buf, size_t len)
 	return n < 0 ? 0 : (size_t)n;
 }
 
-static void client_free(struct ctl_client *cl)
-{
-	loop_unwatch(cl->d->loop, cl->fd);
-	close(cl->fd);
-	free(cl->out);
-	free(cl);
-}
-
-struct buildbuf {
-	char *buf;
-	size_t len, cap;
-	int oom;
-};
-
 static void add_line(struct chan *c, void *arg)
 {
-	struct buildbuf *b = arg;
+	struct linesrv_conn *cl = arg;
 	char line[2048];
 	size_t n = control_format(c, line, sizeof(line));
 	if (n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->len + n)
-			cap *= 2;
-		char *t = realloc(b->buf, cap);
-		if (!t) {
-			b->oom = 1;
-			return;
-		}
-		b->buf = t;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, line, n);
-	b->len += n;
+	linesrv_write(cl, line, n);
 }
 
-static void client_write(struct loop *l, int fd, unsigned ev, void *arg)
-{
-	struct ctl_client *cl = arg;
-	while (cl->outpos < cl->outlen) {
-		ssize_t n =
-		    send(cl->fd, cl->out + cl->outpos, cl->outlen - cl->outpos, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			break;
-		}
-		cl->outpos += (size_t)n;
-	}
-	client_free(cl);
-}
-
-static void respond(struct ctl_client *cl)
-{
-	struct buildbuf b = {0};
-	if (strcmp(cl->req, "stats") == 0) {
-		chan_foreach(cl->d, add_line, &b);
-		if (b.oom) {
-			free(b.buf);
-			b = (struct buildbuf){0};
-		}
-	} else {
-		char msg[128];
-		int n = snprintf(msg, sizeof(msg), "error unknown request '%.32s'\n", cl->req);
-		b.buf = strdup(msg);
-		b.len = b.buf ? (size_t)n : 0;
-	}
-	cl->out = b.buf;
-	cl->outlen = b.len;
-	if (loop_watch(cl->d->loop, cl->fd, LOOP_WRITE, client_write, cl) < 0)
-		client_free(cl);
-}
-
-static void client_read(struct loop *l, int fd, unsigned ev, void *arg)
-{
-	struct ctl_client *cl = arg;
-	ssize_t n = recv(fd, cl->req + cl->reqlen, sizeof(cl->req) - 1 - cl->reqlen, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		client_free(cl);
-		return;
-	}
-	cl->reqlen += (size_t)n;
-	cl->req[cl->reqlen] = '\0';
-	char *nl = strchr(cl->req, '\n');
-	if (!nl && cl->reqlen < sizeof(cl->req) - 1)
-		return;
-	if (nl)
-		*nl = '\0';
-	respond(cl);
-}
-
-static void accept_cb(struct loop *l, int fd, unsigned ev, void *arg);
-
-static void control_relisten(struct loop *l, void *arg)
+static void request(struct linesrv_conn *cl, char *req, void *arg)
 {
 	struct xcd *d = arg;
-	if (d->control_fd >= 0)
-		loop_watch(l, d->control_fd, LOOP_READ, accept_cb, d);
-}
-
-static void accept_cb(struct loop *l, int fd, unsigned ev, void *arg)
-{
-	struct xcd *d = arg;
-	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* the listener stays readable: pause it rather than spin */
-			loop_unwatch(l, fd);
-			loop_timer(l, 100, control_relisten, d);
-		}
-		return;
-	}
-	struct ctl_client *cl = calloc(1, sizeof(*cl));
-	if (!cl) {
-		close(cfd);
-		return;
-	}
-	cl->d = d;
-	cl->fd = cfd;
-	if (loop_watch(l, cfd, LOOP_READ, client_read, cl) < 0) {
-		close(cfd);
-		free(cl);
-	}
+	if (strcmp(req, "stats") == 0)
+		chan_foreach(d, add_line, cl);
+	else
+		linesrv_printf(cl, "error unknown request '%.32s'\n", req);
+	linesrv_done(cl);
 }
 
 int control_open(struct xcd *d, char *err, size_t errlen)
@@ -238,12 +119,12 @@ int control_open(struct xcd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "control socket: %s", e2);
 		return -1;
 	}
-	if (loop_watch(d->loop, fd, LOOP_READ, accept_cb, d) < 0) {
+	d->control = linesrv_new(d->loop, fd, REQ_MAX, 0, request, d);
+	if (!d->control) {
 		snprintf(err, errlen, "control socket: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
-	d->control_fd = fd;
 	d->control_path = strdup(path);
 	d->control_dev = dev;
 	d->control_ino = ino;
@@ -252,11 +133,10 @@ int control_open(struct xcd *d, char *err, size_t errlen)
 
 void control_close(struct xcd *d)
 {
-	if (d->control_fd < 0)
+	if (!d->control)
 		return;
-	loop_unwatch(d->loop, d->control_fd);
-	close(d->control_fd);
-	d->control_fd = -1;
+	linesrv_free(d->control);
+	d->control = NULL;
 	if (d->control_path)
 		eps_unlink(d->control_path, d->control_dev, d->control_ino);
 	free(d->control_path);

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xenstore.h>
 
+#include "xenchannel/daemonize.h"
 #include "xenchannel/loop.h"
 #include "xenchannel/platform.h"
 
@@ -113,39 +113,6 @@ static int parse_args(int argc, char **argv, struct xcd_opts *o)
 	return 0;
 }
 
-/* Fork into the background; the parent exits when the child says it is
- * ready (status 0) or failed. Returns the write end of the status pipe. */
-static int daemonize(void)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0) {
-		close(p[1]);
-		char st = 1;
-		ssize_t n;
-		do
-			n = read(p[0], &st, 1);
-		while (n < 0 && errno == EINTR);
-		_exit(n == 1 && st == 0 ? 0 : 1);
-	}
-	close(p[0]);
-	if (setsid() < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	if (chdir("/") < 0)
-		return -1;
-	umask(022);
-	return p[1];
-}
-
 static void detach_stdio(void)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -173,14 +140,14 @@ static int write_pidfile(const char *path)
 static void signal_cb(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	struct xcd *d = arg;
-	struct signalfd_siginfo si;
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
+	int sig;
+	while ((sig = loop_signal_next(fd)) > 0) {
+		if (sig == SIGHUP) {
 			log_info("SIGHUP: rescanning xenstore");
 			watch_scan_all(d);
 		} else {
-			log_info("signal %u: shutting down, leaving the guests' rings connected",
-			         si.ssi_signo);
+			log_info("signal %d: shutting down, leaving the guests' rings connected",
+			         sig);
 			d->stopping = 1;
 			loop_stop(l);
 		}
@@ -234,14 +201,25 @@ int main(int argc, char **argv)
 		log_use_syslog(1);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
-	d.control_fd = -1;
 
 	if (!d.opt.foreground) {
-		ready_fd = daemonize();
-		if (ready_fd < 0) {
+		char msg[256];
+		int r = daemonize(&ready_fd, msg, sizeof(msg));
+		if (r < 0) {
 			log_err("daemonizing: %s", strerror(errno));
 			return 1;
 		}
+		if (r != DAEMONIZE_CHILD) {
+			/* the starter: the daemon logged why it failed on our stderr */
+			if (r == DAEMONIZE_FAILED && *msg)
+				log_err("daemonizing: %s", msg);
+			return r == DAEMONIZE_READY ? 0 : 1;
+		}
+		if (chdir("/") < 0) {
+			log_err("daemonizing: chdir /: %s", strerror(errno));
+			return 1;
+		}
+		umask(022);
 	}
 
 	d.tab_size = 8192;
@@ -275,14 +253,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0 || loop_watch(d.loop, sfd, LOOP_READ, signal_cb, &d) < 0) {
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, 0};
+	sfd = loop_signals(d.loop, sigs, signal_cb, &d);
+	if (sfd < 0) {
 		log_err("signalfd: %s", strerror(errno));
 		goto out;
 	}
@@ -320,10 +293,8 @@ int main(int argc, char **argv)
 		} else {
 			detach_stdio();
 		}
-		char ok = 0;
-		if (write(ready_fd, &ok, 1) < 0)
+		if (daemonize_ready(ready_fd) < 0)
 			log_warn("telling the parent we are ready: %s", strerror(errno));
-		close(ready_fd);
 		ready_fd = -1;
 	}
 

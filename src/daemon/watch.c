@@ -14,6 +14,7 @@
 #include <xenstore.h>
 
 #include "xenchannel/loop.h"
+#include "xenchannel/xstore.h"
 
 #define TOKEN_BACKEND "be"
 #define TOKEN_FRONTEND "fe"
@@ -35,7 +36,7 @@ static int take_u32(const char **s, uint32_t *out)
 		n++;
 	}
 	num[n] = '\0';
-	if (n == 0 || (p[n] != '\0' && p[n] != '/') || xcd_parse_u32(num, out) < 0)
+	if (n == 0 || (p[n] != '\0' && p[n] != '/') || xstore_parse_uint(num, UINT32_MAX, out) < 0)
 		return -1;
 	*s = p + n;
 	return 0;
@@ -76,7 +77,7 @@ static void scan_domain_devices(struct xcd *d, uint32_t domid)
 	char **devs = xs_directory(d->xs, XBT_NULL, p, &n);
 	for (unsigned i = 0; devs && i < n; i++) {
 		uint32_t devid;
-		if (xcd_parse_u32(devs[i], &devid) < 0)
+		if (xstore_parse_uint(devs[i], UINT32_MAX, &devid) < 0)
 			continue;
 		chan_update(d, domid, devid);
 		struct chan *c = chan_find(d, domid, devid);
@@ -100,7 +101,7 @@ void watch_scan_all(struct xcd *d)
 	char **doms = xs_directory(d->xs, XBT_NULL, d->be_root, &n);
 	for (unsigned i = 0; doms && i < n; i++) {
 		uint32_t domid;
-		if (xcd_parse_u32(doms[i], &domid) == 0)
+		if (xstore_parse_uint(doms[i], UINT32_MAX, &domid) == 0)
 			scan_domain_devices(d, domid);
 	}
 	free(doms);

@@ -18,6 +18,7 @@
 #include "xenchannel/ring.h"
 #include "xenchannel/xenbus.h"
 
+struct linesrv;
 struct loop;
 struct platform;
 struct plat_evtchn;
@@ -168,7 +169,7 @@ struct xcd {
 
 	uint64_t adopted; /* channels taken over from a previous instance */
 
-	int control_fd;
+	struct linesrv *control;
 	char *control_path;
 	dev_t control_dev;
 	ino_t control_ino;
@@ -210,8 +211,5 @@ size_t control_format(const struct chan *c, char *buf, size_t len);
 
 /* notify.c: sd_notify(3) without libsystemd. 0, or -1 when not under systemd. */
 int notify_systemd(const char *state);
-
-/* path helpers (channel.c) */
-int xcd_parse_u32(const char *s, uint32_t *out);
 
 #endif

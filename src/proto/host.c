@@ -1,5 +1,6 @@
 /* host.c - non-blocking host end of the agent protocol over a unix socket. */
 #include "xenchannel/host.h"
+#include "xenchannel/loop.h"
 #include "xenchannel/proto.h"
 
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #define HELLO_FIRST_MS 200
@@ -41,13 +41,6 @@ struct host_chan {
 	struct host_chan_stats stats;
 	char err[256];
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int fail(struct host_chan *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct host_chan *h, const char *fmt, ...)
@@ -99,7 +92,7 @@ static int send_hello(struct host_chan *h)
 	int rc = send_frame(h, PROTO_HELLO, o);
 	json_decref(o);
 	h->stats.hellos_sent++;
-	h->next_hello_ms = now_ms() + h->hello_gap_ms;
+	h->next_hello_ms = loop_now_ms() + h->hello_gap_ms;
 	if (h->hello_gap_ms < HELLO_MAX_MS)
 		h->hello_gap_ms *= 2;
 	return rc;
@@ -320,7 +313,7 @@ int host_chan_io(struct host_chan *h, unsigned revents)
 			return fail(h, "connect: %s", strerror(soerr));
 		h->st = H_HELLO;
 	}
-	if ((h->st == H_HELLO) && h->next_hello_ms && now_ms() >= h->next_hello_ms &&
+	if ((h->st == H_HELLO) && h->next_hello_ms && loop_now_ms() >= h->next_hello_ms &&
 	    send_hello(h) < 0)
 		return -1;
 	if (h->st == H_CONNECTING)
@@ -382,7 +375,7 @@ static int wait_until(struct host_chan *h, uint64_t deadline, int (*done)(struct
 	for (;;) {
 		if (done(h, arg))
 			return 0;
-		uint64_t now = now_ms();
+		uint64_t now = loop_now_ms();
 		if (now >= deadline) {
 			snprintf(err, errlen, "timed out");
 			return -1;
@@ -427,7 +420,7 @@ struct host_chan *host_chan_open(unsigned domid, const char *name, int timeout_m
 	if (!h)
 		return NULL;
 	char e[200];
-	if (wait_until(h, now_ms() + (uint64_t)timeout_ms, is_ready, NULL, e, sizeof(e)) < 0) {
+	if (wait_until(h, loop_now_ms() + (uint64_t)timeout_ms, is_ready, NULL, e, sizeof(e)) < 0) {
 		snprintf(err, errlen, "domain %u: handshake with the agent on %s: %s", domid, path, e);
 		host_chan_free(h);
 		return NULL;
@@ -460,7 +453,7 @@ static int have_reply(struct host_chan *h, void *arg)
 json_t *host_chan_wait(struct host_chan *h, int64_t id, int timeout_ms, char *err, size_t errlen)
 {
 	struct want w = {.id = id};
-	if (wait_until(h, now_ms() + (uint64_t)timeout_ms, have_reply, &w, err, errlen) < 0)
+	if (wait_until(h, loop_now_ms() + (uint64_t)timeout_ms, have_reply, &w, err, errlen) < 0)
 		return NULL;
 	return w.reply;
 }

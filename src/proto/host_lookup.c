@@ -1,37 +1,24 @@
 /* host_lookup.c - find a domain and its channel socket in xenstore. */
 #include "xenchannel/host.h"
+#include "xenchannel/xstore.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xenstore.h>
 
-static char *xs_get(struct xs_handle *xs, const char *path)
+/* A domain id as xenstore spells it (DOMID_FIRST_RESERVED - 1 at most). */
+static int domid_of(const char *s, unsigned *domid)
 {
-	unsigned int len;
-	char *v = xs_read(xs, XBT_NULL, path, &len);
-	return v;
-}
-
-static int is_number(const char *s)
-{
-	if (!*s || strlen(s) > 9)
-		return 0;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return 0;
-	return 1;
+	return xstore_parse_uint(s, 0x7fef, domid);
 }
 
 int host_resolve_domain(struct xs_handle *xs, const char *spec, unsigned *domid, char *err,
                         size_t errlen)
 {
-	if (is_number(spec)) {
-		*domid = (unsigned)strtoul(spec, NULL, 10);
+	if (domid_of(spec, domid) == 0)
 		return 0;
-	}
 	struct xs_handle *own = NULL;
 	if (!xs) {
 		xs = own = xs_open(0);
@@ -47,11 +34,9 @@ int host_resolve_domain(struct xs_handle *xs, const char *spec, unsigned *domid,
 	for (unsigned i = 0; doms && i < n && !found; i++) {
 		char p[64];
 		snprintf(p, sizeof(p), "/local/domain/%s/name", doms[i]);
-		char *name = xs_get(xs, p);
-		if (name && strcmp(name, spec) == 0 && is_number(doms[i])) {
-			*domid = (unsigned)strtoul(doms[i], NULL, 10);
+		char *name = xstore_read(xs, XBT_NULL, p);
+		if (name && strcmp(name, spec) == 0 && domid_of(doms[i], domid) == 0)
 			found = 1;
-		}
 		free(name);
 	}
 	free(doms);
@@ -89,7 +74,7 @@ int host_lookup(struct xs_handle *xs, unsigned domid, const char *name, char *pa
 	for (unsigned i = 0; devs && i < n; i++) {
 		char p[192];
 		snprintf(p, sizeof(p), "%s/%s/name", dir, devs[i]);
-		char *nm = xs_get(xs, p);
+		char *nm = xstore_read(xs, XBT_NULL, p);
 		if (!nm || strcmp(nm, name) != 0) {
 			free(nm);
 			continue;
@@ -97,9 +82,9 @@ int host_lookup(struct xs_handle *xs, unsigned domid, const char *name, char *pa
 		free(nm);
 		seen = 1;
 		snprintf(p, sizeof(p), "%s/%s/connection", dir, devs[i]);
-		char *conn = xs_get(xs, p);
+		char *conn = xstore_read(xs, XBT_NULL, p);
 		snprintf(p, sizeof(p), "%s/%s/path", dir, devs[i]);
-		char *sp = xs_get(xs, p);
+		char *sp = xstore_read(xs, XBT_NULL, p);
 		if (!conn || strcmp(conn, "socket") != 0) {
 			snprintf(err, errlen, "domain %u: channel %s (%s/%s) has connection=%s, want socket",
 			         domid, name, dir, devs[i], conn ? conn : "(missing)");

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "toolstack-internal.h"
+#include "xenchannel/escape.h"
 
 struct kv {
 	const char *key;
@@ -80,7 +81,7 @@ static int used_devids(struct ts *ts, xs_transaction_t t, uint32_t domid, uint32
 		}
 		for (unsigned i = 0; i < n; i++) {
 			unsigned id;
-			if (!ts_parse_uint(d[i], max - 1, &id))
+			if (!xstore_parse_uint(d[i], max - 1, &id))
 				used[id] = 1;
 		}
 		free(d);
@@ -123,7 +124,7 @@ static enum check check_conflicts(struct ts *ts, xs_transaction_t t, uint32_t do
 	enum check r = CHECK_OK;
 	for (unsigned i = 0; i < nd && r == CHECK_OK; i++) {
 		unsigned d;
-		if (ts_parse_uint(doms[i], 0xffff, &d))
+		if (xstore_parse_uint(doms[i], 0xffff, &d))
 			continue;
 		if (!ts_domain_exists(ts, t, d))
 			continue; /* leftovers of a domain that is gone hold no socket */
@@ -137,7 +138,8 @@ static enum check check_conflicts(struct ts *ts, xs_transaction_t t, uint32_t do
 				char *name =
 				    ts_read(ts, t, "/libxl/%u/device/console/%s/name", d, chans[j]);
 				char shown[80];
-				ts_show(shown, sizeof(shown), name ? name : "");
+				esc_text(shown, sizeof(shown), name, name ? strlen(name) : 0, 60,
+				         0);
 				ts_fail(err, EADDRINUSE,
 				        "path %s is already used by channel `%s' (devid %s) of "
 				        "domain %u",
@@ -212,6 +214,69 @@ static int write_channel(struct ts *ts, xs_transaction_t t, uint32_t domid, uint
 	return wperm(ts, t, lp, bents, nb, NULL);
 }
 
+struct attach_txn {
+	struct ts *ts;
+	uint32_t domid, backend;
+	const struct cfg_channel *ch;
+	unsigned flags;
+	struct ts_error *err;
+	unsigned devid; /* the one written, once committed */
+};
+
+/* One attempt: pick the devid, check, write. 1 when refused (err says why). */
+static int attach_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	struct attach_txn *a = arg;
+	struct ts *ts = a->ts;
+	struct ts_error *err = a->err;
+	uint32_t domid = a->domid;
+	if (!ts_domain_exists(ts, t, domid)) {
+		ts_fail(err, ENOENT, "unknown domain %u: /local/domain/%u does not exist", domid,
+		        domid);
+		return 1;
+	}
+	unsigned char used[256] = {0};
+	if (used_devids(ts, t, domid, a->backend, used, sizeof(used)))
+		return -1;
+	unsigned devid = 1, count = 0;
+	for (unsigned i = 1; i < sizeof(used); i++)
+		count += used[i];
+	while (devid < sizeof(used) && used[devid])
+		devid++;
+	if (devid >= sizeof(used)) {
+		ts_fail(err, ENOSPC, "domain %u has no free console devid", domid);
+		return 1;
+	}
+	if (!(a->flags & TS_FORCE) && devid > CFG_MAX_DEVID) {
+		ts_fail(err, ENOSPC,
+		        "the next free devid of domain %u is %u: Linux reads only the last digit "
+		        "of device/console/N, so devid %u would be taken for %u (--force "
+		        "attaches it anyway)",
+		        domid, devid, devid, devid % 10);
+		return 1;
+	}
+	if (!(a->flags & TS_FORCE) && count >= CFG_MAX_CHANNELS) {
+		ts_fail(err, ENOSPC,
+		        "domain %u already has %u channels: Linux guests expose only hvc0-hvc7 "
+		        "and hvc0 is the primary console, so at most %d channels can be opened "
+		        "(--force attaches another anyway)",
+		        domid, count, CFG_MAX_CHANNELS);
+		return 1;
+	}
+	switch (check_conflicts(ts, t, domid, a->ch, err)) {
+	case CHECK_OK:
+		break;
+	case CHECK_FAIL:
+		return 1;
+	case CHECK_XS:
+		return -1;
+	}
+	if (write_channel(ts, t, domid, a->backend, devid, a->ch))
+		return -1;
+	a->devid = devid;
+	return 0;
+}
+
 int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsigned flags,
               unsigned *devid_out, struct ts_error *err)
 {
@@ -222,7 +287,7 @@ int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsig
 	}
 	const char *why = cfg_name_check(ch->name);
 	if (why) {
-		ts_show(shown, sizeof(shown), ch->name);
+		esc_text(shown, sizeof(shown), ch->name, strlen(ch->name), 60, 0);
 		ts_fail(err, EINVAL, "channel name `%s' %s", shown, why);
 		return -1;
 	}
@@ -251,82 +316,30 @@ int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsig
 		return -1;
 	}
 
-	for (unsigned attempt = 0; attempt < TS_TXN_RETRIES; attempt++) {
-		xs_transaction_t t = xs_transaction_start(ts->xsh);
-		if (t == XBT_NULL) {
-			ts_fail(err, EIO, "cannot start a xenstore transaction: %s",
-			        strerror(errno));
-			return -1;
-		}
-		if (!ts_domain_exists(ts, t, domid)) {
-			xs_transaction_end(ts->xsh, t, true);
-			ts_fail(err, ENOENT, "unknown domain %u: /local/domain/%u does not exist",
-			        domid, domid);
-			return -1;
-		}
-		unsigned char used[256] = {0};
-		if (used_devids(ts, t, domid, backend, used, sizeof(used)))
-			goto xs_error;
-		unsigned devid = 1, count = 0;
-		for (unsigned i = 1; i < sizeof(used); i++)
-			count += used[i];
-		while (devid < sizeof(used) && used[devid])
-			devid++;
-		if (devid >= sizeof(used)) {
-			xs_transaction_end(ts->xsh, t, true);
-			ts_fail(err, ENOSPC, "domain %u has no free console devid", domid);
-			return -1;
-		}
-		if (!(flags & TS_FORCE) && devid > CFG_MAX_DEVID) {
-			xs_transaction_end(ts->xsh, t, true);
-			ts_fail(err, ENOSPC,
-			        "the next free devid of domain %u is %u: Linux reads only the last "
-			        "digit "
-			        "of device/console/N, so devid %u would be taken for %u (--force "
-			        "attaches it anyway)",
-			        domid, devid, devid, devid % 10);
-			return -1;
-		}
-		if (!(flags & TS_FORCE) && count >= CFG_MAX_CHANNELS) {
-			xs_transaction_end(ts->xsh, t, true);
-			ts_fail(
-			    err, ENOSPC,
-			    "domain %u already has %u channels: Linux guests expose only hvc0-hvc7 "
-			    "and hvc0 is the primary console, so at most %d channels can be opened "
-			    "(--force attaches another anyway)",
-			    domid, count, CFG_MAX_CHANNELS);
-			return -1;
-		}
-		switch (check_conflicts(ts, t, domid, ch, err)) {
-		case CHECK_OK:
-			break;
-		case CHECK_FAIL:
-			xs_transaction_end(ts->xsh, t, true);
-			return -1;
-		case CHECK_XS:
-			goto xs_error;
-		}
-		if (write_channel(ts, t, domid, backend, devid, ch))
-			goto xs_error;
-		if (xs_transaction_end(ts->xsh, t, false)) {
-			*devid_out = devid;
-			return 0;
-		}
-		if (errno == EAGAIN)
-			continue;
-		ts_fail(err, EIO, "committing the xenstore transaction for domain %u failed: %s",
-		        domid, strerror(errno));
-		return -1;
-	xs_error:;
-		int e = errno;
-		xs_transaction_end(ts->xsh, t, true);
-		if (e == EAGAIN)
-			continue;
+	struct attach_txn a = {ts, domid, backend, ch, flags, err, 0};
+	switch (xstore_transact(ts->xsh, TS_TXN_RETRIES, attach_body, &a)) {
+	case 0:
+		*devid_out = a.devid;
+		return 0;
+	case XSTORE_TX_NOSTART:
+		ts_fail(err, EIO, "cannot start a xenstore transaction: %s", strerror(errno));
+		break;
+	case XSTORE_TX_FAILED:
 		ts_fail(err, EIO, "xenstore error while attaching to domain %u: %s", domid,
-		        strerror(e));
-		return -1;
+		        strerror(errno));
+		break;
+	case XSTORE_TX_NOCOMMIT:
+		if (errno == EAGAIN)
+			ts_fail(err, EIO,
+			        "xenstore transaction for domain %u kept conflicting (%d attempts)",
+			        domid, TS_TXN_RETRIES);
+		else
+			ts_fail(err, EIO,
+			        "committing the xenstore transaction for domain %u failed: %s",
+			        domid, strerror(errno));
+		break;
+	default: /* refused: err says why */
+		break;
 	}
-	ts_fail(err, EIO, "xenstore transaction for domain %u kept conflicting (%d attempts)",
-	        domid, TS_TXN_RETRIES);
 	return -1;
 }

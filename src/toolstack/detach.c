@@ -17,25 +17,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "toolstack-internal.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "xenchannel/escape.h"
+#include "xenchannel/loop.h"
 
 /* devid of `which` (a devid or a channel name) from the dom0-owned copy. */
 static int find_channel(struct ts *ts, uint32_t domid, const char *which, unsigned *devid,
                         struct ts_error *err)
 {
 	char shown[96];
-	ts_show(shown, sizeof(shown), which);
+	esc_text(shown, sizeof(shown), which, strlen(which), 60, 0);
 	unsigned id;
-	if (!ts_parse_uint(which, 0xffff, &id)) {
+	if (!xstore_parse_uint(which, 0xffff, &id)) {
 		if (id == 0) {
 			ts_fail(err, EINVAL,
 			        "devid 0 is the primary console of domain %u, not a channel",
@@ -54,7 +48,7 @@ static int find_channel(struct ts *ts, uint32_t domid, const char *which, unsign
 	unsigned n;
 	char **chans = ts_dir(ts, XBT_NULL, &n, "/libxl/%u/device/console", domid);
 	for (unsigned i = 0; chans && i < n; i++) {
-		if (ts_parse_uint(chans[i], 0xffff, &id) || id == 0)
+		if (xstore_parse_uint(chans[i], 0xffff, &id) || id == 0)
 			continue;
 		char *name = ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/name", domid, id);
 		int match = name && !strcmp(name, which);
@@ -70,66 +64,31 @@ static int find_channel(struct ts *ts, uint32_t domid, const char *which, unsign
 	return -1;
 }
 
+/* dir/state = state, only while dir/state is there: never resurrect a
+ * removed directory. 0 (written, or gone) or -1 with errno. */
 static int set_state(struct ts *ts, const char *dir, const char *state)
 {
-	/* only if the directory is still there: never resurrect a removed one */
-	for (int attempt = 0; attempt < TS_TXN_RETRIES; attempt++) {
-		xs_transaction_t t = xs_transaction_start(ts->xsh);
-		if (t == XBT_NULL)
-			return -1;
-		char path[TS_PATH_MAX];
-		if ((size_t)snprintf(path, sizeof(path), "%s/state", dir) >= sizeof(path)) {
-			xs_transaction_end(ts->xsh, t, true);
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		unsigned len;
-		char *cur = xs_read(ts->xsh, t, path, &len);
-		if (!cur) {
-			xs_transaction_end(ts->xsh, t, true);
-			return errno == ENOENT ? 0 : -1;
-		}
-		free(cur);
-		if (!xs_write(ts->xsh, t, path, state, (unsigned)strlen(state))) {
-			int e = errno;
-			xs_transaction_end(ts->xsh, t, true);
-			errno = e;
-			return -1;
-		}
-		if (xs_transaction_end(ts->xsh, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -1;
+	char path[TS_PATH_MAX];
+	if ((size_t)snprintf(path, sizeof(path), "%s/state", dir) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
-	errno = EAGAIN;
-	return -1;
+	return xstore_write_if(ts->xsh, path, path, state, TS_TXN_RETRIES) < 0 ? -1 : 0;
+}
+
+static int remove_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const char *const *paths = arg;
+	for (size_t i = 0; i < 3; i++)
+		if (!xs_rm(xs, t, paths[i]) && errno != ENOENT)
+			return -1;
+	return 0;
 }
 
 static int remove_all(struct ts *ts, const char *fe, const char *be, const char *lp)
 {
-	for (int attempt = 0; attempt < TS_TXN_RETRIES; attempt++) {
-		xs_transaction_t t = xs_transaction_start(ts->xsh);
-		if (t == XBT_NULL)
-			return -1;
-		const char *paths[] = {fe, be, lp};
-		int bad = 0;
-		for (size_t i = 0; i < 3 && !bad; i++)
-			if (!xs_rm(ts->xsh, t, paths[i]) && errno != ENOENT)
-				bad = errno;
-		if (bad) {
-			xs_transaction_end(ts->xsh, t, true);
-			if (bad == EAGAIN)
-				continue;
-			errno = bad;
-			return -1;
-		}
-		if (xs_transaction_end(ts->xsh, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -1;
-	}
-	errno = EAGAIN;
-	return -1;
+	const char *paths[] = {fe, be, lp};
+	return xstore_transact(ts->xsh, TS_TXN_RETRIES, remove_body, paths) < 0 ? -1 : 0;
 }
 
 /* The frontend has let go: Closed, gone, or never there. */
@@ -157,7 +116,7 @@ static int wait_state(struct ts *ts, const char *dir, int (*done)(int), long lon
 	while (!done(*st)) {
 		int wait = -1;
 		if (deadline >= 0) {
-			long long left = deadline - now_ms();
+			long long left = deadline - (long long)loop_now_ms();
 			if (left <= 0)
 				return 1;
 			wait = left > 0x7fffffff ? 0x7fffffff : (int)left;
@@ -237,7 +196,7 @@ int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, 
 		goto out;
 	}
 
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : (long long)loop_now_ms() + timeout_ms;
 	int st;
 	int w = wait_state(ts, fe, frontend_done, deadline, &st, err);
 	if (w < 0)

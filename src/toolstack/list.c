@@ -53,7 +53,7 @@ static int add_domain(struct ts *ts, uint32_t domid, struct ts_channel_info **ou
 	unsigned k = 0;
 	for (unsigned i = 0; i < nc; i++) {
 		unsigned id;
-		if (!ts_parse_uint(chans[i], 0xffff, &id) && id > 0)
+		if (!xstore_parse_uint(chans[i], 0xffff, &id) && id > 0)
 			ids[k++] = id;
 	}
 	free(chans);
@@ -133,7 +133,7 @@ int ts_list(struct ts *ts, int64_t domid, struct ts_channel_info **out, size_t *
 	unsigned k = 0;
 	for (unsigned i = 0; ids && i < nd; i++) {
 		unsigned id;
-		if (!ts_parse_uint(doms[i], 0xffff, &id))
+		if (!xstore_parse_uint(doms[i], 0xffff, &id))
 			ids[k++] = id;
 	}
 	free(doms);

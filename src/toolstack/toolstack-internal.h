@@ -8,6 +8,7 @@
 #include <xenstore.h>
 
 #include "xenchannel/toolstack.h"
+#include "xenchannel/xstore.h"
 
 #define TS_PATH_MAX 256
 #define TS_TXN_RETRIES 1000
@@ -18,16 +19,12 @@ struct ts {
 
 void ts_fail(struct ts_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* xs_read / xs_directory on a printf-built path (NULL + errno on failure). */
+/* xstore_read / xs_directory on a printf-built path (NULL + errno on failure). */
 char *ts_read(struct ts *ts, xs_transaction_t t, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 char **ts_dir(struct ts *ts, xs_transaction_t t, unsigned *num, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Strict decimal (no sign, no leading zero, <= max). */
-int ts_parse_uint(const char *s, unsigned max, unsigned *out);
 int ts_domain_exists(struct ts *ts, xs_transaction_t t, uint32_t domid);
-/* Printable, bounded copy of untrusted text. */
-void ts_show(char *buf, size_t size, const char *s);
 /* XenbusState of dir/state: 0-8, -1 missing, -2 unparsable. */
 int ts_read_state(struct ts *ts, const char *dir);
 

@@ -2,7 +2,6 @@
  * xs.c - the toolstack's xenstore connection, domain lookup and small
  * read helpers shared by attach, detach and list.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <xenstore.h>
 
 #include "toolstack-internal.h"
+#include "xenchannel/escape.h"
 #include "xenchannel/xenbus.h"
 
 void ts_fail(struct ts_error *err, int code, const char *fmt, ...)
@@ -67,15 +67,7 @@ char *ts_read(struct ts *ts, xs_transaction_t t, const char *fmt, ...)
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	unsigned len = 0;
-	char *v = xs_read(ts->xsh, t, path, &len);
-	if (v && strlen(v) != len) {
-		/* an embedded NUL: not a value we wrote */
-		free(v);
-		errno = EINVAL;
-		return NULL;
-	}
-	return v;
+	return xstore_read(ts->xsh, t, path);
 }
 
 char **ts_dir(struct ts *ts, xs_transaction_t t, unsigned *num, const char *fmt, ...)
@@ -91,24 +83,6 @@ char **ts_dir(struct ts *ts, xs_transaction_t t, unsigned *num, const char *fmt,
 		return NULL;
 	}
 	return xs_directory(ts->xsh, t, path, num);
-}
-
-int ts_parse_uint(const char *s, unsigned max, unsigned *out)
-{
-	if (!s || !*s || strlen(s) > 10)
-		return -1;
-	unsigned long v = 0;
-	for (const char *p = s; *p; p++) {
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		v = v * 10 + (unsigned long)(*p - '0');
-	}
-	if (s[0] == '0' && s[1])
-		return -1; /* no leading zeros: one spelling per number */
-	if (v > max)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
 }
 
 int ts_domain_exists(struct ts *ts, xs_transaction_t t, uint32_t domid)
@@ -140,7 +114,7 @@ int ts_domain_lookup(struct ts *ts, const char *spec, uint32_t *domid, struct ts
 		ts_fail(err, EINVAL, "no domain given (a domain name or a domid)");
 		return -1;
 	}
-	if (ts_parse_uint(spec, 0x7fef, &id) == 0) { /* DOMID_FIRST_RESERVED - 1 */
+	if (xstore_parse_uint(spec, 0x7fef, &id) == 0) { /* DOMID_FIRST_RESERVED - 1 */
 		if (!ts_domain_exists(ts, XBT_NULL, id)) {
 			ts_fail(err, ENOENT, "unknown domain %u: /local/domain/%u does not exist",
 			        id, id);
@@ -158,7 +132,7 @@ int ts_domain_lookup(struct ts *ts, const char *spec, uint32_t *domid, struct ts
 	int found = 0;
 	for (unsigned i = 0; i < n; i++) {
 		unsigned d;
-		if (ts_parse_uint(doms[i], 0x7fef, &d))
+		if (xstore_parse_uint(doms[i], 0x7fef, &d))
 			continue;
 		char *name = ts_read(ts, XBT_NULL, "/local/domain/%u/name", d);
 		if (name && !strcmp(name, spec)) {
@@ -179,31 +153,12 @@ int ts_domain_lookup(struct ts *ts, const char *spec, uint32_t *domid, struct ts
 	free(doms);
 	if (!found) {
 		char shown[80];
-		ts_show(shown, sizeof(shown), spec);
+		esc_text(shown, sizeof(shown), spec, strlen(spec), 60, 0);
 		ts_fail(err, ENOENT, "unknown domain `%s': no domain has that name or domid",
 		        shown);
 		return -1;
 	}
 	return 0;
-}
-
-void ts_show(char *buf, size_t size, const char *s)
-{
-	size_t o = 0;
-	for (size_t i = 0; s && s[i] && o + 5 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (i >= 60) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f)
-			buf[o++] = (char)c;
-		else
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-	}
-	if (size)
-		buf[o] = 0;
 }
 
 const char *ts_state_name(int state)
@@ -221,7 +176,7 @@ int ts_read_state(struct ts *ts, const char *dir)
 	if (!v)
 		return errno == ENOENT ? -1 : -2;
 	unsigned s;
-	int r = ts_parse_uint(v, 8, &s) ? -2 : (int)s;
+	int r = xstore_parse_uint(v, 8, &s) ? -2 : (int)s;
 	free(v);
 	return r;
 }

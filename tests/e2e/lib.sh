@@ -54,6 +54,26 @@ sim_start() {
 	eval "$("$XENSIM" env)"
 }
 
+# Start xenchanneld daemonized (extra options passed on), logging to
+# $E2E_TMP/xenchanneld.log: it returns once the initial scan (and any
+# adoption) is done, so its return is the readiness event. Sets DAEMON_PID.
+daemon_start() {
+	"$XENCHANNELD" --stderr -v --pidfile "$E2E_TMP/xenchanneld.pid" "$@" \
+		2>>"$E2E_TMP/xenchanneld.log" || fail "xenchanneld did not start"
+	DAEMON_PID=$(cat "$E2E_TMP/xenchanneld.pid")
+	E2E_PIDS+=("$DAEMON_PID")
+}
+
+daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
+
+# Stop it with SIGTERM and wait for the pid file to go (clean exit removes it).
+daemon_stop() {
+	kill -TERM "$DAEMON_PID"
+	while kill -0 "$DAEMON_PID" 2>/dev/null; do
+		wait_for 10 bash -c "! kill -0 $DAEMON_PID" || fail "xenchanneld ignored SIGTERM"
+	done
+}
+
 # Run a command in the background, remembered for cleanup; sets LAST_PID.
 bg() {
 	local log=$1; shift

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,9 +21,9 @@ static void usage(FILE *f)
 
 static void on_signal(struct loop *l, int fd, unsigned events, void *arg)
 {
-	struct signalfd_siginfo si;
-	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		log_info("signal %u: stopping", si.ssi_signo);
+	int sig = loop_signal_next(fd);
+	if (sig > 0)
+		log_info("signal %d: stopping", sig);
 	loop_stop(l);
 }
 
@@ -173,14 +172,12 @@ int main(int argc, char **argv)
 		log_err("cannot create the event loop");
 		return 1;
 	}
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	static const int sigs[] = {SIGTERM, SIGINT, 0};
 	signal(SIGPIPE, SIG_IGN);
-	int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	loop_watch(a.loop, sfd, LOOP_READ, on_signal, NULL);
+	if (loop_signals(a.loop, sigs, on_signal, NULL) < 0) {
+		log_err("cannot watch signals: %s", strerror(errno));
+		return 1;
+	}
 	session_init(&a);
 	log_info("root %s, channel %s, kernel changes %s, documents %s, last generation %lld%s",
 	         root, a.devpath, a.kernel ? "on" : "off",

@@ -18,6 +18,7 @@
 #include <xenstore.h>
 
 #include "console-setup.h"
+#include "xenchannel/escape.h"
 #include "xenchannel/log.h"
 
 #define DEFAULT_TIMEOUT_MS 2000
@@ -35,18 +36,7 @@ static void on_alarm(int sig)
 /* A printable, bounded rendition of untrusted text for one log line. */
 static void show(char *out, size_t outlen, const char *s, size_t len)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < len && o + 5 < outlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-	}
-	if (o + 5 >= outlen && outlen > 4)
-		strcpy(out + outlen - 4, "...");
-	else
-		out[o] = '\0';
+	esc_text(out, outlen, s, len, 0, ESC_BACKSLASH);
 }
 
 static void usage(FILE *f)

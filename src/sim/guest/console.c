@@ -56,6 +56,16 @@ static void disconnect(struct fe_dev *d)
 	d->probe_seq = 0;
 }
 
+/* ring-ref and port, together (kv: path, value, path, value). */
+static int write_ring_keys(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const char *const *kv = arg;
+	for (int i = 0; i < 4; i += 2)
+		if (!xs_write(xs, t, kv[i], kv[i + 1], (unsigned)strlen(kv[i + 1])))
+			return -1;
+	return 0;
+}
+
 int con_probe(struct fe_dev *d)
 {
 	struct guest *g = d->g;
@@ -103,30 +113,17 @@ int con_probe(struct fe_dev *d)
 	snprintf(pt, sizeof(pt), "%u", (unsigned)port);
 	snprintf(prr, sizeof(prr), "%s/ring-ref", d->fe_path);
 	snprintf(ppt, sizeof(ppt), "%s/port", d->fe_path);
-	for (;;) {
-		xs_transaction_t t = xs_transaction_start(g->xs);
-		if (t == XBT_NULL) {
-			int e = errno;
-			xb_dev_fatal(d, e, "starting transaction");
-			disconnect(d);
-			return -e;
-		}
-		if (!xs_write(g->xs, t, prr, rr, (unsigned)strlen(rr)) ||
-		    !xs_write(g->xs, t, ppt, pt, (unsigned)strlen(pt))) {
-			int e = errno;
-			xs_transaction_end(g->xs, t, true);
-			xb_dev_fatal(d, e, "writing xenstore");
-			disconnect(d);
-			return -e;
-		}
-		if (xs_transaction_end(g->xs, t, false))
-			break;
-		if (errno != EAGAIN) {
-			int e = errno;
-			xb_dev_fatal(d, e, "completing transaction");
-			disconnect(d);
-			return -e;
-		}
+	const char *kv[] = {prr, rr, ppt, pt};
+	int r = xstore_transact(g->xs, 0, write_ring_keys, kv);
+	if (r < 0) {
+		/* name the step that failed */
+		int e = errno;
+		xb_dev_fatal(d, e,
+		             r == XSTORE_TX_NOSTART  ? "starting transaction"
+		             : r == XSTORE_TX_FAILED ? "writing xenstore"
+		                                     : "completing transaction");
+		disconnect(d);
+		return -e;
 	}
 	xb_switch_state(d, XB_INITIALISED);
 	d->probe_seq = ++g->probes;

@@ -27,7 +27,7 @@
 #include "xenchannel/platform.h"
 #include "xenchannel/ring.h"
 #include "xenchannel/xenbus.h"
-
+#include "xenchannel/xstore.h"
 
 #define HVC_TTY_LINES 8     /* hvc tty driver lines: hvc0..hvc7 */
 #define HVC_MAX_CONSOLES 16 /* hvc_console's MAX_NR_HVC_CONSOLES: slots of vtermnos[] */

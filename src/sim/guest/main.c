@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,9 +25,9 @@ static void on_evtchn(struct loop *l, int fd, unsigned ev, void *arg) { con_evtc
 static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	struct guest *g = arg;
-	struct signalfd_siginfo si;
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
+	int sig;
+	while ((sig = loop_signal_next(fd)) > 0) {
+		if (sig == SIGCHLD)
 			hp_sigchld(g->hp);
 		else
 			loop_stop(l);
@@ -174,16 +173,9 @@ int main(int argc, char **argv)
 	}
 	g.hp = hp_new(&g);
 
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	static const int sigs[] = {SIGTERM, SIGINT, SIGCHLD, SIGHUP, 0};
 	signal(SIGPIPE, SIG_IGN);
-	int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (!g.hp || sfd < 0 || loop_watch(g.loop, sfd, LOOP_READ, on_signal, &g) < 0 ||
+	if (!g.hp || loop_signals(g.loop, sigs, on_signal, &g) < 0 ||
 	    loop_watch(g.loop, xs_fileno(g.xs), LOOP_READ, on_xs, &g) < 0 ||
 	    loop_watch(g.loop, plat_evtchn_fd(g.ev), LOOP_READ, on_evtchn, &g) < 0) {
 		log_err("setting up the event loop: %s", strerror(errno));

@@ -20,18 +20,6 @@ struct fe_dev *xb_find(struct guest *g, const char *node)
 	return NULL;
 }
 
-/* Read a node; NULL when missing. Relative paths are our own home. */
-static char *xs_get(struct guest *g, const char *path)
-{
-	unsigned int len;
-	char *v = xs_read(g->xs, XBT_NULL, path, &len);
-	if (v && strlen(v) != len) { /* embedded NUL: not a value we can use */
-		free(v);
-		return NULL;
-	}
-	return v;
-}
-
 static enum xb_state parse_state(const char *v)
 {
 	if (!v || !*v)
@@ -51,34 +39,13 @@ int xb_switch_state(struct fe_dev *d, enum xb_state s)
 	char path[64], val[8];
 	snprintf(path, sizeof(path), "%s/state", d->fe_path);
 	snprintf(val, sizeof(val), "%d", (int)s);
-	for (;;) {
-		xs_transaction_t t = xs_transaction_start(g->xs);
-		if (t == XBT_NULL) {
-			log_warn("%s: switching to %s: starting transaction: %s", d->kname,
-			         xb_state_name(s), strerror(errno));
-			return -1;
-		}
-		/* Never resurrect a deleted directory: the state node must exist. */
-		unsigned int len;
-		char *cur = xs_read(g->xs, t, path, &len);
-		if (!cur) {
-			xs_transaction_end(g->xs, t, true);
-			return -1;
-		}
-		free(cur);
-		if (!xs_write(g->xs, t, path, val, (unsigned)strlen(val))) {
-			int e = errno;
-			xs_transaction_end(g->xs, t, true);
-			log_warn("%s: writing %s=%s: %s", d->kname, path, val, strerror(e));
-			return -1;
-		}
-		if (xs_transaction_end(g->xs, t, false))
-			break;
-		if (errno != EAGAIN) {
+	/* Never resurrect a deleted directory: the state node must exist. */
+	int r = xstore_write_if(g->xs, path, path, val, 0);
+	if (r != 0) {
+		if (r < 0)
 			log_warn("%s: switching to %s: %s", d->kname, xb_state_name(s),
 			         strerror(errno));
-			return -1;
-		}
+		return -1;
 	}
 	d->state = s;
 	hp_sysfs_state(d);
@@ -99,7 +66,7 @@ static void otherend_changed(struct fe_dev *d)
 {
 	char path[300];
 	snprintf(path, sizeof(path), "%s/state", d->be_path);
-	char *v = xs_get(d->g, path);
+	char *v = xstore_read(d->g->xs, XBT_NULL, path);
 	enum xb_state s = parse_state(v);
 	free(v);
 	d->be_state = s;
@@ -116,7 +83,7 @@ static void register_node(struct guest *g, const char *node)
 	int n = snprintf(state_path, sizeof(state_path), "device/console/%s/state", node);
 	if (n < 0 || (size_t)n >= sizeof(state_path))
 		return;
-	char *st = xs_get(g, state_path);
+	char *st = xstore_read(g->xs, XBT_NULL, state_path);
 	int initialising = st && strcmp(st, "1") == 0;
 	free(st);
 	if (!initialising)
@@ -154,16 +121,16 @@ static void register_node(struct guest *g, const char *node)
 	/* talk_to_otherend: backend-id and backend must be there. */
 	char p[80];
 	snprintf(p, sizeof(p), "%s/backend-id", d->fe_path);
-	char *bid = xs_get(g, p);
+	char *bid = xstore_read(g->xs, XBT_NULL, p);
 	snprintf(p, sizeof(p), "%s/backend", d->fe_path);
-	char *be = xs_get(g, p);
+	char *be = xstore_read(g->xs, XBT_NULL, p);
 	char *end = NULL;
 	unsigned long domid = bid ? strtoul(bid, &end, 10) : 0;
 	int ok = bid && be && *bid && !*end && domid < 0x7ff0 && *be && strlen(be) < sizeof(d->be_path);
 	if (ok) {
 		snprintf(d->be_path, sizeof(d->be_path), "%s", be);
 		d->be_domid = (uint32_t)domid;
-		char *probe = xs_get(g, d->be_path);
+		char *probe = xstore_read(g->xs, XBT_NULL, d->be_path);
 		if (!probe) {
 			/* the backend dir may be unreadable yet exist: ask for its listing too */
 			unsigned int num;

@@ -1,5 +1,6 @@
 /* cmd-start.c - `xensim start`, `xensim stop`, `xensim env`. */
 #include "daemon.h"
+#include "xenchannel/daemonize.h"
 #include "xensim.h"
 
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <xenstore.h>
 
@@ -97,27 +97,15 @@ int cmd_start(struct xensim *x, int argc, char **argv)
 
 	char logpath[PATH_MAX + 16];
 	snprintf(logpath, sizeof(logpath), "%s/xensim.log", x->run);
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		xensim_err("pipe: %s", strerror(errno));
+	/* The daemon says "ok" once every socket listens, or why it failed. */
+	char msg[700];
+	int ready_fd = -1;
+	int r = daemonize(&ready_fd, msg, sizeof(msg));
+	if (r < 0) {
+		xensim_err("cannot start the daemon: %s", strerror(errno));
 		return 1;
 	}
-	pid = fork();
-	if (pid < 0) {
-		xensim_err("fork: %s", strerror(errno));
-		return 1;
-	}
-	if (pid == 0) {
-		/* Detach: new session, then a grandchild that is no session leader. */
-		close(pfd[0]);
-		setsid();
-		pid_t g = fork();
-		if (g != 0)
-			_exit(g < 0 ? 1 : 0);
-		/* Keep nothing of the caller's (a test harness's pipes, say). */
-		if (pfd[1] > 3)
-			close_range(3, (unsigned)pfd[1] - 1, 0);
-		close_range((unsigned)pfd[1] + 1, ~0u, 0);
+	if (r == DAEMONIZE_CHILD) {
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 		int logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (nul >= 0)
@@ -129,31 +117,11 @@ int cmd_start(struct xensim *x, int argc, char **argv)
 		if (chdir("/") < 0) {
 			/* not fatal */
 		}
-		_exit(xensim_daemon(x->run, pfd[1]));
+		_exit(xensim_daemon(x->run, ready_fd));
 	}
-	close(pfd[1]);
-	waitpid(pid, NULL, 0);
-	/* The daemon writes one line once every socket listens, or why it failed;
-	 * EOF without a line means it died first. */
-	char buf[700];
-	size_t len = 0;
-	ssize_t n;
-	while (len < sizeof(buf) - 1 && (n = read(pfd[0], buf + len, sizeof(buf) - 1 - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		len += (size_t)n;
-	}
-	close(pfd[0]);
-	buf[len] = '\0';
-	if (strncmp(buf, "ok\n", 3) != 0) {
-		char *nl = strchr(buf, '\n');
-		if (nl)
-			*nl = '\0';
-		if (len)
-			xensim_err("start failed: %s", strncmp(buf, "error: ", 7) ? buf : buf + 7);
+	if (r != DAEMONIZE_READY) {
+		if (*msg)
+			xensim_err("start failed: %s", msg);
 		else
 			xensim_err("start failed: the daemon exited before it was ready (see %s)",
 			           logpath);

@@ -5,6 +5,7 @@
 #include "daemon.h"
 
 #include "service.h"
+#include "xenchannel/daemonize.h"
 #include "xenchannel/log.h"
 #include "xenchannel/loop.h"
 
@@ -20,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 struct daemon {
@@ -55,35 +55,22 @@ static void stopped(void *arg)
 static void signal_cb(struct loop *l, int fd, unsigned ev, void *arg)
 {
 	struct daemon *dm = arg;
-	struct signalfd_siginfo si;
+	int sig;
 	(void)l;
 	(void)ev;
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT)
-			continue;
+	while ((sig = loop_signal_next(fd)) > 0) {
 		if (dm->stopping)
 			continue;
 		dm->stopping = 1;
-		log_info("signal %u: stopping guests and shutting down", si.ssi_signo);
+		log_info("signal %d: stopping guests and shutting down", sig);
 		svc_shutdown(dm->svc, stopped, dm);
 	}
-}
-
-static void ready(int fd, const char *msg)
-{
-	if (fd < 0)
-		return;
-	size_t len = strlen(msg);
-	if (write(fd, msg, len) != (ssize_t)len) {
-		/* the starter went away; nothing to tell */
-	}
-	close(fd);
 }
 
 int xensim_daemon(const char *run_dir, int ready_fd)
 {
 	struct daemon dm = {.sigfd = -1};
-	char err[PATH_MAX + 256], msg[PATH_MAX + 300], pidpath[PATH_MAX];
+	char err[PATH_MAX + 256], pidpath[PATH_MAX];
 	int rc = 1;
 	snprintf(pidpath, sizeof(pidpath), "%s/xensim.pid", run_dir);
 	signal(SIGPIPE, SIG_IGN);
@@ -93,18 +80,14 @@ int xensim_daemon(const char *run_dir, int ready_fd)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	dm.loop = loop_new();
 	if (!dm.loop) {
 		snprintf(err, sizeof(err), "cannot create the event loop: %s", strerror(errno));
 		goto fail;
 	}
-	dm.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (dm.sigfd < 0 || loop_watch(dm.loop, dm.sigfd, LOOP_READ, signal_cb, &dm) < 0) {
+	static const int sigs[] = {SIGTERM, SIGINT, 0};
+	dm.sigfd = loop_signals(dm.loop, sigs, signal_cb, &dm);
+	if (dm.sigfd < 0) {
 		snprintf(err, sizeof(err), "cannot watch signals: %s", strerror(errno));
 		goto fail;
 	}
@@ -124,7 +107,7 @@ int xensim_daemon(const char *run_dir, int ready_fd)
 	}
 	dm.wrote_pid = 1;
 	log_info("running in %s (pid %d)", run_dir, (int)getpid());
-	ready(ready_fd, "ok\n");
+	daemonize_ready(ready_fd); /* a starter gone away has nothing to hear */
 	ready_fd = -1;
 	if (loop_run(dm.loop) < 0)
 		log_err("event loop failed: %s", strerror(errno));
@@ -134,8 +117,7 @@ int xensim_daemon(const char *run_dir, int ready_fd)
 	goto out;
 fail:
 	log_err("%s", err);
-	snprintf(msg, sizeof(msg), "error: %s\n", err);
-	ready(ready_fd, msg);
+	daemonize_fail(ready_fd, "%s", err);
 out:
 	svc_free(dm.svc);
 #ifdef XENSIM_HAVE_XSD

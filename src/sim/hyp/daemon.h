@@ -2,9 +2,9 @@
 #ifndef XENSIM_DAEMON_H
 #define XENSIM_DAEMON_H
 
-/* Run the daemon in this process until SIGTERM/SIGINT. When ready_fd >= 0,
- * writes "ok\n" (or "error: ...\n") to it once every socket is listening, then
- * closes it. Returns the exit status. */
+/* Run the daemon in this process until SIGTERM/SIGINT. When ready_fd >= 0
+ * (from daemonize()), reports there once every socket is listening, or why
+ * not. Returns the exit status. */
 int xensim_daemon(const char *run_dir, int ready_fd);
 
 #endif

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <xenstore.h>
 
+#include "xenchannel/xstore.h"
+
 struct xs_handle *xensim_xs_open(const struct xensim *x)
 {
 	char path[PATH_MAX + 32];
@@ -141,27 +143,38 @@ static int post(struct xs_handle *xs, xs_transaction_t t, uint32_t domid, const 
 	return put(xs, t, p, v);
 }
 
+struct domain_txn {
+	uint32_t domid;
+	const char *name, *uuid;
+	uint32_t store_port;
+	uint64_t store_mfn;
+};
+
+static int write_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const struct domain_txn *a = arg;
+	if (make(xs, t, a->domid, a->name, a->uuid) < 0 ||
+	    post(xs, t, a->domid, a->uuid, a->store_port, a->store_mfn) < 0)
+		return -1;
+	return 0;
+}
+
+/* Why a domain transaction failed, for the message. */
+static const char *tx_failure(int r)
+{
+	return r == XSTORE_TX_NOSTART ? "cannot start a transaction" : "commit failed";
+}
+
 int xensim_xs_domain_write(struct xs_handle *xs, uint32_t domid, const char *name, const char *uuid,
                            uint32_t store_port, uint64_t store_mfn)
 {
-	for (int attempt = 0; attempt < 100; attempt++) {
-		xs_transaction_t t = xs_transaction_start(xs);
-		if (t == XBT_NULL) {
-			xensim_err("xenstore: cannot start a transaction: %s", strerror(errno));
-			return -1;
-		}
-		if (make(xs, t, domid, name, uuid) < 0 ||
-		    post(xs, t, domid, uuid, store_port, store_mfn) < 0) {
-			xs_transaction_end(xs, t, true);
-			return -1;
-		}
-		if (xs_transaction_end(xs, t, false))
-			break;
-		if (errno != EAGAIN) {
-			xensim_err("xenstore: domain %u: commit failed: %s", domid,
-			           strerror(errno));
-			return -1;
-		}
+	struct domain_txn a = {domid, name, uuid, store_port, store_mfn};
+	int r = xstore_transact(xs, 100, write_body, &a);
+	if (r == XSTORE_TX_FAILED)
+		return -1; /* put() and mknod_perms() said what */
+	if (r < 0) {
+		xensim_err("xenstore: domain %u: %s: %s", domid, tx_failure(r), strerror(errno));
+		return -1;
 	}
 	if (!xs_introduce_domain(xs, domid, store_mfn, store_port)) {
 		xensim_err("xenstore: cannot introduce domain %u: %s", domid, strerror(errno));
@@ -247,6 +260,26 @@ static void find_backends(struct xs_handle *xs, uint32_t domid, struct paths *ou
 	free(doms);
 }
 
+struct remove_txn {
+	const char *dom, *lx, *vm_key;
+	const struct paths *backends;
+};
+
+static int remove_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const struct remove_txn *a = arg;
+	unsigned len;
+	char *vm = xs_read(xs, t, a->vm_key, &len);
+	for (size_t i = 0; i < a->backends->n; i++)
+		rm_quiet(xs, t, a->backends->v[i]);
+	rm_quiet(xs, t, a->dom);
+	rm_quiet(xs, t, a->lx);
+	if (vm && strncmp(vm, "/vm/", 4) == 0 && !strchr(vm + 4, '/'))
+		rm_quiet(xs, t, vm);
+	free(vm);
+	return 0;
+}
+
 int xensim_xs_domain_remove(struct xs_handle *xs, uint32_t domid)
 {
 	char dom[64], lx[64], p[96];
@@ -255,32 +288,14 @@ int xensim_xs_domain_remove(struct xs_handle *xs, uint32_t domid)
 	snprintf(p, sizeof(p), "%s/vm", dom);
 	struct paths backends = {0};
 	find_backends(xs, domid, &backends);
-	for (int attempt = 0; attempt < 100; attempt++) {
-		xs_transaction_t t = xs_transaction_start(xs);
-		if (t == XBT_NULL) {
-			xensim_err("xenstore: cannot start a transaction: %s", strerror(errno));
-			paths_free(&backends);
-			return -1;
-		}
-		unsigned len;
-		char *vm = xs_read(xs, t, p, &len);
-		for (size_t i = 0; i < backends.n; i++)
-			rm_quiet(xs, t, backends.v[i]);
-		rm_quiet(xs, t, dom);
-		rm_quiet(xs, t, lx);
-		if (vm && strncmp(vm, "/vm/", 4) == 0 && !strchr(vm + 4, '/'))
-			rm_quiet(xs, t, vm);
-		free(vm);
-		if (xs_transaction_end(xs, t, false))
-			break;
-		if (errno != EAGAIN) {
-			xensim_err("xenstore: domain %u: cleanup commit failed: %s", domid,
-			           strerror(errno));
-			paths_free(&backends);
-			return -1;
-		}
-	}
+	struct remove_txn a = {dom, lx, p, &backends};
+	int r = xstore_transact(xs, 100, remove_body, &a);
 	paths_free(&backends);
+	if (r < 0) {
+		xensim_err("xenstore: domain %u: cleanup %s: %s", domid, tx_failure(r),
+		           strerror(errno));
+		return -1;
+	}
 	if (!xs_release_domain(xs, domid) && errno != ENOENT) {
 		xensim_err("xenstore: cannot release domain %u: %s", domid, strerror(errno));
 		return -1;

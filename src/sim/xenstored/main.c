@@ -4,8 +4,8 @@
  *   xensim-xenstored --run-dir DIR [--foreground] [--trace]
  *
  * Ready when <DIR>/xenstored/socket accepts connections; the pid is in
- * <DIR>/xenstored/xenstored.pid. Without --foreground the parent returns
- * only once the child is ready (or has failed, with its error message).
+ * <DIR>/xenstored/xenstored.pid. Without --foreground the starter returns
+ * only once the daemon is ready (or has failed, with its error message).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,10 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "xenchannel/daemonize.h"
 #include "xenchannel/log.h"
 #include "xenchannel/loop.h"
 #include "xenstored.h"
@@ -29,8 +29,7 @@ static void usage(FILE *f)
 
 static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 {
-	struct signalfd_siginfo si;
-	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+	if (loop_signal_next(fd) > 0)
 		loop_stop(l);
 }
 
@@ -80,35 +79,20 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	int ready[2] = {-1, -1};
+	int ready = -1;
 	if (!foreground) {
-		if (pipe2(ready, O_CLOEXEC) < 0) {
-			log_err("pipe: %s", strerror(errno));
+		char msg[512];
+		int r = daemonize(&ready, msg, sizeof(msg));
+		if (r < 0) {
+			log_err("daemonizing: %s", strerror(errno));
 			return 1;
 		}
-		pid_t pid = fork();
-		if (pid < 0) {
-			log_err("fork: %s", strerror(errno));
-			return 1;
+		if (r != DAEMONIZE_CHILD) {
+			if (r == DAEMONIZE_FAILED)
+				fprintf(stderr, "xensim-xenstored: %s\n",
+				        *msg ? msg : "daemon exited before it was ready");
+			return r == DAEMONIZE_READY ? 0 : 1;
 		}
-		if (pid > 0) {
-			/* parent: wait for "ready" or the child's error message */
-			close(ready[1]);
-			char msg[512];
-			ssize_t n = read(ready[0], msg, sizeof(msg) - 1);
-			if (n == 1 && msg[0] == 0)
-				return 0;
-			if (n > 0) {
-				msg[n] = 0;
-				fprintf(stderr, "xensim-xenstored: %s\n", msg);
-			} else {
-				fprintf(stderr,
-				        "xensim-xenstored: daemon exited before it was ready\n");
-			}
-			return 1;
-		}
-		close(ready[0]);
-		setsid();
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (nul >= 0) {
 			dup2(nul, 0);
@@ -119,22 +103,16 @@ int main(int argc, char **argv)
 
 	char err[512] = "";
 	int rc = 1;
-	sigset_t ss;
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGTERM);
-	sigaddset(&ss, SIGINT);
-	sigaddset(&ss, SIGHUP);
-	sigprocmask(SIG_BLOCK, &ss, NULL);
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, 0};
 	signal(SIGPIPE, SIG_IGN);
-	int sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
 	struct loop *l = loop_new();
 	struct xsd *x = NULL;
 	char *pidfile = NULL;
-	if (sfd < 0 || !l) {
+	int sfd = l ? loop_signals(l, sigs, on_signal, NULL) : -1;
+	if (sfd < 0) {
 		snprintf(err, sizeof(err), "event loop setup: %s", strerror(errno));
 		goto out;
 	}
-	loop_watch(l, sfd, LOOP_READ, on_signal, NULL);
 	x = xsd_new(l, run_dir, err, sizeof(err));
 	if (!x)
 		goto out;
@@ -150,27 +128,21 @@ int main(int argc, char **argv)
 	}
 	if (write_pidfile(pidfile, err, sizeof(err)) < 0)
 		goto out;
-	if (ready[1] >= 0) {
-		char ok = 0;
-		if (write(ready[1], &ok, 1) != 1) {
-			snprintf(err, sizeof(err), "telling the parent we are ready: %s",
-			         strerror(errno));
-			goto out;
-		}
-		close(ready[1]);
-		ready[1] = -1;
+	if (daemonize_ready(ready) < 0) {
+		ready = -1; /* nobody to tell: the log says it */
+		snprintf(err, sizeof(err), "telling the parent we are ready: %s", strerror(errno));
+		goto out;
 	}
+	ready = -1;
 	log_info("ready on %s/xenstored/socket", run_dir);
 	rc = loop_run(l) < 0 ? 1 : 0;
 	unlink(pidfile);
 out:
 	if (rc && err[0]) {
-		if (ready[1] >= 0) {
-			ssize_t w = write(ready[1], err, strlen(err));
-			(void)w;
-		} else {
+		if (ready >= 0)
+			daemonize_fail(ready, "%s", err);
+		else
 			log_err("%s", err);
-		}
 	}
 	xsd_free(x);
 	free(pidfile);

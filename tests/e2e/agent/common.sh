@@ -10,9 +10,7 @@ AGENT_N=0
 # sim + daemon + guest "g1" with the channel; sets DOM, ROOT, SOCK.
 agent_setup() {
 	sim_start
-	bg xenchanneld "$XENCHANNELD" -f -e
-	wait_for 10 test -S "$XENSIM_RUN_DIR/xenchanneld/control.sock" ||
-		fail "xenchanneld did not create its control socket"
+	daemon_start
 	DOM=$("$XENSIM" create --name g1) || fail "xensim create"
 	SOCK=$E2E_TMP/g1.sock
 	"$XENCHANNEL" attach "$DOM" "name=$AG_NAME,connection=socket,path=$SOCK" ||

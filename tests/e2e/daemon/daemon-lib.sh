@@ -5,25 +5,6 @@ PEER="$BUILD_DIR/tests/e2e/daemon/xcd-peer"
 [ -x "$PEER" ] || fail "xcd-peer not built"
 command -v xenstore-watch >/dev/null || skip "xenstore-utils not installed"
 
-# Start xenchanneld daemonized: it returns once the initial scan (and any
-# adoption) is done, so its return is the readiness event.
-daemon_start() {
-	"$XENCHANNELD" --stderr -v --pidfile "$E2E_TMP/xenchanneld.pid" "$@" \
-		2>>"$E2E_TMP/xenchanneld.log" || fail "xenchanneld did not start"
-	DAEMON_PID=$(cat "$E2E_TMP/xenchanneld.pid")
-	E2E_PIDS+=("$DAEMON_PID")
-}
-
-daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
-
-# Stop it with SIGTERM and wait for the pid file to go (clean exit removes it).
-daemon_stop() {
-	kill -TERM "$DAEMON_PID"
-	while kill -0 "$DAEMON_PID" 2>/dev/null; do
-		wait_for 10 bash -c "! kill -0 $DAEMON_PID" || fail "xenchanneld ignored SIGTERM"
-	done
-}
-
 control_sock() { echo "$XENSIM_RUN_DIR/xenchanneld/control.sock"; }
 
 stats() { printf 'stats\n' | socat -t5 - "UNIX-CONNECT:$(control_sock)"; }

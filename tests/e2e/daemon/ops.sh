@@ -48,7 +48,9 @@ PY
 
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" || fail "xenchanneld exited with status $? on SIGTERM"
-grep -q "STOPPING=1" "$E2E_TMP/notify.out" || fail "no STOPPING=1"
+# sent before the exit, but socat may write it to the file after we look
+has_stopping() { grep -q "STOPPING=1" "$E2E_TMP/notify.out"; }
+wait_for 10 has_stopping || fail "no STOPPING=1"
 [ ! -e "$E2E_TMP/fg.pid" ] || fail "pid file left after a clean exit"
 [ ! -e "$(control_sock)" ] || fail "control socket left after a clean exit"
 [ ! -e "$sd/ops.sock" ] || fail "channel socket left after a clean exit"

@@ -17,8 +17,7 @@ SUBSYSTEM=="xen", \
   RUN+="/bin/sh -c 'env > $$XENSIM_GUEST_ROOT/run/uevent-%k-$env{ACTION}'"
 EOF
 
-bg xenchanneld "$XENCHANNELD" -f -e
-wait_for 10 test -S "$XENSIM_RUN_DIR/xenchanneld/control.sock" || fail "xenchanneld did not start"
+daemon_start
 
 "$XENCHANNEL" attach "$DOM" "name=$NAME,connection=socket,path=$E2E_TMP/c0.sock" \
 	>"$E2E_TMP/attach.log" 2>&1 || fail "attach: $(cat "$E2E_TMP/attach.log")"

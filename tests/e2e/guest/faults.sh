@@ -11,9 +11,7 @@ NAME=org.example.faults.0
 SOCK=$E2E_TMP/f.sock
 
 guest_start g1
-bg xenchanneld "$XENCHANNELD" -f -e
-XCD=$LAST_PID
-wait_for 10 test -S "$XENSIM_RUN_DIR/xenchanneld/control.sock" || fail "xenchanneld did not start"
+daemon_start
 "$XENCHANNEL" attach "$DOM" "name=$NAME,connection=socket,path=$SOCK" >"$E2E_TMP/attach.log" 2>&1 ||
 	fail "attach: $(cat "$E2E_TMP/attach.log")"
 xs_wait "/local/domain/$DOM/device/console/1/state" 4 || fail "not Connected"
@@ -74,7 +72,7 @@ wait "$hs" || fail "host send: $(cat "$E2E_TMP/host-send.log")"
 
 # --- event storm: the frontend and the backend both survive it
 [ "$(fe fault 1 event-storm 20000)" = ok ] || fail "event-storm"
-kill -0 "$XCD" || fail "xenchanneld died in the event storm"
+daemon_alive || fail "xenchanneld died in the event storm"
 [ "$(status_field console-1 state)" = 4 ] || fail "console-1 left Connected after the storm"
 
 # --- corrupt indices: published as asked, restored by undo

@@ -10,9 +10,7 @@ command -v socat >/dev/null || skip "socat not installed"
 
 sim_start
 D=$("$XENSIM" create --name served) || fail "xensim create"
-"$XENCHANNELD" --pidfile "$E2E_TMP/xenchanneld.pid" 2>>"$E2E_TMP/xenchanneld.log" ||
-	fail "xenchanneld did not start"
-E2E_PIDS+=("$(cat "$E2E_TMP/xenchanneld.pid")")
+daemon_start
 
 mkdir -m 0755 "$E2E_TMP/s"
 SOCK="$E2E_TMP/s/served.sock"
@@ -46,17 +44,16 @@ out=$("$XENCHANNEL" detach --timeout 20 served "$devid") || fail "detach served:
 devid=$("$XENCHANNEL" attach served "name=org.example.served.1,connection=pty") || fail "attach 2"
 xs_wait "/local/domain/0/backend/console/$D/$devid/state" 4 30 || fail "2: backend not Connected"
 xs_wait "/local/domain/$D/device/console/$devid/state" 4 30 || fail "2: frontend not Connected"
-DPID=$(cat "$E2E_TMP/xenchanneld.pid")
-kill -STOP "$DPID"
-trap 'kill -CONT "$DPID" 2>/dev/null || true; e2e_cleanup' EXIT
+kill -STOP "$DAEMON_PID"
+trap 'kill -CONT "$DAEMON_PID" 2>/dev/null || true; e2e_cleanup' EXIT
 expect_fail 1 "the backend of channel $devid of domain $D \(/local/domain/0/backend/console/$D/$devid\) did not answer: its state is Closing, not Closed, after 800 ms" \
 	"$XENCHANNEL" detach --timeout 0.8 served org.example.served.1
-kill -CONT "$DPID"
+kill -CONT "$DAEMON_PID"
 xs_wait "/local/domain/0/backend/console/$D/$devid/state" 6 30 || fail "the daemon never closed"
 "$XENCHANNEL" detach --timeout 5 served org.example.served.1 >/dev/null || fail "second detach"
 
 # Without the daemon --stats fails and says which socket it tried.
-kill -TERM "$(cat "$E2E_TMP/xenchanneld.pid")"
+kill -TERM "$DAEMON_PID"
 wait_for 10 bash -c "! [ -S '$XENSIM_RUN_DIR/xenchanneld/control.sock' ]" || true
 expect_fail 1 "tried $XENSIM_RUN_DIR/xenchanneld/control.sock" "$XENCHANNEL" list --stats served
 pass "list with xenchanneld: Connected both ends, --stats"

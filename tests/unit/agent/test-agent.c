@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "tmpdir.h"
 
 struct fx {
 	char root[256];
@@ -121,9 +121,7 @@ static void stop_agent(struct fx *x)
 static int setup(void **state)
 {
 	struct fx *x = calloc(1, sizeof(*x));
-	const char *tmp = getenv("TMPDIR");
-	snprintf(x->root, sizeof(x->root), "%.200s/agent-test.XXXXXX", tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(x->root));
+	assert_non_null(ut_tmpdir(x->root, sizeof(x->root), "agent-test"));
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/etc", x->root);
 	mkdir(p, 0755);
@@ -136,15 +134,10 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
 static int teardown(void **state)
 {
 	struct fx *x = *state;
-	nftw(x->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ut_rmtree(x->root);
 	free(x);
 	return 0;
 }

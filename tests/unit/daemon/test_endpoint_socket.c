@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
 #include "xenchanneld.h"
 
 struct fx {
@@ -25,8 +26,7 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/xcd-eps.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_non_null(ut_tmpdir(f->dir, sizeof(f->dir), "xcd-eps"));
 	chmod(f->dir, 0755);
 	snprintf(f->path, sizeof(f->path), "%s/ch.sock", f->dir);
 	*state = f;
@@ -36,9 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(ut_rmtree(f->dir), 0);
 	free(f);
 	return 0;
 }

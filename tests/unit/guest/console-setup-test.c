@@ -13,13 +13,13 @@
 #include <cmocka.h>
 
 #include "console-setup.h"
+#include "tmpdir.h"
 
-static char root[64];
+static char root[128];
 
 static int setup(void **state)
 {
-	strcpy(root, "/tmp/cs-test.XXXXXX");
-	if (!mkdtemp(root))
+	if (!ut_tmpdir(root, sizeof(root), "cs-test"))
 		return -1;
 	char p[256];
 	snprintf(p, sizeof(p), "%s/run", root);
@@ -31,9 +31,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return ut_rmtree(root);
 }
 
 static void touch(const char *rel)
@@ -132,10 +130,11 @@ static void dev_bound(int devid, const char *state)
 
 static void dev_gone(int devid)
 {
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s/sys/devices/console-%d' '%s/sys/bus/xen/devices/console-%d'",
-	         root, devid, root, devid);
-	assert_int_equal(system(cmd), 0);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/sys/devices/console-%d", root, devid);
+	assert_int_equal(ut_rmtree(p), 0);
+	snprintf(p, sizeof(p), "%s/sys/bus/xen/devices/console-%d", root, devid);
+	assert_int_equal(ut_rmtree(p), 0);
 }
 
 /* an allocated hvc index: /dev/hvcK opens; a free one does not */
@@ -321,9 +320,7 @@ static void test_link_dir_symlink_refused(void **state)
 	mkdir(q, 0755);
 	rename(p, q); /* may fail if absent: fine */
 	rmdir(p);
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(ut_rmtree(p), 0);
 	assert_int_equal(symlink(q, p), 0);
 	const char *what;
 	assert_int_equal(cs_link_add(root, "org.example.b", 1, &what), -1);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "sim-wire.h"
+#include "tmpdir.h"
 #include "xenchannel/platform.h"
 
 #include <errno.h>
@@ -154,9 +155,7 @@ static int group_setup(void **state)
 	xensim = getenv("XENSIM_BIN");
 	if (!xensim)
 		return -1;
-	snprintf(run_dir, sizeof(run_dir), "%s/xc-plat.XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(run_dir))
+	if (!ut_tmpdir(run_dir, sizeof(run_dir), "xc-plat"))
 		return -1;
 	setenv("XENSIM_RUN_DIR", run_dir, 1);
 	unsetenv("XENSIM_DOMID");
@@ -171,9 +170,7 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	xensim_cmd("stop");
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", run_dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return ut_rmtree(run_dir);
 }
 
 /* ---- tests ---- */

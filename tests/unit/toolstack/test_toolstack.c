@@ -18,65 +18,24 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
 #include "xenchannel/config.h"
 #include "xenchannel/loop.h"
 #include "xenchannel/toolstack.h"
-#include "xenstored.h"
 
-/* ---- a private xenstored ------------------------------------------------ */
+/* ---- a private xenstored (tests/unit/xenstored/harness.h) -------------- */
 
-static struct {
-	char dir[256];
-	char sock[320];
-	struct loop *l;
-	struct xsd *x;
-	int stop[2];
-	pthread_t th;
-} S;
-
-static void stop_cb(struct loop *l, int fd, unsigned ev, void *arg)
-{
-	loop_stop(l);
-}
-
-static void *store_main(void *arg)
-{
-	loop_run(S.l);
-	return NULL;
-}
+static struct harness S;
 
 static int setup(void **state)
 {
-	snprintf(S.dir, sizeof(S.dir), "%s/ts-test.XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(S.dir))
-		return -1;
-	char err[256];
-	S.l = loop_new();
-	S.x = xsd_new(S.l, S.dir, err, sizeof(err));
-	if (!S.x) {
-		fprintf(stderr, "xsd_new: %s\n", err);
-		return -1;
-	}
-	if (pipe(S.stop) < 0 || loop_watch(S.l, S.stop[0], LOOP_READ, stop_cb, NULL) < 0)
-		return -1;
-	snprintf(S.sock, sizeof(S.sock), "%s/xenstored/socket", S.dir);
-	setenv("XENSTORED_PATH", S.sock, 1);
-	return pthread_create(&S.th, NULL, store_main, NULL) ? -1 : 0;
+	return harness_start(&S);
 }
 
 static int teardown(void **state)
 {
-	if (write(S.stop[1], "x", 1) != 1)
-		return -1;
-	pthread_join(S.th, NULL);
-	xsd_free(S.x);
-	loop_free(S.l);
-	close(S.stop[0]);
-	close(S.stop[1]);
-	char cmd[320];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", S.dir);
-	return system(cmd) == 0 ? 0 : -1;
+	harness_finish(&S);
+	return 0;
 }
 
 /* ---- helpers -------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
 #include "udev.h"
 
 struct warns {
@@ -185,8 +186,8 @@ static void test_unknown_match_key_disables_rule(void **state)
 
 static void test_attr_reads_sysfs(void **state)
 {
-	char dir[] = "/tmp/udev-test.XXXXXX";
-	assert_non_null(mkdtemp(dir));
+	char dir[256];
+	assert_non_null(ut_tmpdir(dir, sizeof(dir), "udev-test"));
 	char p[512];
 	snprintf(p, sizeof(p), "%s/devices", dir);
 	mkdir(p, 0755);
@@ -211,12 +212,7 @@ static void test_attr_reads_sysfs(void **state)
 	assert_string_equal(res.run[1], "f");
 	assert_non_null(strstr(w.text, "t.rules:6: unsupported ATTR{nodename}="));
 	udev_result_clear(&res);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/devices/console-1", dir);
-	rmdir(p);
-	snprintf(p, sizeof(p), "%s/devices", dir);
-	rmdir(p);
-	rmdir(dir);
+	assert_int_equal(ut_rmtree(dir), 0);
 }
 
 static void test_list_operators(void **state)
@@ -319,8 +315,8 @@ static void write_file(const char *path, const char *text)
 
 static void test_load_dirs_order_and_override(void **state)
 {
-	char root[] = "/tmp/udev-root.XXXXXX";
-	assert_non_null(mkdtemp(root));
+	char root[256];
+	assert_non_null(ut_tmpdir(root, sizeof(root), "udev-root"));
 	char p[600];
 	const char *dirs[] = {"etc", "etc/udev", "etc/udev/rules.d", "lib", "lib/udev",
 	                      "lib/udev/rules.d"};

@@ -1,6 +1,7 @@
 /*
  * harness.h - run the xenstored library in a thread of the test process,
- * on a private run dir, reachable through its real sockets.
+ * on a private run dir, reachable through its real sockets (XENSTORED_PATH
+ * points there). Shared by every unit test that needs a xenstored.
  */
 #ifndef XSD_TEST_HARNESS_H
 #define XSD_TEST_HARNESS_H
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
 #include "xenchannel/loop.h"
 #include "xenstored.h"
 
@@ -41,9 +43,7 @@ static inline int harness_start(struct harness *h)
 {
 	memset(h, 0, sizeof(*h));
 	signal(SIGPIPE, SIG_IGN); /* a closed peer is an error to see, not a death */
-	snprintf(h->dir, sizeof(h->dir), "%s/xsd-test.XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(h->dir))
+	if (!ut_tmpdir(h->dir, sizeof(h->dir), "xsd-test"))
 		return -1;
 	char err[256];
 	h->l = loop_new();
@@ -74,9 +74,7 @@ static inline void harness_finish(struct harness *h)
 	loop_free(h->l);
 	close(h->stop[0]);
 	close(h->stop[1]);
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);
-	if (system(cmd) != 0)
+	if (ut_rmtree(h->dir) < 0)
 		fprintf(stderr, "cleanup of %s failed\n", h->dir);
 }
 

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "tmpdir.h"
 #include "xsd.h"
 
 struct side {
@@ -25,7 +26,7 @@ struct side {
 	struct xsd *x;
 	struct conn *c;
 	int peer;
-	char dir[64];
+	char dir[128];
 };
 
 static size_t call(struct side *s, uint32_t type, uint32_t tx, const char *body, uint32_t len,
@@ -34,9 +35,7 @@ static size_t call(struct side *s, uint32_t type, uint32_t tx, const char *body,
 /* as_domain: the client is domain 1, owner of /t, and permissions apply */
 static void side_open(struct side *s, bool as_domain)
 {
-	snprintf(s->dir, sizeof(s->dir), "%s/xsd-txdiff.XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(s->dir));
+	assert_non_null(ut_tmpdir(s->dir, sizeof(s->dir), "xsd-txdiff"));
 	char err[256];
 	s->l = loop_new();
 	s->x = xsd_new(s->l, s->dir, err, sizeof(err));
@@ -65,14 +64,7 @@ static void side_close(struct side *s)
 	xsd_free(s->x);
 	loop_free(s->l);
 	close(s->peer);
-	char p[96];
-	snprintf(p, sizeof(p), "%s/xenstored", s->dir);
-	rmdir(p);
-	snprintf(p, sizeof(p), "%s/domains/1", s->dir);
-	rmdir(p);
-	snprintf(p, sizeof(p), "%s/domains", s->dir);
-	rmdir(p);
-	rmdir(s->dir);
+	assert_int_equal(ut_rmtree(s->dir), 0);
 }
 
 /* Send one request, return the reply (type + payload) in out. */
