@@ -1,7 +1,7 @@
 # Thin entry point; the build itself is Meson + Ninja in build/.
 BUILD ?= build
 
-.PHONY: all check demo bench fuzz fuzz-minimize flake format check-xen install clean
+.PHONY: all check demo bench soak fuzz fuzz-minimize flake format check-xen install clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -18,6 +18,9 @@ demo: all
 
 bench: all
 	scripts/bench
+
+soak: all
+	BUILD=$(BUILD) tests/soak/soak
 
 fuzz:
 	scripts/fuzz

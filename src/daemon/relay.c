@@ -40,6 +40,8 @@ static void drain_out(struct ring *r, int fd, size_t budget, struct relay_result
 			res->err = errno;
 			return;
 		}
+		/* Killed right here, the next instance sends these n bytes again;
+		 * committing before the write would lose them (xenchanneld(8)). */
 		ring_commit_read(r, &sp, (size_t)n);
 		res->from_guest += (size_t)n;
 		if ((size_t)n < sp.len) {

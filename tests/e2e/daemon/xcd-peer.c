@@ -27,61 +27,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/inotify.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
+#include "peer-io.h"
 
 static void fill(unsigned char *b, size_t n, uint64_t off, uint64_t seed)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint64_t o = off + i;
-		b[i] = (unsigned char)(mix(seed ^ (o >> 3)) >> ((o & 7) * 8));
+		b[i] = (unsigned char)(peer_mix(seed ^ (o >> 3)) >> ((o & 7) * 8));
 	}
-}
-
-static int is_socket(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
-static int connect_path(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
 }
 
 /* Connect, waiting (inotify, bounded) for the socket to (re)appear. */
@@ -90,25 +47,18 @@ static int connect_wait(const char *path, double deadline)
 	/* Usually the socket is there: connect before paying for an inotify
 	 * instance and watch (milliseconds each with thousands of sockets in the
 	 * directory, which made opening every channel outlast a benchmark). */
-	int fd0 = connect_path(path);
+	int fd0 = peer_connect(path);
 	if (fd0 >= 0)
 		return fd0;
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (in >= 0)
-		inotify_add_watch(in, slash ? dir : ".", IN_CREATE | IN_ATTRIB | IN_MOVED_TO);
+	int in = peer_watch_dir(path);
 	for (;;) {
-		int fd = connect_path(path);
+		int fd = peer_connect(path);
 		if (fd >= 0) {
 			if (in >= 0)
 				close(in);
 			return fd;
 		}
-		double left = deadline - now_s();
+		double left = deadline - peer_now();
 		if (left <= 0) {
 			fprintf(stderr, "xcd-peer: connect %s: %s (timed out)\n", path,
 			        strerror(errno));
@@ -127,18 +77,11 @@ static int connect_wait(const char *path, double deadline)
 
 static int open_path(const char *path, double deadline)
 {
-	if (is_socket(path))
+	if (peer_is_socket(path))
 		return connect_wait(path, deadline);
-	int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
+	int fd = peer_open_tty(path, 0);
+	if (fd < 0)
 		fprintf(stderr, "xcd-peer: open %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	struct termios t;
-	if (tcgetattr(fd, &t) == 0) {
-		cfmakeraw(&t);
-		tcsetattr(fd, TCSANOW, &t); /* no flush: bytes already there are data */
-	}
 	return fd;
 }
 
@@ -166,8 +109,8 @@ static int xfer(int argc, char **argv)
 			return 2;
 		}
 	}
-	double t0 = now_s(), deadline = t0 + timeout;
-	int sock = is_socket(path);
+	double t0 = peer_now(), deadline = t0 + timeout;
+	int sock = peer_is_socket(path);
 	int fd = open_path(path, deadline);
 	if (fd < 0)
 		return 1;
@@ -179,7 +122,7 @@ static int xfer(int argc, char **argv)
 	uint64_t sent = 0, got = 0;
 	size_t outlen = 0, outpos = 0;
 	while (sent < nsend || got < nrecv) {
-		if (now_s() > deadline) {
+		if (peer_now() > deadline) {
 			fprintf(stderr, "xcd-peer: timeout: sent %llu/%llu received %llu/%llu\n",
 			        (unsigned long long)sent, (unsigned long long)nsend,
 			        (unsigned long long)got, (unsigned long long)nrecv);
@@ -247,7 +190,7 @@ static int xfer(int argc, char **argv)
 	}
 	if (!sock)
 		tcdrain(fd);
-	double dt = now_s() - t0;
+	double dt = peer_now() - t0;
 	printf("sent %llu received %llu seconds %.3f\n", (unsigned long long)sent,
 	       (unsigned long long)got, dt);
 	close(fd);
@@ -256,7 +199,7 @@ static int xfer(int argc, char **argv)
 
 static int echo(const char *path)
 {
-	int fd = open_path(path, now_s() + 30);
+	int fd = open_path(path, peer_now() + 30);
 	if (fd < 0)
 		return 1;
 	fprintf(stderr, "ready\n");
@@ -288,14 +231,14 @@ static int cmp_d(const void *a, const void *b)
 
 static int rtt(const char *path, int count, size_t size)
 {
-	int fd = open_path(path, now_s() + 30);
+	int fd = open_path(path, peer_now() + 30);
 	if (fd < 0 || size == 0 || size > 4096 || count <= 0)
 		return 1;
 	unsigned char msg[4096], back[4096];
 	double *t = calloc((size_t)count, sizeof(*t)), sum = 0;
 	for (int i = 0; i < count + 10; i++) {
 		fill(msg, size, (uint64_t)i * size, 9);
-		double a = now_s();
+		double a = peer_now();
 		if (write(fd, msg, size) != (ssize_t)size)
 			return 1;
 		size_t got = 0;
@@ -310,7 +253,7 @@ static int rtt(const char *path, int count, size_t size)
 			return 1;
 		}
 		if (i >= 10) { /* warm-up excluded */
-			t[i - 10] = (now_s() - a) * 1e6;
+			t[i - 10] = (peer_now() - a) * 1e6;
 			sum += t[i - 10];
 		}
 	}
@@ -332,7 +275,7 @@ static int multi(const char *list, double seconds, int writing)
 	int *fds = NULL;
 	uint64_t *bytes = NULL, *base = NULL;
 	char line[4096];
-	double deadline = now_s() + 60;
+	double deadline = peer_now() + 60;
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!*line)
@@ -363,11 +306,11 @@ static int multi(const char *list, double seconds, int writing)
 	}
 	static unsigned char buf[4096];
 	memset(buf, 'x', sizeof(buf));
-	double t0 = now_s(), tmark = t0 + 1.0, tend = t0 + seconds;
+	double t0 = peer_now(), tmark = t0 + 1.0, tend = t0 + seconds;
 	int marked = 0;
 	struct epoll_event evs[256];
 	for (;;) {
-		double t = now_s();
+		double t = peer_now();
 		if (!marked && t >= tmark) {
 			for (size_t i = 0; i < n; i++)
 				base[i] = bytes[i];
@@ -388,7 +331,7 @@ static int multi(const char *list, double seconds, int writing)
 			}
 		}
 	}
-	double span = now_s() - tmark;
+	double span = peer_now() - tmark;
 	uint64_t total = 0;
 	double mn = 1e300, mx = 0;
 	for (size_t i = 0; i < n; i++) {
