@@ -19,14 +19,19 @@ fe=$(fe_dir "$dom" "$dev")
 
 guest_peer guest xfer "$tty" --send $N --seed-send 77 --timeout 300
 gpid=$LAST_PID
-bg client "$PEER" xfer "$sd/rs.sock" --recv $N --seed-recv 77 --reconnect --timeout 300
+# The client stops itself after 4 MiB, so the transfer is surely unfinished
+# when the daemon dies, however fast or slow the machine is.
+bg client "$PEER" xfer "$sd/rs.sock" --recv $N --seed-recv 77 --reconnect --stop-at $((4 * 1024 * 1024)) --timeout 300
 cpid=$LAST_PID
 
 moved_more_than() { [ "$(chstat "$dom" "$dev" bytes_from_guest)" -gt "$1" ]; }
-wait_for 60 moved_more_than $((4 * 1024 * 1024)) || fail "no progress before the kill"
-# Freeze the client so the transfer is surely unfinished when the daemon dies:
-# the guest then blocks on a full ring instead of racing to the end.
-kill -STOP "$cpid"
+stopped() { [ "$(awk '{ print $3 }' "/proc/$1/stat")" = T ]; }
+wait_for 60 stopped "$cpid" || fail "no progress before the kill"
+# Kill only once the daemon is blocked on the full socket and the guest on the
+# full ring (2048 bytes unread): a daemon killed inside a write would send
+# those bytes again after the restart (xenchanneld(8), DESCRIPTION).
+ring_full() { [ "$(chstat "$dom" "$dev" ring_out_pending)" = 2048 ]; }
+wait_for 60 ring_full || fail "the guest did not fill the ring while the client was stopped"
 kill -KILL "$DAEMON_PID"
 wait_for 10 bash -c "! kill -0 $DAEMON_PID" || fail "kill -9 did not kill"
 [ "$(xenstore-read "$be/state")" = 4 ] || fail "backend state changed by the crash"

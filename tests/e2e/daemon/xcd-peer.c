@@ -2,14 +2,16 @@
  * xcd-peer - one end of a channel for tests and benchmarks.
  *
  *   xcd-peer xfer PATH [--send N --seed-send S] [--recv N --seed-recv S]
- *                      [--reconnect] [--timeout SECS]
+ *                      [--reconnect] [--stop-at N] [--timeout SECS]
  *       Full duplex: writes N pattern bytes and reads/verifies N pattern bytes
  *       at the same time. PATH is a unix socket (connected) or a tty (raw).
  *       The pattern is a hash of the byte's offset, so a lost, duplicated or
  *       reordered chunk is caught at its exact offset. --reconnect: when a
  *       socket peer goes away, wait for the socket to come back (inotify on
  *       its directory) and carry on; bytes must continue exactly where they
- *       stopped. Prints "sent N received N seconds S".
+ *       stopped. --stop-at N: once exactly N bytes are received, stop
+ *       (SIGSTOP) until continued, so a test knows how far the transfer got.
+ *       Prints "sent N received N seconds S".
  *   xcd-peer echo PATH           copy everything read back to the sender
  *   xcd-peer rtt PATH COUNT SIZE round trips of SIZE bytes against an echo;
  *                                prints "rtt_us median M mean A"
@@ -22,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +91,7 @@ static int open_path(const char *path, double deadline)
 static int xfer(int argc, char **argv)
 {
 	const char *path = argv[2];
-	uint64_t nsend = 0, nrecv = 0, ssend = 1, srecv = 2;
+	uint64_t nsend = 0, nrecv = 0, ssend = 1, srecv = 2, stop_at = 0;
 	int reconnect = 0;
 	double timeout = 120;
 	for (int i = 3; i < argc; i++) {
@@ -100,6 +103,8 @@ static int xfer(int argc, char **argv)
 			ssend = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--seed-recv") && i + 1 < argc)
 			srecv = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--stop-at") && i + 1 < argc)
+			stop_at = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--reconnect"))
 			reconnect = 1;
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
@@ -141,7 +146,10 @@ static int xfer(int argc, char **argv)
 			return 1;
 		int gone = 0;
 		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = read(fd, in, sizeof(in));
+			size_t want_n = sizeof(in);
+			if (stop_at > got && stop_at - got < want_n)
+				want_n = (size_t)(stop_at - got);
+			ssize_t n = read(fd, in, want_n);
 			if (n > 0) {
 				if (got + (uint64_t)n > nrecv) {
 					fprintf(stderr, "xcd-peer: %llu bytes more than expected\n",
@@ -158,6 +166,8 @@ static int xfer(int argc, char **argv)
 					return 1;
 				}
 				got += (uint64_t)n;
+				if (got == stop_at)
+					raise(SIGSTOP);
 			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 				gone = 1;
 			}
