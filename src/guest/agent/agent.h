@@ -80,9 +80,6 @@ struct agent {
 	int ino_wd[4];
 	uint64_t retry_timer;
 	unsigned retry_ms;
-	/* testing aid: raise SIGSTOP after this many items were applied (0: never) */
-	unsigned test_stop_after;
-	unsigned items_done;
 };
 
 /* fs.c: every file operation stays inside the root (openat2 RESOLVE_IN_ROOT). */

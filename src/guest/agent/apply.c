@@ -2,7 +2,6 @@
  * and running the appliers in order. */
 #include "agent.h"
 
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +24,6 @@ void item_result(struct agent *a, json_t *items, const char *item, const char *r
 		log_info("%s: %s", item, result);
 	}
 	json_array_append_new(items, o);
-	a->items_done++;
-	if (a->test_stop_after && a->items_done == a->test_stop_after)
-		raise(SIGSTOP);
 }
 
 static json_t *ok_reply(json_int_t id, json_t *result)
@@ -149,7 +145,6 @@ json_t *apply_request(struct agent *a, json_int_t id, const json_t *req)
 	         (long long)a->state.generation);
 	state_mark_pending(a, gen);
 	json_t *items = json_array();
-	a->items_done = 0;
 	apply_hostname(a, &cfg, items);
 	apply_network(a, &cfg, items);
 	apply_ssh(a, &cfg, items);
