@@ -58,7 +58,7 @@ static void usage(FILE *f)
 }
 
 /* Read device/console/<devid>/name (relative: this domain's own directory). */
-static char *read_name(int devid, unsigned timeout_ms, size_t *len, const char **err)
+static char *read_name(int devid, unsigned timeout_ms, size_t *len, const char **why)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "device/console/%d/name", devid);
@@ -73,12 +73,12 @@ static char *read_name(int devid, unsigned timeout_ms, size_t *len, const char *
 	struct xs_handle *xs = xs_open(0);
 	char *v = NULL;
 	if (!xs) {
-		*err = "cannot connect to xenstore";
+		*why = "cannot connect to xenstore";
 	} else {
 		unsigned int l = 0;
 		v = xs_read(xs, XBT_NULL, path, &l);
 		if (!v)
-			*err = errno == ENOENT ? "no name key (not a channel)" : "xenstore read failed";
+			*why = errno == ENOENT ? "no name key (not a channel)" : "xenstore read failed";
 		*len = l;
 		xs_close(xs);
 	}
