@@ -202,6 +202,61 @@ static long node_count(struct xs_handle *h, const char *path)
 	return d ? (long)n : -1;
 }
 
+/* Start the daemon with its run directory in dir; it daemonises once ready.
+ * Points libxenstore at it. Returns its pid, or -1. */
+static long start_daemon(const char *daemon, const char *dir)
+{
+	char run[PATH_MAX], sock[PATH_MAX + 32], pidf[PATH_MAX + 40];
+	snprintf(run, sizeof(run), "%s/run", dir);
+	snprintf(sock, sizeof(sock), "%s/xenstored/socket", run);
+	snprintf(pidf, sizeof(pidf), "%s/xenstored/xenstored.pid", run);
+	pid_t p = fork();
+	if (p == 0) {
+		execl(daemon, daemon, "--run-dir", run, (char *)NULL);
+		fprintf(stderr, "bench-xenstored: exec %s: %s\n", daemon, strerror(errno));
+		_exit(127);
+	}
+	int st;
+	if (waitpid(p, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "bench-xenstored: %s did not start\n", daemon);
+		return -1;
+	}
+	FILE *pf = fopen(pidf, "r");
+	long dpid = 0;
+	if (!pf || fscanf(pf, "%ld", &dpid) != 1)
+		return -1;
+	fclose(pf);
+	setenv("XENSTORED_PATH", sock, 1);
+	return dpid;
+}
+
+/* 100k nodes written by 16 clients; returns how many are there, and the
+ * time it took in *secs_taken. */
+static long fill_nodes(double *secs_taken)
+{
+	enum { NFILL = 16, TOTAL = 100000 };
+	struct filler fs[NFILL];
+	uint64_t tf = now_ns();
+	for (int i = 0; i < NFILL; i++) {
+		fs[i] = (struct filler){.idx = i, .per = TOTAL / NFILL};
+		pthread_create(&fs[i].th, NULL, fill_main, &fs[i]);
+	}
+	for (int i = 0; i < NFILL; i++)
+		pthread_join(fs[i].th, NULL);
+	*secs_taken = (double)(now_ns() - tf) / 1e9;
+	struct xs_handle *h = xs_open(0);
+	long filled = 0;
+	char path[64];
+	for (int i = 0; h && i < NFILL; i++) {
+		snprintf(path, sizeof(path), "/bench/fill/t%d", i);
+		long k = node_count(h, path);
+		filled += k > 0 ? k : 0;
+	}
+	if (h)
+		xs_close(h);
+	return filled;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -245,27 +300,9 @@ int main(int argc, char **argv)
 	char dir[] = "/tmp/bench-xenstored.XXXXXX";
 	if (!mkdtemp(dir))
 		return 1;
-	char run[sizeof(dir) + 8], sock[sizeof(dir) + 32], pidf[sizeof(dir) + 40];
-	snprintf(run, sizeof(run), "%s/run", dir);
-	snprintf(sock, sizeof(sock), "%s/xenstored/socket", run);
-	snprintf(pidf, sizeof(pidf), "%s/xenstored/xenstored.pid", run);
-	pid_t p = fork();
-	if (p == 0) {
-		execl(daemon, daemon, "--run-dir", run, (char *)NULL);
-		fprintf(stderr, "bench-xenstored: exec %s: %s\n", daemon, strerror(errno));
-		_exit(127);
-	}
-	int st;
-	if (waitpid(p, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "bench-xenstored: %s did not start\n", daemon);
+	long dpid = start_daemon(daemon, dir);
+	if (dpid < 0)
 		return 1;
-	}
-	FILE *pf = fopen(pidf, "r");
-	long dpid = 0;
-	if (!pf || fscanf(pf, "%ld", &dpid) != 1)
-		return 1;
-	fclose(pf);
-	setenv("XENSTORED_PATH", sock, 1);
 
 	double r1 = run_clients(1, false);
 	double c0 = cpu_us((pid_t)dpid);
@@ -277,27 +314,9 @@ int main(int argc, char **argv)
 	watch_latency(5000, &p50, &p99);
 
 	long rss0 = rss_kib((pid_t)dpid);
-	enum { NFILL = 16, TOTAL = 100000 };
-	struct filler fs[NFILL];
-	uint64_t tf = now_ns();
-	for (int i = 0; i < NFILL; i++) {
-		fs[i] = (struct filler){.idx = i, .per = TOTAL / NFILL};
-		pthread_create(&fs[i].th, NULL, fill_main, &fs[i]);
-	}
-	for (int i = 0; i < NFILL; i++)
-		pthread_join(fs[i].th, NULL);
-	double fill_s = (double)(now_ns() - tf) / 1e9;
+	double fill_s;
+	long filled = fill_nodes(&fill_s);
 	long rss100k = rss_kib((pid_t)dpid);
-	struct xs_handle *h = xs_open(0);
-	long filled = 0;
-	char path[64];
-	for (int i = 0; h && i < NFILL; i++) {
-		snprintf(path, sizeof(path), "/bench/fill/t%d", i);
-		long k = node_count(h, path);
-		filled += k > 0 ? k : 0;
-	}
-	if (h)
-		xs_close(h);
 	kill((pid_t)dpid, SIGTERM);
 
 	printf("xensim-xenstored through libxenstore (%g s per throughput run)\n", secs);

@@ -120,9 +120,74 @@ json_t *proto_error_reply(json_int_t id, const char *code, const char *fmt, ...)
 
 /* ---- configuration document ---- */
 
-/* Validate a configuration document (see docs/protocol.md §6). Returns 0, or
- * -1 with the first problem in err, naming the key path (e.g.
- * "network.ethernets.eth0.addresses[1]: not an address/prefix"). */
+/* The document (docs/protocol.md §6) parsed once into plain values: what the
+ * parser accepted is exactly what the agent applies, with addresses, MACs,
+ * modes and base64 content already decoded. Strings are copies owned by the
+ * struct; lists keep the document's order. */
+struct proto_addr {
+	int family;       /* AF_INET or AF_INET6; 0: not given (a route's "default") */
+	uint8_t addr[16]; /* network byte order, 4 or 16 bytes used */
+	unsigned plen;    /* prefix length of an "address/prefix", else 0 */
+	char text[64];    /* as written (messages, resolv.conf) */
+};
+
+struct proto_route {
+	struct proto_addr to; /* family 0: "default" */
+	struct proto_addr via;
+	uint32_t metric; /* 0: none given */
+};
+
+struct proto_ethernet {
+	char *id;
+	int has_mac; /* matched by match.macaddress, else by name (id) */
+	uint8_t mac[6];
+	char mac_text[18];        /* as written */
+	unsigned mtu;             /* 0: not given */
+	struct proto_addr *addrs; /* addresses (address/prefix) */
+	size_t naddrs;
+	struct proto_addr gateway4, gateway6; /* family 0: not given */
+	struct proto_route *routes;
+	size_t nroutes;
+	struct proto_addr *dns; /* nameservers.addresses */
+	size_t ndns;
+	char **search; /* nameservers.search */
+	size_t nsearch;
+};
+
+struct proto_user {
+	char *name;
+	int has_keys; /* ssh_authorized_keys given (possibly empty) */
+	char **keys;
+	size_t nkeys;
+};
+
+struct proto_file {
+	char *path;
+	uint8_t *data; /* content, decoded when base64; never NULL */
+	size_t len;
+	unsigned mode; /* permissions; 0644 when not given */
+	char *owner;   /* "user" or "user:group"; "root:root" when not given */
+};
+
+struct proto_config {
+	json_int_t generation;
+	char *hostname, *fqdn; /* NULL when not given */
+	int has_ethernets;     /* network.ethernets given (possibly empty) */
+	struct proto_ethernet *ethernets;
+	size_t nethernets;
+	struct proto_user *users;
+	size_t nusers;
+	struct proto_file *files;
+	size_t nfiles;
+};
+
+/* Parse and validate a configuration document into c. Returns 0, or -1 with
+ * the first problem in err, naming the key path (e.g.
+ * "network.ethernets.eth0.addresses[1]: not an address/prefix"); c is then
+ * empty. Free a parsed c with proto_config_free(). */
+int proto_config_parse(const json_t *doc, struct proto_config *c, char *err, size_t errlen);
+void proto_config_free(struct proto_config *c);
+/* Only validate: proto_config_parse() without keeping the result. */
 int proto_config_validate(const json_t *doc, char *err, size_t errlen);
 
 /* Parse "a.b.c.d/len" or "x:y::z/len". family gets AF_INET or AF_INET6;

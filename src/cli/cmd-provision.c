@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,10 @@ struct target {
 	json_t *reply;       /* the agent's reply, or NULL */
 	char err[700];
 	int counts[4];       /* applied, unchanged, failed, refused */
+	/* while running, in the scheduler's loop */
+	struct sched *sched;
+	int fd;
+	uint64_t hello_timer, deadline_timer;
 };
 
 static void usage(FILE *f)
@@ -332,7 +335,202 @@ static void print_json(struct target *t, size_t n)
 	json_decref(arr);
 }
 
-int cmd_provision(int argc, char **argv)
+/* ---- the scheduler: up to --jobs targets at a time, in one event loop ---- */
+
+struct sched {
+	struct loop *loop;
+	struct target *t;
+	size_t n, next, running, finished, failed;
+	long jobs;
+	const uint8_t *key;
+	size_t keylen;
+	double timeout;
+	int tty;
+	uint64_t last_progress, progress_timer;
+};
+
+static void on_progress_timer(struct loop *l, void *arg);
+
+/* The progress line on a terminal, at most every 100 ms. */
+static void show_progress(struct sched *s)
+{
+	if (!s->tty || s->progress_timer)
+		return;
+	uint64_t now = loop_now_ms();
+	if (now - s->last_progress >= 100 || s->finished == s->n) {
+		progress(s->finished, s->n, s->failed, 0);
+		s->last_progress = now;
+	} else {
+		s->progress_timer = loop_timer(s->loop, 100 - (now - s->last_progress),
+		                               on_progress_timer, s);
+	}
+}
+
+static void on_progress_timer(struct loop *l, void *arg)
+{
+	struct sched *s = arg;
+	s->progress_timer = 0;
+	show_progress(s);
+}
+
+static void start_targets(struct sched *s);
+
+/* A finished target leaves the loop and makes room for the next one. */
+static void target_done(struct target *x)
+{
+	struct sched *s = x->sched;
+	loop_unwatch(s->loop, x->fd);
+	loop_timer_cancel(s->loop, x->hello_timer);
+	loop_timer_cancel(s->loop, x->deadline_timer);
+	x->hello_timer = x->deadline_timer = 0;
+	s->running--;
+	s->finished++;
+	if (!target_ok(x))
+		s->failed++;
+	start_targets(s);
+	show_progress(s);
+	if (s->finished == s->n)
+		loop_stop(s->loop);
+}
+
+static void on_hello_timer(struct loop *l, void *arg);
+
+/* Watch for what the channel waits for, and wake for its next HELLO. */
+static void target_arm(struct target *x)
+{
+	struct sched *s = x->sched;
+	unsigned ev = host_chan_events(x->h);
+	loop_modify(s->loop, x->fd,
+	            (ev & HOST_READ ? LOOP_READ : 0) | (ev & HOST_WRITE ? LOOP_WRITE : 0));
+	loop_timer_cancel(s->loop, x->hello_timer);
+	x->hello_timer = 0;
+	uint64_t nx = host_chan_next_ms(x->h), now = loop_now_ms();
+	if (nx)
+		x->hello_timer = loop_timer(s->loop, nx > now ? nx - now : 0, on_hello_timer, x);
+}
+
+/* Do the I/O the channel is ready for and take its reply; 1 when done. */
+static int target_step(struct target *x, unsigned got)
+{
+	if (host_chan_io(x->h, got) < 0) {
+		finish(x, "%s", host_chan_error(x->h));
+		return 1;
+	}
+	json_t *r;
+	while (!x->done && (r = host_chan_take_reply(x->h)))
+		take_reply(x, r);
+	return x->done;
+}
+
+static void on_target_fd(struct loop *l, int fd, unsigned events, void *arg)
+{
+	struct target *x = arg;
+	unsigned got = (events & LOOP_READ ? HOST_READ : 0) |
+	               (events & LOOP_WRITE ? HOST_WRITE : 0);
+	if (target_step(x, got))
+		target_done(x);
+	else
+		target_arm(x);
+}
+
+static void on_hello_timer(struct loop *l, void *arg)
+{
+	struct target *x = arg;
+	x->hello_timer = 0;
+	if (target_step(x, 0))
+		target_done(x);
+	else
+		target_arm(x);
+}
+
+static void on_deadline(struct loop *l, void *arg)
+{
+	struct target *x = arg;
+	x->deadline_timer = 0;
+	if (!target_step(x, 0))
+		finish(x, "timed out after %.1f s (%s)", x->sched->timeout,
+		       host_chan_is_ready(x->h) ? "no reply to the document"
+		                                : "no agent answered HELLO");
+	target_done(x);
+}
+
+/* Connect and queue the document; 0, or -1 when the target failed at once. */
+static int target_start(struct sched *s, struct target *x)
+{
+	char err[600];
+	x->sched = s;
+	x->start_ms = loop_now_ms();
+	x->h = host_chan_new(x->sock, err, sizeof(err));
+	if (!x->h || (x->id = host_chan_apply(x->h, x->doc->text, x->doc->len, s->key,
+	                                      s->keylen)) < 0) {
+		finish(x, "%s", x->h ? host_chan_error(x->h) : err);
+		return -1;
+	}
+	x->fd = host_chan_fd(x->h);
+	if (loop_watch(s->loop, x->fd, LOOP_WRITE, on_target_fd, x) < 0 ||
+	    !(x->deadline_timer = loop_timer(s->loop, (uint64_t)(s->timeout * 1000), on_deadline,
+	                                     x))) {
+		loop_unwatch(s->loop, x->fd);
+		finish(x, "event loop: %s", strerror(errno));
+		return -1;
+	}
+	target_arm(x);
+	return 0;
+}
+
+/* Start more, up to --jobs at a time. */
+static void start_targets(struct sched *s)
+{
+	while (s->running < (size_t)s->jobs && s->next < s->n) {
+		struct target *x = &s->t[s->next++];
+		if (x->done)
+			continue;
+		if (target_start(s, x) < 0) {
+			s->finished++;
+			s->failed++;
+			continue;
+		}
+		s->running++;
+	}
+}
+
+/* Run every target to its end. Returns 0, or -1 when the loop failed. */
+static int run_targets(struct sched *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->t[i].done) {
+			s->finished++;
+			s->failed++;
+		}
+	if (!(s->loop = loop_new())) {
+		perror("xenchannel: provision: event loop");
+		return -1;
+	}
+	int rc = 0;
+	start_targets(s);
+	show_progress(s);
+	if (s->finished < s->n && loop_run(s->loop) < 0) {
+		perror("xenchannel: provision: event loop");
+		rc = -1;
+	}
+	if (s->tty)
+		progress(s->finished, s->n, s->failed, 1);
+	loop_free(s->loop);
+	s->loop = NULL;
+	return rc;
+}
+
+/* ---- the command ---- */
+
+struct options {
+	const char *config, *name, *keyfile;
+	double timeout;
+	long jobs;
+	int json_out, verbose;
+};
+
+/* Returns 0, or -1 with the exit status in *status (help, usage error). */
+static int parse_options(int argc, char **argv, struct options *o, int *status)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'n'},
@@ -341,64 +539,59 @@ int cmd_provision(int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	const char *config = NULL, *name = HOST_DEFAULT_NAME, *keyfile = NULL;
-	double timeout = 30;
-	long jobs = 64;
-	int json_out = 0, verbose = 0, c;
+	*o = (struct options){.name = HOST_DEFAULT_NAME, .timeout = 30, .jobs = 64};
+	int c;
 	optind = 1;
+	*status = 2;
 	while ((c = getopt_long(argc, argv, "c:n:t:j:k:Jvh", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
-		case 'c': config = optarg; break;
-		case 'n': name = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 'n': o->name = optarg; break;
 		case 't':
-			timeout = strtod(optarg, &end);
-			if (*end || timeout <= 0 || timeout > 86400) {
+			o->timeout = strtod(optarg, &end);
+			if (*end || o->timeout <= 0 || o->timeout > 86400) {
 				fprintf(stderr, "xenchannel: provision: --timeout %s: want seconds > 0\n",
 				        optarg);
-				return 2;
+				return -1;
 			}
 			break;
 		case 'j':
-			jobs = strtol(optarg, &end, 10);
-			if (*end || jobs < 1 || jobs > 4096) {
+			o->jobs = strtol(optarg, &end, 10);
+			if (*end || o->jobs < 1 || o->jobs > 4096) {
 				fprintf(stderr, "xenchannel: provision: --jobs %s: want 1..4096\n", optarg);
-				return 2;
+				return -1;
 			}
 			break;
-		case 'k': keyfile = optarg; break;
-		case 'J': json_out = 1; break;
-		case 'v': verbose = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'k': o->keyfile = optarg; break;
+		case 'J': o->json_out = 1; break;
+		case 'v': o->verbose = 1; break;
+		case 'h': usage(stdout); *status = 0; return -1;
+		default: usage(stderr); return -1;
 		}
 	}
-	size_t n = (size_t)(argc - optind);
-	if (n == 0) {
+	if (optind == argc) {
 		usage(stderr);
-		return 2;
+		return -1;
 	}
-	uint8_t *key = NULL;
-	size_t keylen = 0;
-	char err[600];
-	if (keyfile) {
-		key = proto_key_load(keyfile, 1, &keylen, err, sizeof(err));
-		if (!key) {
-			fprintf(stderr, "xenchannel: provision: %s\n", err);
-			return 1;
-		}
-	}
-	struct target *t = calloc(n, sizeof(*t));
-	struct doc *docs = calloc(n + 1, sizeof(*docs));
-	size_t ndocs = 0;
+	return 0;
+}
+
+/* Each TARGET[=FILE] gets its document and its socket. A target whose domain
+ * or channel cannot be found is done (failed) already; a missing or bad
+ * document is a usage error: returns -1. */
+static int resolve_targets(struct target *t, size_t n, char **specs, const struct options *o,
+                           struct doc *docs, size_t *ndocs)
+{
 	struct xs_handle *xs = NULL;
+	char err[600];
 	int usage_err = 0;
 	for (size_t i = 0; i < n; i++) {
 		char spec[512];
-		snprintf(spec, sizeof(spec), "%s", argv[optind + (int)i]);
-		t[i].spec = argv[optind + (int)i];
+		snprintf(spec, sizeof(spec), "%s", specs[i]);
+		t[i].spec = specs[i];
 		char *eq = strchr(spec, '=');
-		const char *file = config;
+		const char *file = o->config;
 		if (eq) {
 			*eq = 0;
 			file = eq + 1;
@@ -410,7 +603,7 @@ int cmd_provision(int argc, char **argv)
 			usage_err = 1;
 			continue;
 		}
-		t[i].doc = load_doc(docs, &ndocs, file, err, sizeof(err));
+		t[i].doc = load_doc(docs, ndocs, file, err, sizeof(err));
 		if (!t[i].doc) {
 			fprintf(stderr, "xenchannel: provision: %s\n", err);
 			usage_err = 1;
@@ -427,18 +620,21 @@ int cmd_provision(int argc, char **argv)
 		}
 		unsigned domid;
 		if (host_resolve_domain(xs, spec, &domid, err, sizeof(err)) < 0 ||
-		    host_lookup(xs, domid, name, t[i].sock, sizeof(t[i].sock), err, sizeof(err)) < 0) {
+		    host_lookup(xs, domid, o->name, t[i].sock, sizeof(t[i].sock), err,
+		                sizeof(err)) < 0) {
 			snprintf(t[i].err, sizeof(t[i].err), "%s", err);
 			t[i].done = 1;
 		}
 	}
 	if (xs)
 		xs_close(xs);
-	if (usage_err) {
-		free(t);
-		return 2;
-	}
-	/* One socket per running target: make room for --jobs of them. */
+	return usage_err ? -1 : 0;
+}
+
+/* One socket per running target: make room for --jobs of them (fewer jobs
+ * when the hard limit is too low). */
+static long fit_jobs_to_nofile(long jobs)
+{
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)jobs + 64) {
 		rl.rlim_cur = rl.rlim_max < (rlim_t)jobs + 64 ? rl.rlim_max : (rlim_t)jobs + 64;
@@ -446,92 +642,40 @@ int cmd_provision(int argc, char **argv)
 		if (rl.rlim_cur < (rlim_t)jobs + 64 && rl.rlim_cur > 64)
 			jobs = (long)rl.rlim_cur - 64;
 	}
-	int tty = isatty(2) && !json_out;
-	size_t next = 0, running = 0, finished = 0, failed = 0;
-	struct pollfd *pfd = calloc(n, sizeof(*pfd));
-	size_t *idx = calloc(n, sizeof(*idx));
-	uint64_t timeout_ms = (uint64_t)(timeout * 1000);
-	for (size_t i = 0; i < n; i++)
-		if (t[i].done) {
-			finished++;
-			failed++;
-		}
-	uint64_t last_progress = 0;
-	while (finished < n) {
-		/* Start more, up to --jobs at a time. */
-		while (running < (size_t)jobs && next < n) {
-			struct target *x = &t[next++];
-			if (x->done)
-				continue;
-			x->start_ms = loop_now_ms();
-			x->h = host_chan_new(x->sock, err, sizeof(err));
-			if (!x->h || (x->id = host_chan_apply(x->h, x->doc->text, x->doc->len, key,
-			                                      keylen)) < 0) {
-				finish(x, "%s", x->h ? host_chan_error(x->h) : err);
-				finished++;
-				failed++;
-				continue;
-			}
-			running++;
-		}
-		size_t np = 0;
-		uint64_t now = loop_now_ms(), wake = now + 1000;
-		for (size_t i = 0; i < n; i++) {
-			if (!t[i].h)
-				continue;
-			unsigned ev = host_chan_events(t[i].h);
-			pfd[np] = (struct pollfd){.fd = host_chan_fd(t[i].h),
-			                          .events = (short)((ev & HOST_READ ? POLLIN : 0) |
-			                                            (ev & HOST_WRITE ? POLLOUT : 0))};
-			idx[np++] = i;
-			uint64_t nx = host_chan_next_ms(t[i].h);
-			if (nx && nx < wake)
-				wake = nx;
-			if (t[i].start_ms + timeout_ms < wake)
-				wake = t[i].start_ms + timeout_ms;
-		}
-		int ms = wake > now ? (int)(wake - now) : 0;
-		if (poll(pfd, np, ms) < 0 && errno != EINTR) {
-			perror("xenchannel: provision: poll");
-			break;
-		}
-		now = loop_now_ms();
-		for (size_t k = 0; k < np; k++) {
-			struct target *x = &t[idx[k]];
-			unsigned got = 0;
-			if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
-				got |= HOST_READ;
-			if (pfd[k].revents & POLLOUT)
-				got |= HOST_WRITE;
-			if (host_chan_io(x->h, got) < 0) {
-				finish(x, "%s", host_chan_error(x->h));
-			} else {
-				json_t *r;
-				while (!x->done && (r = host_chan_take_reply(x->h)))
-					take_reply(x, r);
-				if (!x->done && now >= x->start_ms + timeout_ms)
-					finish(x, "timed out after %.1f s (%s)", timeout,
-					       host_chan_is_ready(x->h) ? "no reply to the document"
-					                                : "no agent answered HELLO");
-			}
-			if (x->done) {
-				running--;
-				finished++;
-				if (!target_ok(x))
-					failed++;
-			}
-		}
-		if (tty && (now - last_progress >= 100 || finished == n)) {
-			progress(finished, n, failed, 0);
-			last_progress = now;
+	return jobs;
+}
+
+int cmd_provision(int argc, char **argv)
+{
+	struct options o;
+	int status;
+	if (parse_options(argc, argv, &o, &status) < 0)
+		return status;
+	size_t n = (size_t)(argc - optind);
+	uint8_t *key = NULL;
+	size_t keylen = 0;
+	char err[600];
+	if (o.keyfile) {
+		key = proto_key_load(o.keyfile, 1, &keylen, err, sizeof(err));
+		if (!key) {
+			fprintf(stderr, "xenchannel: provision: %s\n", err);
+			return 1;
 		}
 	}
-	if (tty)
-		progress(finished, n, failed, 1);
-	if (json_out)
+	struct target *t = calloc(n, sizeof(*t));
+	struct doc *docs = calloc(n + 1, sizeof(*docs));
+	size_t ndocs = 0;
+	if (resolve_targets(t, n, argv + optind, &o, docs, &ndocs) < 0) {
+		free(t);
+		return 2;
+	}
+	struct sched s = {.t = t, .n = n, .jobs = fit_jobs_to_nofile(o.jobs), .key = key,
+	                  .keylen = keylen, .timeout = o.timeout, .tty = isatty(2) && !o.json_out};
+	run_targets(&s);
+	if (o.json_out)
 		print_json(t, n);
 	else
-		print_table(t, n, verbose);
+		print_table(t, n, o.verbose);
 	int ok = 1;
 	for (size_t i = 0; i < n; i++) {
 		ok &= target_ok(&t[i]);
@@ -542,8 +686,6 @@ int cmd_provision(int argc, char **argv)
 		free(docs[i].text);
 	}
 	free(docs);
-	free(pfd);
-	free(idx);
 	free(t);
 	free(key);
 	return ok ? 0 : 1;

@@ -155,103 +155,95 @@ static void check_path(struct ctx *c, const char *path, size_t off)
 		report(c, CFG_ERROR, off, "path `%s' names a directory (ends with '/')", buf);
 }
 
-int cfg_channel_parse(const char *spec, const char *source, unsigned line, const unsigned *cols,
-                      unsigned index, struct cfg_channel *out, struct cfg_diag *d)
+/* What the fields gave so far, and where (offsets for the messages). */
+struct fields {
+	char *conn;
+	size_t name_at, path_at, conn_at, backend_at;
+	int oom, malformed;
+};
+
+/* strtok_r("=") on a field: the pieces that matter (at most three). */
+static int split_field(const char *spec, struct piece field, struct piece parts[3])
 {
-	struct ctx c = {spec, source, line, cols, index, d, 0};
-	memset(out, 0, sizeof(*out));
-	out->index = index;
-	out->devid = index + 1;
-	out->loc.line = line;
-	out->loc.col = col_of(&c, 0);
-
-	char *conn = NULL;
-	size_t name_at = 0, path_at = 0, conn_at = 0, backend_at = 0;
-	size_t n = strlen(spec);
-	size_t i = 0;
-	int oom = 0, malformed = 0;
-
-	while (i < n && !oom) {
-		/* strtok_r(",") : skip separators, take the run up to the next one */
-		if (spec[i] == ',') {
-			i++;
+	int np = 0;
+	size_t j = field.b;
+	while (j < field.e && np < 3) {
+		if (spec[j] == '=') {
+			j++;
 			continue;
 		}
-		struct piece field = {i, i};
-		while (field.e < n && spec[field.e] != ',')
-			field.e++;
-		i = field.e;
-
-		/* strtok_r("=") on the field: up to three pieces matter */
-		struct piece parts[3];
-		int np = 0;
-		size_t j = field.b;
-		while (j < field.e && np < 3) {
-			if (spec[j] == '=') {
-				j++;
-				continue;
-			}
-			parts[np].b = j;
-			while (j < field.e && spec[j] != '=')
-				j++;
-			parts[np].e = j;
-			np++;
-		}
-		char fbuf[96];
-		show(fbuf, sizeof(fbuf), spec + field.b, field.e - field.b);
-		if (np < 2) {
-			report(&c, CFG_ERROR, field.b,
-			       "`%s' is not key=value (xl: failed to parse channel configuration)",
-			       fbuf);
-			malformed = 1;
-			continue;
-		}
-		if (spec[field.b] == '=') {
-			report(&c, CFG_ERROR, field.b, "`%s' starts with '=' (no key)", fbuf);
-			malformed = 1;
-			continue;
-		}
-		struct piece key = trim(spec, parts[0]);
-		struct piece val = trim(spec, parts[1]);
-		size_t klen = key.e - key.b;
-		char kbuf[80];
-		show(kbuf, sizeof(kbuf), spec + key.b, klen);
-		if (np == 3) {
-			/* reported, then kept as xl keeps it so nothing else cascades */
-			char vbuf[80];
-			show(vbuf, sizeof(vbuf), spec + val.b, val.e - val.b);
-			report(&c, CFG_ERROR, parts[2].b,
-			       "the value of %s= contains '=': xl would keep only `%s' and drop "
-			       "the rest "
-			       "(values cannot contain '=', ',' or '\"')",
-			       kbuf, vbuf);
-		} else if (parts[1].b != parts[0].e + 1) {
-			/* "key==value": xl reads it as key=value; say so, it is a typo */
-			report(&c, CFG_ERROR, parts[0].e,
-			       "`%s' has more than one '=' after the key", fbuf);
-		}
-		if (!klen) {
-			report(&c, CFG_ERROR, field.b, "`%s' has no key before '='", fbuf);
-			malformed = 1;
-			continue;
-		}
-		int r = 0;
-		if (klen == 4 && !memcmp(spec + key.b, "name", 4)) {
-			r = set_once(&c, &out->name, &name_at, "name", spec, val, field.b);
-		} else if (klen == 4 && !memcmp(spec + key.b, "path", 4)) {
-			r = set_once(&c, &out->path, &path_at, "path", spec, val, field.b);
-		} else if (klen == 7 && !memcmp(spec + key.b, "backend", 7)) {
-			r = set_once(&c, &out->backend, &backend_at, "backend", spec, val, field.b);
-		} else if (klen == 10 && !memcmp(spec + key.b, "connection", 10)) {
-			r = set_once(&c, &conn, &conn_at, "connection", spec, val, field.b);
-		} else {
-			report(&c, CFG_WARNING, key.b, "unknown channel parameter '%s', ignoring",
-			       kbuf);
-		}
-		if (r)
-			oom = 1;
+		parts[np].b = j;
+		while (j < field.e && spec[j] != '=')
+			j++;
+		parts[np].e = j;
+		np++;
 	}
+	return np;
+}
 
+/* One key=value field. */
+static void parse_field(struct ctx *c, struct piece field, struct cfg_channel *out,
+                        struct fields *f)
+{
+	const char *spec = c->spec;
+	struct piece parts[3];
+	int np = split_field(spec, field, parts);
+	char fbuf[96];
+	show(fbuf, sizeof(fbuf), spec + field.b, field.e - field.b);
+	if (np < 2) {
+		report(c, CFG_ERROR, field.b,
+		       "`%s' is not key=value (xl: failed to parse channel configuration)", fbuf);
+		f->malformed = 1;
+		return;
+	}
+	if (spec[field.b] == '=') {
+		report(c, CFG_ERROR, field.b, "`%s' starts with '=' (no key)", fbuf);
+		f->malformed = 1;
+		return;
+	}
+	struct piece key = trim(spec, parts[0]);
+	struct piece val = trim(spec, parts[1]);
+	size_t klen = key.e - key.b;
+	char kbuf[80];
+	show(kbuf, sizeof(kbuf), spec + key.b, klen);
+	if (np == 3) {
+		/* reported, then kept as xl keeps it so nothing else cascades */
+		char vbuf[80];
+		show(vbuf, sizeof(vbuf), spec + val.b, val.e - val.b);
+		report(c, CFG_ERROR, parts[2].b,
+		       "the value of %s= contains '=': xl would keep only `%s' and drop "
+		       "the rest "
+		       "(values cannot contain '=', ',' or '\"')",
+		       kbuf, vbuf);
+	} else if (parts[1].b != parts[0].e + 1) {
+		/* "key==value": xl reads it as key=value; say so, it is a typo */
+		report(c, CFG_ERROR, parts[0].e, "`%s' has more than one '=' after the key", fbuf);
+	}
+	if (!klen) {
+		report(c, CFG_ERROR, field.b, "`%s' has no key before '='", fbuf);
+		f->malformed = 1;
+		return;
+	}
+	int r = 0;
+	if (klen == 4 && !memcmp(spec + key.b, "name", 4)) {
+		r = set_once(c, &out->name, &f->name_at, "name", spec, val, field.b);
+	} else if (klen == 4 && !memcmp(spec + key.b, "path", 4)) {
+		r = set_once(c, &out->path, &f->path_at, "path", spec, val, field.b);
+	} else if (klen == 7 && !memcmp(spec + key.b, "backend", 7)) {
+		r = set_once(c, &out->backend, &f->backend_at, "backend", spec, val, field.b);
+	} else if (klen == 10 && !memcmp(spec + key.b, "connection", 10)) {
+		r = set_once(c, &f->conn, &f->conn_at, "connection", spec, val, field.b);
+	} else {
+		report(c, CFG_WARNING, key.b, "unknown channel parameter '%s', ignoring", kbuf);
+	}
+	if (r)
+		f->oom = 1;
+}
+
+/* connection=, and the path it needs (socket) or ignores (pty). */
+static void check_connection(struct ctx *c, struct cfg_channel *out, const struct fields *f)
+{
+	const char *conn = f->conn;
 	if (conn) {
 		if (!strcmp(conn, "pty")) {
 			out->connection = CFG_CONN_PTY;
@@ -261,36 +253,40 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 			char vbuf[80];
 			show(vbuf, sizeof(vbuf), conn, strlen(conn));
 			int upper = !strcasecmp(conn, "pty") || !strcasecmp(conn, "socket");
-			report(&c, CFG_ERROR, conn_at,
+			report(c, CFG_ERROR, f->conn_at,
 			       "unknown channel connection '%s' (expected `pty' or `socket'%s)",
 			       vbuf,
 			       upper ? ", lower case: xl does not accept the man page's upper case"
 			             : "");
 		}
-	} else if (!oom && !malformed) {
-		report(&c, CFG_ERROR, 0, "no connection= (xl: channel has unknown 'connection')");
+	} else if (!f->oom && !f->malformed) {
+		report(c, CFG_ERROR, 0, "no connection= (xl: channel has unknown 'connection')");
 	}
-	free(conn);
 
 	if (out->connection == CFG_CONN_SOCKET && !out->path)
-		report(&c, CFG_ERROR, conn_at, "connection=socket needs path=");
+		report(c, CFG_ERROR, f->conn_at, "connection=socket needs path=");
 	if (out->connection == CFG_CONN_SOCKET && out->path)
-		check_path(&c, out->path, path_at);
+		check_path(c, out->path, f->path_at);
 	if (out->connection == CFG_CONN_PTY && out->path) {
-		report(&c, CFG_WARNING, path_at, "path= is ignored for connection=pty");
+		report(c, CFG_WARNING, f->path_at, "path= is ignored for connection=pty");
 		free(out->path);
 		out->path = NULL;
 	}
+}
 
+/* name= (required, naming rules) and backend= (a domain id or name). */
+static void check_name_backend(struct ctx *c, const struct cfg_channel *out,
+                               const struct fields *f)
+{
 	if (!out->name) {
-		if (!oom && !malformed)
-			report(&c, CFG_ERROR, 0, "no name= (libxl: channel %u has no name)", index);
+		if (!f->oom && !f->malformed)
+			report(c, CFG_ERROR, 0, "no name= (libxl: channel %u has no name)", c->index);
 	} else {
 		const char *why = cfg_name_check(out->name);
 		if (why) {
 			char nbuf[96];
 			show(nbuf, sizeof(nbuf), out->name, strlen(out->name));
-			report(&c, CFG_ERROR, name_at, "name `%s' %s", nbuf, why);
+			report(c, CFG_ERROR, f->name_at, "name `%s' %s", nbuf, why);
 		}
 	}
 	if (out->backend) {
@@ -302,12 +298,42 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 		if (bad) {
 			char bbuf[80];
 			show(bbuf, sizeof(bbuf), out->backend, strlen(out->backend));
-			report(&c, CFG_ERROR, backend_at,
+			report(c, CFG_ERROR, f->backend_at,
 			       "backend `%s' is neither a domain id nor a domain name", bbuf);
 		}
 	}
+}
 
-	if (c.errors || oom) {
+int cfg_channel_parse(const char *spec, const char *source, unsigned line, const unsigned *cols,
+                      unsigned index, struct cfg_channel *out, struct cfg_diag *d)
+{
+	struct ctx c = {spec, source, line, cols, index, d, 0};
+	memset(out, 0, sizeof(*out));
+	out->index = index;
+	out->devid = index + 1;
+	out->loc.line = line;
+	out->loc.col = col_of(&c, 0);
+
+	struct fields f = {0};
+	size_t n = strlen(spec);
+	size_t i = 0;
+	while (i < n && !f.oom) {
+		/* strtok_r(",") : skip separators, take the run up to the next one */
+		if (spec[i] == ',') {
+			i++;
+			continue;
+		}
+		struct piece field = {i, i};
+		while (field.e < n && spec[field.e] != ',')
+			field.e++;
+		i = field.e;
+		parse_field(&c, field, out, &f);
+	}
+	check_connection(&c, out, &f);
+	free(f.conn);
+	check_name_backend(&c, out, &f);
+
+	if (c.errors || f.oom) {
 		cfg_channel_clear(out);
 		return -1;
 	}

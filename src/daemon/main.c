@@ -186,6 +186,36 @@ static void raise_nofile(void)
 	}
 }
 
+/* The platform (event channels, grant tables) and xenstore. */
+static int open_platform(struct xcd *d)
+{
+	char err[512];
+	d->plat = platform_open(err, sizeof(err));
+	if (!d->plat) {
+		log_err("platform: %s", err);
+		return -1;
+	}
+	d->self = platform_domid(d->plat);
+	d->evt = plat_evtchn_open(d->plat);
+	if (!d->evt) {
+		log_err("opening event channels (%s platform): %s", platform_name(d->plat),
+		        strerror(errno));
+		return -1;
+	}
+	d->gnt = plat_gnttab_open(d->plat);
+	if (!d->gnt) {
+		log_err("opening grant tables (%s platform): %s", platform_name(d->plat),
+		        strerror(errno));
+		return -1;
+	}
+	d->xs = xs_open(0);
+	if (!d->xs) {
+		log_err("connecting to xenstore: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct xcd d;
@@ -229,29 +259,8 @@ int main(int argc, char **argv)
 		log_err("out of memory");
 		goto out;
 	}
-	d.plat = platform_open(err, sizeof(err));
-	if (!d.plat) {
-		log_err("platform: %s", err);
+	if (open_platform(&d) < 0)
 		goto out;
-	}
-	d.self = platform_domid(d.plat);
-	d.evt = plat_evtchn_open(d.plat);
-	if (!d.evt) {
-		log_err("opening event channels (%s platform): %s", platform_name(d.plat),
-		        strerror(errno));
-		goto out;
-	}
-	d.gnt = plat_gnttab_open(d.plat);
-	if (!d.gnt) {
-		log_err("opening grant tables (%s platform): %s", platform_name(d.plat),
-		        strerror(errno));
-		goto out;
-	}
-	d.xs = xs_open(0);
-	if (!d.xs) {
-		log_err("connecting to xenstore: %s", strerror(errno));
-		goto out;
-	}
 
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, 0};
 	sfd = loop_signals(d.loop, sigs, signal_cb, &d);

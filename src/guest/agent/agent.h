@@ -80,9 +80,6 @@ struct agent {
 	int ino_wd[4];
 	uint64_t retry_timer;
 	unsigned retry_ms;
-	/* testing aid: raise SIGSTOP after this many items were applied (0: never) */
-	unsigned test_stop_after;
-	unsigned items_done;
 };
 
 /* fs.c: every file operation stays inside the root (openat2 RESOLVE_IN_ROOT). */
@@ -128,11 +125,43 @@ json_t *state_describe(const struct agent *a);
 void item_result(struct agent *a, json_t *items, const char *item, const char *result,
                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* apply_*.c: one section of the document each. */
-void apply_hostname(struct agent *a, const json_t *doc, json_t *items);
-void apply_network(struct agent *a, const json_t *doc, json_t *items);
-void apply_ssh(struct agent *a, const json_t *doc, json_t *items);
-void apply_files(struct agent *a, const json_t *doc, json_t *items);
+/* apply_*.c: one section of the parsed document each. */
+void apply_hostname(struct agent *a, const struct proto_config *c, json_t *items);
+void apply_network(struct agent *a, const struct proto_config *c, json_t *items);
+void apply_ssh(struct agent *a, const struct proto_config *c, json_t *items);
+void apply_files(struct agent *a, const struct proto_config *c, json_t *items);
+
+/* netlink.c: rtnetlink requests for apply_network. Each returns 0 or -errno. */
+#define NL_MAX_ADDRS 64
+struct nl_link {
+	int index;
+	unsigned flags;
+	unsigned mtu;
+	char name[16]; /* IFNAMSIZ */
+	uint8_t mac[6];
+	int has_mac;
+};
+struct nl_link_search {
+	const uint8_t *mac; /* match by MAC, */
+	const char *name;   /* or by name */
+	struct nl_link found;
+	int matches;
+};
+struct nl_addr_list {
+	int index;
+	struct proto_addr v[NL_MAX_ADDRS]; /* family, addr, plen; no text */
+	size_t n;
+};
+/* A route socket (fd), or -errno. */
+int nl_open(void);
+int nl_find_link(int fd, struct nl_link_search *s);
+int nl_set_link(int fd, int index, unsigned mtu, int up);
+/* The global-scope addresses of link index, read fresh from the kernel. */
+int nl_list_addrs(int fd, int index, struct nl_addr_list *have);
+int nl_add_addr(int fd, int index, const struct proto_addr *a);
+int nl_del_addr(int fd, int index, const struct proto_addr *a);
+/* rt->to.plen 0 is a default route; the family is the gateway's. */
+int nl_add_route(int fd, int index, const struct proto_route *rt);
 
 /* apply.c: the "apply" and "status" requests. Returns the reply payload. */
 json_t *apply_request(struct agent *a, json_int_t id, const json_t *req);

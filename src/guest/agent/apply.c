@@ -2,7 +2,6 @@
  * and running the appliers in order. */
 #include "agent.h"
 
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +24,6 @@ void item_result(struct agent *a, json_t *items, const char *item, const char *r
 		log_info("%s: %s", item, result);
 	}
 	json_array_append_new(items, o);
-	a->items_done++;
-	if (a->test_stop_after && a->items_done == a->test_stop_after)
-		raise(SIGSTOP);
 }
 
 static json_t *ok_reply(json_int_t id, json_t *result)
@@ -42,46 +38,89 @@ json_t *status_request(struct agent *a, json_int_t id)
 	return ok_reply(id, r);
 }
 
-json_t *apply_request(struct agent *a, json_int_t id, const json_t *req)
+/* The document text of an apply request, authenticated when this agent has a
+ * key: NULL with *reply set when the request is refused or invalid. *owned
+ * is what the caller frees. */
+static const char *document_text(struct agent *a, json_int_t id, const json_t *req, size_t *len,
+                                 char **owned, json_t **reply)
 {
 	json_t *docv = json_object_get(req, "document");
 	json_t *inline_doc = json_object_get(req, "config");
 	json_t *hmac = json_object_get(req, "hmac");
-	char *owned = NULL;
 	const char *text;
-	size_t len;
+	*owned = NULL;
 	if (docv && json_is_string(docv)) {
 		text = json_string_value(docv);
-		len = json_string_length(docv);
+		*len = json_string_length(docv);
 	} else if (inline_doc && json_is_object(inline_doc) && !a->key) {
-		owned = json_dumps(inline_doc, JSON_COMPACT | JSON_SORT_KEYS);
-		text = owned;
-		len = owned ? strlen(owned) : 0;
+		if (!(*owned = json_dumps(inline_doc, JSON_COMPACT | JSON_SORT_KEYS))) {
+			*reply = proto_error_reply(id, PROTO_ERR_FAILED, "out of memory");
+			return NULL;
+		}
+		text = *owned;
+		*len = strlen(*owned);
 	} else {
-		return proto_error_reply(id, PROTO_ERR_INVALID,
-		                         "apply: want \"document\" (a string holding the JSON "
-		                         "document)%s",
-		                         a->key ? "" : " or \"config\" (an object)");
+		*reply = proto_error_reply(id, PROTO_ERR_INVALID,
+		                           "apply: want \"document\" (a string holding the JSON "
+		                           "document)%s",
+		                           a->key ? "" : " or \"config\" (an object)");
+		return NULL;
 	}
 	if (hmac && !json_is_string(hmac)) {
-		free(owned);
-		return proto_error_reply(id, PROTO_ERR_INVALID, "apply: hmac: not a string");
+		*reply = proto_error_reply(id, PROTO_ERR_INVALID, "apply: hmac: not a string");
+		return NULL;
 	}
-	if (a->key) {
-		if (!hmac) {
-			free(owned);
-			log_warn("apply request %lld refused: no hmac, and this agent requires one",
-			         (long long)id);
-			return proto_error_reply(id, PROTO_ERR_REFUSED,
-			                         "this agent requires an HMAC-SHA256 over the document");
-		}
-		if (!proto_hmac_verify(a->key, a->keylen, text, len, json_string_value(hmac))) {
-			free(owned);
-			log_warn("apply request %lld refused: HMAC does not match", (long long)id);
-			return proto_error_reply(id, PROTO_ERR_REFUSED,
-			                         "HMAC does not match the document (wrong key or "
-			                         "altered document); nothing applied");
-		}
+	if (!a->key)
+		return text;
+	if (!hmac) {
+		log_warn("apply request %lld refused: no hmac, and this agent requires one",
+		         (long long)id);
+		*reply = proto_error_reply(id, PROTO_ERR_REFUSED,
+		                           "this agent requires an HMAC-SHA256 over the document");
+		return NULL;
+	}
+	if (!proto_hmac_verify(a->key, a->keylen, text, *len, json_string_value(hmac))) {
+		log_warn("apply request %lld refused: HMAC does not match", (long long)id);
+		*reply = proto_error_reply(id, PROTO_ERR_REFUSED,
+		                           "HMAC does not match the document (wrong key or "
+		                           "altered document); nothing applied");
+		return NULL;
+	}
+	return text;
+}
+
+/* An older generation, or the last one with other content, is refused. */
+static json_t *check_generation(struct agent *a, json_int_t id, json_int_t gen, const char *digest)
+{
+	struct state *s = &a->state;
+	if (gen < s->generation) {
+		log_warn("apply request %lld refused: generation %lld is older than %lld",
+		         (long long)id, (long long)gen, (long long)s->generation);
+		return proto_error_reply(id, PROTO_ERR_REFUSED,
+		                         "generation %lld is older than the last applied (%lld): "
+		                         "replayed or stale document; nothing applied",
+		                         (long long)gen, (long long)s->generation);
+	}
+	if (gen == s->generation && strcmp(digest, s->digest) != 0) {
+		log_warn("apply request %lld refused: generation %lld reused with other content",
+		         (long long)id, (long long)gen);
+		return proto_error_reply(id, PROTO_ERR_REFUSED,
+		                         "generation %lld was already applied with a different "
+		                         "document; bump the generation; nothing applied",
+		                         (long long)gen);
+	}
+	return NULL;
+}
+
+json_t *apply_request(struct agent *a, json_int_t id, const json_t *req)
+{
+	char *owned;
+	size_t len;
+	json_t *reply = NULL;
+	const char *text = document_text(a, id, req, &len, &owned, &reply);
+	if (!text) {
+		free(owned);
+		return reply;
 	}
 	json_error_t je;
 	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
@@ -91,44 +130,26 @@ json_t *apply_request(struct agent *a, json_int_t id, const json_t *req)
 	if (!doc)
 		return proto_error_reply(id, PROTO_ERR_INVALID, "document: %s at line %d column %d",
 		                         je.text, je.line, je.column);
+	struct proto_config cfg;
 	char err[512];
-	if (proto_config_validate(doc, err, sizeof(err)) < 0) {
-		json_decref(doc);
+	int rc = proto_config_parse(doc, &cfg, err, sizeof(err));
+	json_decref(doc);
+	if (rc < 0)
 		return proto_error_reply(id, PROTO_ERR_INVALID, "%s; nothing applied", err);
+	json_int_t gen = cfg.generation;
+	if ((reply = check_generation(a, id, gen, digest))) {
+		proto_config_free(&cfg);
+		return reply;
 	}
-	json_int_t gen = json_integer_value(json_object_get(doc, "generation"));
-	struct state *s = &a->state;
-	if (gen < s->generation) {
-		json_decref(doc);
-		log_warn("apply request %lld refused: generation %lld is older than %lld",
-		         (long long)id, (long long)gen, (long long)s->generation);
-		return proto_error_reply(id, PROTO_ERR_REFUSED,
-		                         "generation %lld is older than the last applied (%lld): "
-		                         "replayed or stale document; nothing applied",
-		                         (long long)gen, (long long)s->generation);
-	}
-	if (gen == s->generation && strcmp(digest, s->digest) != 0) {
-		json_decref(doc);
-		log_warn("apply request %lld refused: generation %lld reused with other content",
-		         (long long)id, (long long)gen);
-		return proto_error_reply(id, PROTO_ERR_REFUSED,
-		                         "generation %lld was already applied with a different "
-		                         "document; bump the generation; nothing applied",
-		                         (long long)gen);
-	}
-	log_info("applying generation %lld (last %lld)", (long long)gen, (long long)s->generation);
+	log_info("applying generation %lld (last %lld)", (long long)gen,
+	         (long long)a->state.generation);
 	state_mark_pending(a, gen);
 	json_t *items = json_array();
-	a->items_done = 0;
-	if (json_object_get(doc, "hostname"))
-		apply_hostname(a, doc, items);
-	if (json_object_get(doc, "network"))
-		apply_network(a, doc, items);
-	if (json_object_get(doc, "users"))
-		apply_ssh(a, doc, items);
-	if (json_object_get(doc, "write_files"))
-		apply_files(a, doc, items);
-	json_decref(doc);
+	apply_hostname(a, &cfg, items);
+	apply_network(a, &cfg, items);
+	apply_ssh(a, &cfg, items);
+	apply_files(a, &cfg, items);
+	proto_config_free(&cfg);
 	size_t i;
 	json_t *it;
 	int counts[4] = {0};

@@ -53,10 +53,11 @@ static char *new_hosts(const char *old, const char *line)
 	return out;
 }
 
-void apply_hostname(struct agent *a, const json_t *doc, json_t *items)
+void apply_hostname(struct agent *a, const struct proto_config *cfg, json_t *items)
 {
-	const char *host = json_string_value(json_object_get(doc, "hostname"));
-	const char *fqdn = json_string_value(json_object_get(doc, "fqdn"));
+	const char *host = cfg->hostname, *fqdn = cfg->fqdn;
+	if (!host)
+		return;
 	if (!a->policy.allow[POLICY_HOSTNAME]) {
 		item_result(a, items, "hostname", PROTO_RES_REFUSED, "policy does not allow hostname");
 		return;

@@ -6,17 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void one_user(struct agent *a, const json_t *u, json_t *items)
+static void one_user(struct agent *a, const struct proto_user *u, json_t *items)
 {
-	const char *name = json_string_value(json_object_get(u, "name"));
-	json_t *keys = json_object_get(u, "ssh_authorized_keys");
+	const char *name = u->name;
 	char item[96];
 	snprintf(item, sizeof(item), "users.%s", name);
 	if (!a->policy.allow[POLICY_USERS]) {
 		item_result(a, items, item, PROTO_RES_REFUSED, "policy does not allow users");
 		return;
 	}
-	if (!keys) {
+	if (!u->has_keys) {
 		item_result(a, items, item, PROTO_RES_UNCHANGED, "no ssh_authorized_keys given");
 		return;
 	}
@@ -26,9 +25,9 @@ static void one_user(struct agent *a, const json_t *u, json_t *items)
 		            "no user %s in /etc/passwd (the agent does not create accounts)", name);
 		return;
 	}
-	size_t total = 1, i;
-	json_t *k;
-	json_array_foreach(keys, i, k) total += json_string_length(k) + 1;
+	size_t total = 1;
+	for (size_t i = 0; i < u->nkeys; i++)
+		total += strlen(u->keys[i]) + 1;
 	char *content = malloc(total);
 	if (!content) {
 		item_result(a, items, item, PROTO_RES_FAILED, "out of memory");
@@ -36,10 +35,10 @@ static void one_user(struct agent *a, const json_t *u, json_t *items)
 	}
 	content[0] = 0;
 	size_t off = 0;
-	json_array_foreach(keys, i, k)
-	{
-		memcpy(content + off, json_string_value(k), json_string_length(k));
-		off += json_string_length(k);
+	for (size_t i = 0; i < u->nkeys; i++) {
+		size_t len = strlen(u->keys[i]);
+		memcpy(content + off, u->keys[i], len);
+		off += len;
 		content[off++] = '\n';
 	}
 	char dir[PATH_MAX + 8], file[PATH_MAX + 32];
@@ -63,9 +62,8 @@ static void one_user(struct agent *a, const json_t *u, json_t *items)
 	item_result(a, items, item, changed ? PROTO_RES_APPLIED : PROTO_RES_UNCHANGED, NULL);
 }
 
-void apply_ssh(struct agent *a, const json_t *doc, json_t *items)
+void apply_ssh(struct agent *a, const struct proto_config *c, json_t *items)
 {
-	size_t i;
-	json_t *u;
-	json_array_foreach(json_object_get(doc, "users"), i, u) one_user(a, u, items);
+	for (size_t i = 0; i < c->nusers; i++)
+		one_user(a, &c->users[i], items);
 }

@@ -89,7 +89,6 @@ int main(int argc, char **argv)
 		{"kernel", required_argument, NULL, 'K'},
 		{"syslog", no_argument, NULL, 'S'},
 		{"verbose", no_argument, NULL, 'v'},
-		{"test-stop-after", required_argument, NULL, 'T'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -102,7 +101,7 @@ int main(int argc, char **argv)
 	a.key_path = AGENT_KEY_FILE;
 	a.state_dir = AGENT_STATE_DIR;
 	int c;
-	while ((c = getopt_long(argc, argv, "r:n:d:p:k:s:K:SvT:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:n:d:p:k:s:K:SvVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': root = optarg; break;
 		case 'n': a.name = optarg; break;
@@ -113,7 +112,6 @@ int main(int argc, char **argv)
 		case 'K': kernel = optarg; break;
 		case 'S': log_use_syslog(1); break;
 		case 'v': log_set_level(LOG_LVL_DEBUG); break;
-		case 'T': a.test_stop_after = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'V': printf("xenchannel-agent %s\n", AGENT_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -48,7 +48,7 @@ static void usage(FILE *f)
 }
 
 /* Read device/console/<devid>/name (relative: this domain's own directory). */
-static char *read_name(int devid, unsigned timeout_ms, size_t *len, const char **err)
+static char *read_name(int devid, unsigned timeout_ms, size_t *len, const char **why)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "device/console/%d/name", devid);
@@ -63,12 +63,12 @@ static char *read_name(int devid, unsigned timeout_ms, size_t *len, const char *
 	struct xs_handle *xs = xs_open(0);
 	char *v = NULL;
 	if (!xs) {
-		*err = "cannot connect to xenstore";
+		*why = "cannot connect to xenstore";
 	} else {
 		unsigned int l = 0;
 		v = xs_read(xs, XBT_NULL, path, &l);
 		if (!v)
-			*err = errno == ENOENT ? "no name key (not a channel)" : "xenstore read failed";
+			*why = errno == ENOENT ? "no name key (not a channel)" : "xenstore read failed";
 		*len = l;
 		xs_close(xs);
 	}
@@ -77,55 +77,63 @@ static char *read_name(int devid, unsigned timeout_ms, size_t *len, const char *
 	return v;
 }
 
-int main(int argc, char **argv)
+struct setup {
+	const char *root, *action, *devpath, *group;
+	mode_t mode;
+	gid_t gid;            /* (gid_t)-1: keep the tty's group */
+	unsigned timeout_ms;
+	const char *kernel;   /* "console-<devid>", the last part of DEVPATH */
+	int devid;
+};
+
+/* Options over the udev event's environment, then checked. Returns 0, or -1
+ * with the exit status in *status. */
+static int parse_options(int argc, char **argv, struct setup *s, int *status)
 {
-	log_init("xen-console-setup");
-	const char *root = getenv("XENSIM_GUEST_ROOT");
-	if (!root || !*root)
-		root = "/";
-	const char *action = getenv("ACTION");
-	const char *devpath = getenv("DEVPATH");
-	const char *group = NULL;
-	mode_t mode = 0600;
-	unsigned timeout_ms = DEFAULT_TIMEOUT_MS;
 	static const struct option opts[] = {
 		{"root", required_argument, NULL, 'r'},   {"action", required_argument, NULL, 'a'},
 		{"devpath", required_argument, NULL, 'd'}, {"group", required_argument, NULL, 'g'},
 		{"mode", required_argument, NULL, 'm'},   {"timeout", required_argument, NULL, 't'},
 		{"syslog", no_argument, NULL, 's'},       {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
+	*s = (struct setup){.root = getenv("XENSIM_GUEST_ROOT"), .action = getenv("ACTION"),
+	                    .devpath = getenv("DEVPATH"), .mode = 0600, .gid = (gid_t)-1,
+	                    .timeout_ms = DEFAULT_TIMEOUT_MS};
+	if (!s->root || !*s->root)
+		s->root = "/";
+	*status = 2;
 	int c;
 	while ((c = getopt_long(argc, argv, "r:a:d:g:m:t:sh", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'r':
-			root = optarg;
+			s->root = optarg;
 			break;
 		case 'a':
-			action = optarg;
+			s->action = optarg;
 			break;
 		case 'd':
-			devpath = optarg;
+			s->devpath = optarg;
 			break;
 		case 'g':
-			group = optarg;
+			s->group = optarg;
 			break;
 		case 'm': {
 			unsigned long m = strtoul(optarg, &end, 8);
 			if (!*optarg || *end || m > 07777) {
 				log_err("--mode '%s' is not an octal file mode", optarg);
-				return 2;
+				return -1;
 			}
-			mode = (mode_t)m;
+			s->mode = (mode_t)m;
 			break;
 		}
 		case 't': {
 			unsigned long t = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || t == 0 || t > 60000) {
 				log_err("--timeout '%s' is not 1..60000 milliseconds", optarg);
-				return 2;
+				return -1;
 			}
-			timeout_ms = (unsigned)t;
+			s->timeout_ms = (unsigned)t;
 			break;
 		}
 		case 's':
@@ -133,101 +141,82 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			*status = 0;
+			return -1;
 		default:
 			usage(stderr);
-			return 2;
+			return -1;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return 2;
+		return -1;
 	}
-	if (!action || !devpath) {
+	if (!s->action || !s->devpath) {
 		log_err("no ACTION/DEVPATH: run from a udev rule or pass --action and --devpath");
-		return 2;
+		return -1;
 	}
-	const char *kernel = strrchr(devpath, '/');
-	kernel = kernel ? kernel + 1 : devpath;
-	int devid = cs_parse_devid(kernel);
+	const char *kernel = strrchr(s->devpath, '/');
+	s->kernel = kernel ? kernel + 1 : s->devpath;
+	s->devid = cs_parse_devid(s->kernel);
 	char want[64];
-	snprintf(want, sizeof(want), "/devices/%s", kernel);
-	if (devid < 0 || strcmp(devpath, want) != 0) {
+	snprintf(want, sizeof(want), "/devices/%s", s->kernel);
+	if (s->devid < 0 || strcmp(s->devpath, want) != 0) {
 		char shown[96];
-		show(shown, sizeof(shown), devpath, strlen(devpath));
+		show(shown, sizeof(shown), s->devpath, strlen(s->devpath));
 		log_err("DEVPATH '%s' is not a xen console device (/devices/console-<devid>)",
 		        shown);
-		return 1;
+		*status = 1;
+		return -1;
 	}
-	gid_t gid = (gid_t)-1;
-	if (group) {
-		struct group *gr = getgrnam(group);
+	if (s->group) {
+		struct group *gr = getgrnam(s->group);
 		if (!gr) {
-			log_err("--group '%s': no such group", group);
-			return 2;
+			log_err("--group '%s': no such group", s->group);
+			return -1;
 		}
-		gid = gr->gr_gid;
+		s->gid = gr->gr_gid;
 	}
+	return 0;
+}
 
+/* `remove`: delete the link this device's record names, then the record. */
+static int remove_channel(const struct setup *s)
+{
 	const char *what;
-	if (strcmp(action, "remove") == 0) {
-		int lock = cs_lock(root);
-		if (lock < 0) {
-			log_err("%s: locking run/xen-channel/.lock: %s", kernel, strerror(errno));
-			return 1;
-		}
-		int hvc;
-		char name[256];
-		if (cs_record_read(root, devid, &hvc, name, sizeof(name)) < 0) {
-			close(lock);
-			return 0; /* nothing was linked for this device */
-		}
-		if (hvc >= 0 && name[0] && cs_link_remove(root, name, hvc, &what) < 0) {
-			log_err("%s: %s for %s: %s", kernel, what, name, strerror(errno));
-			close(lock);
-			return 1;
-		}
-		if (cs_record_remove(root, devid) < 0) {
-			log_err("%s: removing run/xen-channel/%s: %s", kernel, kernel,
-			        strerror(errno));
-			close(lock);
-			return 1;
-		}
-		close(lock);
-		return 0;
-	}
-	/* The hvc slot is allocated in the driver's probe, before `bind`. A
-	 * hot-added device's `add` comes before the probe; coldplug's synthesized
-	 * `add` (udevadm trigger) finds the device bound already. */
-	if (strcmp(action, "bind") != 0 &&
-	    (strcmp(action, "add") != 0 || cs_dev_state(root, devid) != CS_DEV_BOUND))
-		return 0;
-
-	const char *why = NULL;
-	size_t len = 0;
-	char *name = read_name(devid, timeout_ms, &len, &why);
-	char shown[160] = "";
-	const char *bad = NULL;
-	if (!name) {
-		bad = why;
-	} else {
-		show(shown, sizeof(shown), name, len);
-		bad = strlen(name) != len ? "contains a NUL byte" : cs_name_check(name);
-	}
-	const char *good = bad ? NULL : name;
-
-	int lock = cs_lock(root);
+	int lock = cs_lock(s->root);
 	if (lock < 0) {
-		log_err("%s: locking run/xen-channel/.lock: %s", kernel, strerror(errno));
-		free(name);
+		log_err("%s: locking run/xen-channel/.lock: %s", s->kernel, strerror(errno));
 		return 1;
 	}
-	/* a run for this device already linked it (a repeated trigger): keep */
+	int hvc, rc = 0;
+	char name[256];
+	if (cs_record_read(s->root, s->devid, &hvc, name, sizeof(name)) < 0) {
+		close(lock);
+		return 0; /* nothing was linked for this device */
+	}
+	if (hvc >= 0 && name[0] && cs_link_remove(s->root, name, hvc, &what) < 0) {
+		log_err("%s: %s for %s: %s", s->kernel, what, name, strerror(errno));
+		rc = 1;
+	} else if (cs_record_remove(s->root, s->devid) < 0) {
+		log_err("%s: removing run/xen-channel/%s: %s", s->kernel, s->kernel,
+		        strerror(errno));
+		rc = 1;
+	}
+	close(lock);
+	return rc;
+}
+
+/* The hvc line of this device (under the lock): the one an earlier run
+ * linked when it still opens and the name did not change (a repeated
+ * trigger), else the one inferred now. -1 with *why when there is none. */
+static int device_hvc(const struct setup *s, const char *good, const char **why)
+{
 	int hvc = -1;
 	char old[256];
-	if (cs_record_read(root, devid, &hvc, old, sizeof(old)) == 0 && hvc > 0) {
+	if (cs_record_read(s->root, s->devid, &hvc, old, sizeof(old)) == 0 && hvc > 0) {
 		char node[64];
-		snprintf(node, sizeof(node), "%s/dev/hvc%d", root, hvc);
+		snprintf(node, sizeof(node), "%s/dev/hvc%d", s->root, hvc);
 		int fd = open(node, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0)
 			close(fd);
@@ -238,47 +227,80 @@ int main(int argc, char **argv)
 	} else {
 		hvc = -1;
 	}
-	cs_records_clean(root, hvc < 0 ? devid : -1);
+	cs_records_clean(s->root, hvc < 0 ? s->devid : -1);
 	if (hvc < 0)
-		hvc = cs_hvc_infer(root, devid, &why);
+		hvc = cs_hvc_infer(s->root, s->devid, why);
+	return hvc;
+}
+
+/* `bind` (or coldplug's `add`): link /dev/xen-channel/<name> to the hvc
+ * tty. A bad name still claims the line, so that later runs skip it. */
+static int bind_channel(const struct setup *s)
+{
+	const char *why = NULL, *what;
+	size_t len = 0;
+	char *name = read_name(s->devid, s->timeout_ms, &len, &why);
+	char shown[160] = "";
+	const char *bad = NULL;
+	if (!name) {
+		bad = why;
+	} else {
+		show(shown, sizeof(shown), name, len);
+		bad = strlen(name) != len ? "contains a NUL byte" : cs_name_check(name);
+	}
+	const char *good = bad ? NULL : name;
+
+	int lock = cs_lock(s->root);
+	if (lock < 0) {
+		log_err("%s: locking run/xen-channel/.lock: %s", s->kernel, strerror(errno));
+		free(name);
+		return 1;
+	}
+	int hvc = device_hvc(s, good, &why);
+	int rc = 1;
 	if (hvc < 0) {
 		/* say this device has no line, so that later runs do not count it */
-		cs_record_write(root, devid, -1, good);
-		close(lock);
-		log_err("%s: no usable hvc tty: %s", kernel, why);
-		free(name);
-		return 1;
-	}
-	if (cs_record_write(root, devid, hvc, good) < 0) {
-		log_err("%s: writing run/xen-channel/%s: %s", kernel, kernel, strerror(errno));
-		close(lock);
-		free(name);
-		return 1;
-	}
-	if (!good) {
-		close(lock);
-		if (name)
-			log_err("%s: channel name '%s' from device/console/%d/name rejected: %s "
-			        "(hvc%d left unlinked)",
-			        kernel, shown, devid, bad, hvc);
-		else
-			log_err("%s: reading device/console/%d/name: %s (hvc%d left unlinked)",
-			        kernel, devid, bad, hvc);
-		free(name);
-		return 1;
-	}
-	int rc = 0;
-	if (cs_tty_perms(root, hvc, mode, gid) < 0) {
-		log_err("%s: setting mode %04o%s%s on /dev/hvc%d: %s", kernel, (unsigned)mode,
-		        group ? " group " : "", group ? group : "", hvc, strerror(errno));
-		rc = 1;
-	} else if (cs_link_add(root, good, hvc, &what) < 0) {
-		log_err("%s: /dev/xen-channel/%s -> hvc%d: %s: %s", kernel, shown, hvc, what,
+		cs_record_write(s->root, s->devid, -1, good);
+		log_err("%s: no usable hvc tty: %s", s->kernel, why);
+	} else if (cs_record_write(s->root, s->devid, hvc, good) < 0) {
+		log_err("%s: writing run/xen-channel/%s: %s", s->kernel, s->kernel,
 		        strerror(errno));
-		cs_record_write(root, devid, hvc, NULL); /* the line stays claimed */
-		rc = 1;
+	} else if (!good && name) {
+		log_err("%s: channel name '%s' from device/console/%d/name rejected: %s "
+		        "(hvc%d left unlinked)",
+		        s->kernel, shown, s->devid, bad, hvc);
+	} else if (!good) {
+		log_err("%s: reading device/console/%d/name: %s (hvc%d left unlinked)", s->kernel,
+		        s->devid, bad, hvc);
+	} else if (cs_tty_perms(s->root, hvc, s->mode, s->gid) < 0) {
+		log_err("%s: setting mode %04o%s%s on /dev/hvc%d: %s", s->kernel, (unsigned)s->mode,
+		        s->group ? " group " : "", s->group ? s->group : "", hvc, strerror(errno));
+	} else if (cs_link_add(s->root, good, hvc, &what) < 0) {
+		log_err("%s: /dev/xen-channel/%s -> hvc%d: %s: %s", s->kernel, shown, hvc, what,
+		        strerror(errno));
+		cs_record_write(s->root, s->devid, hvc, NULL); /* the line stays claimed */
+	} else {
+		rc = 0;
 	}
 	close(lock);
 	free(name);
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	log_init("xen-console-setup");
+	struct setup s;
+	int status;
+	if (parse_options(argc, argv, &s, &status) < 0)
+		return status;
+	if (strcmp(s.action, "remove") == 0)
+		return remove_channel(&s);
+	/* The hvc slot is allocated in the driver's probe, before `bind`. A
+	 * hot-added device's `add` comes before the probe; coldplug's synthesized
+	 * `add` (udevadm trigger) finds the device bound already. */
+	if (strcmp(s.action, "bind") != 0 &&
+	    (strcmp(s.action, "add") != 0 || cs_dev_state(s.root, s.devid) != CS_DEV_BOUND))
+		return 0;
+	return bind_channel(&s);
 }

@@ -63,66 +63,74 @@ static void usage(FILE *f)
 	fprintf(f, "usage: xensim-guest --run-dir DIR --domid D [--verbose]\n");
 }
 
-int main(int argc, char **argv)
+struct options {
+	const char *run_dir;
+	long domid;
+	int verbose;
+};
+
+/* Returns 0, or -1 with the exit status in *status. */
+static int parse_options(int argc, char **argv, struct options *o, int *status)
 {
-	const char *run_dir = getenv("XENSIM_RUN_DIR");
-	long domid = -1;
-	int verbose = 0;
 	static const struct option opts[] = {{"run-dir", required_argument, NULL, 'r'},
 	                                     {"domid", required_argument, NULL, 'd'},
 	                                     {"verbose", no_argument, NULL, 'v'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
+	*o = (struct options){.run_dir = getenv("XENSIM_RUN_DIR"), .domid = -1};
+	*status = 2;
 	int c;
 	while ((c = getopt_long(argc, argv, "r:d:vh", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'r':
-			run_dir = optarg;
+			o->run_dir = optarg;
 			break;
 		case 'd':
-			domid = strtol(optarg, &end, 10);
-			if (!*optarg || *end || domid < 1 || domid >= 0x7ff0) {
+			o->domid = strtol(optarg, &end, 10);
+			if (!*optarg || *end || o->domid < 1 || o->domid >= 0x7ff0) {
 				fprintf(stderr, "xensim-guest: --domid '%s' is not a guest domain id\n",
 				        optarg);
-				return 2;
+				return -1;
 			}
 			break;
 		case 'v':
-			verbose = 1;
+			o->verbose = 1;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			*status = 0;
+			return -1;
 		default:
 			usage(stderr);
-			return 2;
+			return -1;
 		}
 	}
-	if (!run_dir || domid < 0 || optind != argc) {
+	if (!o->run_dir || o->domid < 0 || optind != argc) {
 		usage(stderr);
-		return 2;
+		return -1;
 	}
-	static char prog[48];
-	snprintf(prog, sizeof(prog), "xensim-guest[dom%ld]", domid);
-	log_init(prog);
-	if (verbose)
-		log_set_level(LOG_LVL_DEBUG);
+	return 0;
+}
 
+/* The environment every part of the guest (and what it runs) shares, and the
+ * guest root's directories. root and sock get their paths. */
+static int guest_setup(const char *run_dir, long domid, char *root, size_t rootlen, char *sock,
+                       size_t socklen)
+{
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%ld", domid);
 	setenv("XENSIM_DOMID", buf, 1); /* the platform acts as this domain */
 	setenv("XENSIM_RUN_DIR", run_dir, 1);
-	static char root[4096], sock[4096];
 	const char *r = getenv("XENSIM_GUEST_ROOT");
 	if (r && *r)
-		snprintf(root, sizeof(root), "%s", r);
+		snprintf(root, rootlen, "%s", r);
 	else
-		snprintf(root, sizeof(root), "%s/domains/%ld/root", run_dir, domid);
+		snprintf(root, rootlen, "%s/domains/%ld/root", run_dir, domid);
 	setenv("XENSIM_GUEST_ROOT", root, 1);
-	snprintf(sock, sizeof(sock), "%s/domains/%ld/frontend.sock", run_dir, domid);
+	snprintf(sock, socklen, "%s/domains/%ld/frontend.sock", run_dir, domid);
 	if (!getenv("XENSTORED_PATH")) {
-		static char xsp[4096];
+		char xsp[4096];
 		snprintf(xsp, sizeof(xsp), "%s/domains/%ld/xenstored.sock", run_dir, domid);
 		setenv("XENSTORED_PATH", xsp, 1);
 	}
@@ -134,9 +142,28 @@ int main(int argc, char **argv)
 		snprintf(p, sizeof(p), "%s%s", root, dirs[i]);
 		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
 			log_err("guest root %s: %s", p, strerror(errno));
-			return 1;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	int status;
+	if (parse_options(argc, argv, &o, &status) < 0)
+		return status;
+	const char *run_dir = o.run_dir;
+	long domid = o.domid;
+	static char prog[48];
+	snprintf(prog, sizeof(prog), "xensim-guest[dom%ld]", domid);
+	log_init(prog);
+	if (o.verbose)
+		log_set_level(LOG_LVL_DEBUG);
+	static char root[4096], sock[4096];
+	if (guest_setup(run_dir, domid, root, sizeof(root), sock, sizeof(sock)) < 0)
+		return 1;
 
 	tools_seed(root);
 

@@ -1,4 +1,5 @@
-/* service.c - sockets, request dispatch and guest processes of the hypervisor service. */
+/* service.c - sockets, request dispatch and domains of the hypervisor service
+ * (guest processes: guest-proc.c). */
 #include "service.h"
 
 #include "hyp.h"
@@ -9,19 +10,14 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#define GUEST_STOP_MS 5000u /* SIGTERM, then SIGKILL after this long */
 
 struct svc_conn {
 	struct svc *s;
@@ -37,8 +33,7 @@ struct svc_dom {
 	struct svc *s;
 	struct svc_conn *waiter; /* DOM_DESTROY request to answer when done */
 	uint32_t waiter_type;
-	uint64_t kill_timer;
-	int stopping;   /* SIGTERM sent */
+	struct guest_proc guest;
 	int destroying; /* tear the domain down once the guest is gone */
 };
 
@@ -156,141 +151,23 @@ static void reply_err(struct svc_conn *c, struct simw_msg *m, int rc)
 
 /* ---- guests ---- */
 
-static int guest_binary(char *out, size_t len)
-{
-	const char *env = getenv("XENSIM_GUEST_BIN");
-	if (env && *env) {
-		snprintf(out, len, "%s", env);
-		return access(out, X_OK);
-	}
-	char exe[PATH_MAX - 64];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	snprintf(out, len, "%s/../guest/xensim-guest", exe);
-	if (access(out, X_OK) == 0)
-		return 0;
-	snprintf(out, len, "%s/xensim-guest", exe); /* installed side by side */
-	return access(out, X_OK);
-}
-
-static void guest_exited(struct loop *l, int fd, unsigned ev, void *arg);
-
-static int guest_spawn(struct svc *s, struct hyp_domain *d)
-{
-	char bin[PATH_MAX], dom[16], xs[PATH_MAX], root[PATH_MAX], logf[PATH_MAX];
-	if (guest_binary(bin, sizeof(bin)) < 0) {
-		log_info("domain %u: no xensim-guest binary found; the domain runs without "
-		         "frontends",
-		         d->domid);
-		return 0;
-	}
-	snprintf(dom, sizeof(dom), "%u", d->domid);
-	snprintf(xs, sizeof(xs), "%s/domains/%u/xenstored.sock", s->run, d->domid);
-	snprintf(root, sizeof(root), "%s/domains/%u/root", s->run, d->domid);
-	snprintf(logf, sizeof(logf), "%s/domains/%u/guest.log", s->run, d->domid);
-	int logfd = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		if (logfd >= 0)
-			close(logfd);
-		return -e;
-	}
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		int nul = open("/dev/null", O_RDONLY);
-		if (nul >= 0)
-			dup2(nul, 0);
-		if (logfd >= 0) {
-			dup2(logfd, 1);
-			dup2(logfd, 2);
-		}
-		closefrom(3);
-		setenv("XENSTORED_PATH", xs, 1);
-		setenv("XENSIM_RUN_DIR", s->run, 1);
-		setenv("XENSIM_DOMID", dom, 1);
-		setenv("XENSIM_GUEST_ROOT", root, 1);
-		execl(bin, "xensim-guest", "--run-dir", s->run, "--domid", dom, (char *)NULL);
-		fprintf(stderr, "xensim: exec %s: %s\n", bin, strerror(errno));
-		_exit(127);
-	}
-	if (logfd >= 0)
-		close(logfd);
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0 || loop_watch(s->loop, pidfd, LOOP_READ, guest_exited, d) < 0) {
-		int e = errno;
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		if (pidfd >= 0)
-			close(pidfd);
-		return -e;
-	}
-	d->guest_pid = pid;
-	d->guest_pidfd = pidfd;
-	log_info("domain %u (%s): guest process %d started", d->domid, d->name, (int)pid);
-	return pid;
-}
-
 static void shutdown_check(struct svc *s);
 
-static void kill_timeout(struct loop *l, void *arg)
+/* The guest process is reaped: a pending destroy or shutdown goes on. */
+static void guest_gone(struct hyp_domain *d, void *arg)
 {
-	struct hyp_domain *d = arg;
-	struct svc_dom *sd = d->svc_data;
-	(void)l;
-	sd->kill_timer = 0;
-	if (d->guest_pid > 0) {
-		log_warn("domain %u (%s): guest process %d ignored SIGTERM for %u ms; killing it",
-		         d->domid, d->name, (int)d->guest_pid, GUEST_STOP_MS);
-		kill(d->guest_pid, SIGKILL);
-	}
-}
-
-/* Ask the guest to stop; what happens next is decided in guest_exited. */
-static void guest_stop(struct svc *s, struct hyp_domain *d)
-{
-	struct svc_dom *sd = d->svc_data;
-	if (d->guest_pid <= 0 || sd->stopping)
-		return;
-	sd->stopping = 1;
-	kill(d->guest_pid, SIGTERM);
-	sd->kill_timer = loop_timer(s->loop, GUEST_STOP_MS, kill_timeout, d);
-}
-
-static void guest_exited(struct loop *l, int fd, unsigned ev, void *arg)
-{
-	struct hyp_domain *d = arg;
 	struct svc_dom *sd = d->svc_data;
 	struct svc *s = sd->s;
-	int status = 0;
-	(void)ev;
-	loop_unwatch(l, fd);
-	close(fd);
-	if (waitpid(d->guest_pid, &status, 0) < 0)
-		status = 0;
-	if (!sd->stopping)
-		log_warn("domain %u (%s): guest process %d exited unexpectedly (%s %d)", d->domid,
-		         d->name, (int)d->guest_pid, WIFSIGNALED(status) ? "signal" : "status",
-		         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-	d->guest_pid = 0;
-	d->guest_pidfd = -1;
-	if (sd->kill_timer) {
-		loop_timer_cancel(l, sd->kill_timer);
-		sd->kill_timer = 0;
-	}
+	(void)arg;
 	if (sd->destroying)
 		destroy_finish(s, d);
 	else if (s->shutting_down)
 		shutdown_check(s);
+}
+
+static struct guest_proc *guest_of(struct hyp_domain *d)
+{
+	return &((struct svc_dom *)d->svc_data)->guest;
 }
 
 /* ---- domains ---- */
@@ -329,6 +206,7 @@ static struct hyp_domain *domain_new(struct svc *s, uint32_t domid, const char *
 		free(sd);
 		return NULL;
 	}
+	sd->guest = (struct guest_proc){.loop = s->loop, .d = d, .exited = guest_gone};
 	d->svc_data = sd;
 	return d;
 }
@@ -357,12 +235,7 @@ static void domain_free(struct svc *s, struct hyp_domain *d)
 		loop_unwatch(s->loop, d->listen_fd);
 		close(d->listen_fd);
 	}
-	if (d->guest_pidfd >= 0) {
-		loop_unwatch(s->loop, d->guest_pidfd);
-		close(d->guest_pidfd);
-	}
-	if (sd->kill_timer)
-		loop_timer_cancel(s->loop, sd->kill_timer);
+	guest_forget(&sd->guest);
 	hyp_domain_destroy(&s->hyp, d);
 	free(sd);
 	if (domid != 0)
@@ -426,7 +299,7 @@ static void do_dom_unpause(struct svc_conn *c, struct simw_msg *m)
 		return;
 	}
 	d->state = DOM_RUNNING;
-	int pid = guest_spawn(c->s, d);
+	int pid = guest_spawn(guest_of(d), c->s->run);
 	if (pid < 0) {
 		log_err("domain %u (%s): cannot start its guest process: %s", d->domid, d->name,
 		        strerror(-pid));
@@ -457,7 +330,7 @@ static void do_dom_destroy(struct svc_conn *c, struct simw_msg *m)
 	sd->waiter_type = m->type;
 	loop_modify(s->loop, c->fd, 0); /* answer first, then read more */
 	if (d->guest_pid > 0)
-		guest_stop(s, d);
+		guest_stop(&sd->guest);
 	else
 		destroy_finish(s, d);
 }
@@ -765,7 +638,7 @@ void svc_shutdown(struct svc *s, void (*done)(void *arg), void *arg)
 	s->shutdown_done = done;
 	s->shutdown_arg = arg;
 	for (struct hyp_domain *d = s->hyp.domains; d; d = d->next)
-		guest_stop(s, d);
+		guest_stop(guest_of(d));
 	shutdown_check(s);
 }
 
@@ -777,11 +650,7 @@ void svc_free(struct svc *s)
 		conn_free(s->conns);
 	while (s->hyp.domains) {
 		struct hyp_domain *d = s->hyp.domains;
-		if (d->guest_pid > 0) {
-			kill(d->guest_pid, SIGKILL);
-			waitpid(d->guest_pid, NULL, 0);
-			d->guest_pid = 0;
-		}
+		guest_kill(guest_of(d));
 		domain_free(s, d);
 	}
 	hyp_fini(&s->hyp);

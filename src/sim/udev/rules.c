@@ -108,6 +108,169 @@ static int add_rule(struct udev_rules *r, struct udev_rule *ru)
 	return 0;
 }
 
+/* KEY or KEY{attr} at *pp. Returns 0, 1 (syntax error, warned), -1 ENOMEM. */
+static int read_key(struct udev_rules *r, const struct udev_rule *ru, const char **pp,
+                    char name[64], char **attr)
+{
+	const char *p = *pp;
+	size_t nl = 0;
+	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' ||
+	       (*p >= '0' && *p <= '9')) {
+		if (nl + 1 >= 64) {
+			udev_warnf(r, ru->file, ru->line, "key name too long; rule ignored");
+			return 1;
+		}
+		name[nl++] = *p++;
+	}
+	name[nl] = '\0';
+	if (nl == 0) {
+		udev_warnf(r, ru->file, ru->line, "invalid key at '%.20s'; rule ignored", p);
+		return 1;
+	}
+	if (*p == '{') {
+		const char *e = strchr(p, '}');
+		if (!e) {
+			udev_warnf(r, ru->file, ru->line, "unterminated '{' after %s; rule ignored",
+			           name);
+			return 1;
+		}
+		*attr = strndup(p + 1, (size_t)(e - p - 1));
+		if (!*attr)
+			return -1;
+		p = e + 1;
+	}
+	*pp = p;
+	return 0;
+}
+
+/* The operator at *pp; -1 when there is none. */
+static int read_op(const char **pp, enum udev_op *op)
+{
+	const char *p = *pp;
+	if (p[0] == '=' && p[1] == '=')
+		*op = OP_MATCH, p += 2;
+	else if (p[0] == '!' && p[1] == '=')
+		*op = OP_NOMATCH, p += 2;
+	else if (p[0] == '+' && p[1] == '=')
+		*op = OP_ADD, p += 2;
+	else if (p[0] == '-' && p[1] == '=')
+		*op = OP_REMOVE, p += 2;
+	else if (p[0] == ':' && p[1] == '=')
+		*op = OP_FINAL, p += 2;
+	else if (p[0] == '=')
+		*op = OP_ASSIGN, p += 1;
+	else
+		return -1;
+	*pp = p;
+	return 0;
+}
+
+/* "value" at *pp, where \" is a quote. Returns 0, 1 (syntax error, warned),
+ * -1 ENOMEM. */
+static int read_value(struct udev_rules *r, const struct udev_rule *ru, const char **pp,
+                      const char *name, char **value)
+{
+	const char *p = *pp;
+	if (*p != '"') {
+		udev_warnf(r, ru->file, ru->line, "value of %s is not quoted; rule ignored", name);
+		return 1;
+	}
+	p++;
+	char *val = malloc(strlen(p) + 1);
+	if (!val)
+		return -1;
+	size_t vl = 0;
+	while (*p && *p != '"') {
+		if (p[0] == '\\' && p[1] == '"')
+			p++;
+		val[vl++] = *p++;
+	}
+	val[vl] = '\0';
+	if (*p != '"') {
+		udev_warnf(r, ru->file, ru->line, "unterminated value of %s; rule ignored", name);
+		free(val);
+		return 1;
+	}
+	p++;
+	if (*p && *p != ',' && *p != ' ' && *p != '\t') {
+		udev_warnf(r, ru->file, ru->line, "junk after value of %s; rule ignored", name);
+		free(val);
+		return 1;
+	}
+	*pp = p;
+	*value = val;
+	return 0;
+}
+
+/* The entry of known[] for this key and operator, or -1 with *why. */
+static int classify(const char *name, const char *attr, enum udev_op op, const char **why)
+{
+	int is_match = op == OP_MATCH || op == OP_NOMATCH;
+	size_t k;
+	for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+		if (strcmp(known[k].name, name) == 0)
+			break;
+	*why = "unknown key";
+	if (k == sizeof(known) / sizeof(known[0]))
+		return -1;
+	if (known[k].kind == MATCH_ONLY && !is_match)
+		*why = "unsupported assignment";
+	else if (known[k].kind == ASSIGN_ONLY && is_match)
+		*why = "unsupported match";
+	else if (known[k].attr == 1 && !attr)
+		*why = "missing {attribute} on";
+	else if (known[k].attr == 0 && attr)
+		*why = "unexpected {attribute} on";
+	else if (known[k].key == K_RUN && attr && strcmp(attr, "program") != 0)
+		*why = "unsupported RUN type in";
+	else if (op == OP_REMOVE && known[k].key != K_SYMLINK && known[k].key != K_RUN)
+		*why = "operator -= not valid for";
+	else if ((known[k].key == K_LABEL || known[k].key == K_GOTO) && op != OP_ASSIGN)
+		*why = "only = is valid for";
+	else
+		return (int)k;
+	return -1;
+}
+
+/* Add one key to the rule (attr and val are taken): a token, the label, or
+ * a warning (an unusable match disables the rule, an unusable assignment is
+ * dropped). Returns 0 or -1 ENOMEM. */
+static int use_key(struct udev_rules *r, struct udev_rule *ru, const char *name, char *attr,
+                   enum udev_op op, char *val)
+{
+	const char *why;
+	int k = classify(name, attr, op, &why);
+	if (k < 0) {
+		if (op == OP_MATCH || op == OP_NOMATCH) {
+			udev_warnf(r, ru->file, ru->line, "%s %s%s%s%s: rule disabled (never matches)",
+			           why, name, attr ? "{" : "", attr ? attr : "", attr ? "}" : "");
+			ru->disabled = 1;
+		} else {
+			udev_warnf(r, ru->file, ru->line, "%s %s%s%s%s%s: key ignored",
+			           is_ignorable(name) ? "unsupported" : why, name, attr ? "{" : "",
+			           attr ? attr : "", attr ? "}" : "", op_str(op));
+		}
+		free(attr);
+		free(val);
+		return 0;
+	}
+	if (known[k].key == K_LABEL) {
+		free(ru->label);
+		ru->label = val;
+		free(attr);
+		return 0;
+	}
+	struct udev_token *t = realloc(ru->tok, (ru->ntok + 1) * sizeof(*t));
+	if (!t) {
+		free(attr);
+		free(val);
+		return -1;
+	}
+	ru->tok = t;
+	t[ru->ntok++] = (struct udev_token){known[k].key, op, attr, val};
+	return 0;
+}
+
 /* Parse one logical line into ru. Returns 0 when the rule is usable (possibly
  * disabled), 1 when it must be dropped (syntax error, warned), -1 ENOMEM. */
 static int parse_line(struct udev_rules *r, struct udev_rule *ru, const char *p)
@@ -118,49 +281,14 @@ static int parse_line(struct udev_rules *r, struct udev_rule *ru, const char *p)
 		if (!*p)
 			break;
 		char name[64];
-		size_t nl = 0;
-		while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' ||
-		       (*p >= '0' && *p <= '9')) {
-			if (nl + 1 >= sizeof(name)) {
-				udev_warnf(r, ru->file, ru->line, "key name too long; rule ignored");
-				return 1;
-			}
-			name[nl++] = *p++;
-		}
-		name[nl] = '\0';
-		if (nl == 0) {
-			udev_warnf(r, ru->file, ru->line, "invalid key at '%.20s'; rule ignored", p);
-			return 1;
-		}
-		char *attr = NULL;
-		if (*p == '{') {
-			const char *e = strchr(p, '}');
-			if (!e) {
-				udev_warnf(r, ru->file, ru->line, "unterminated '{' after %s; rule ignored",
-				           name);
-				return 1;
-			}
-			attr = strndup(p + 1, (size_t)(e - p - 1));
-			if (!attr)
-				return -1;
-			p = e + 1;
-		}
+		char *attr = NULL, *val = NULL;
+		enum udev_op op;
+		int rc = read_key(r, ru, &p, name, &attr);
+		if (rc)
+			return rc;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		enum udev_op op;
-		if (p[0] == '=' && p[1] == '=')
-			op = OP_MATCH, p += 2;
-		else if (p[0] == '!' && p[1] == '=')
-			op = OP_NOMATCH, p += 2;
-		else if (p[0] == '+' && p[1] == '=')
-			op = OP_ADD, p += 2;
-		else if (p[0] == '-' && p[1] == '=')
-			op = OP_REMOVE, p += 2;
-		else if (p[0] == ':' && p[1] == '=')
-			op = OP_FINAL, p += 2;
-		else if (p[0] == '=')
-			op = OP_ASSIGN, p += 1;
-		else {
+		if (read_op(&p, &op) < 0) {
 			udev_warnf(r, ru->file, ru->line, "missing operator after %s; rule ignored",
 			           name);
 			free(attr);
@@ -168,90 +296,12 @@ static int parse_line(struct udev_rules *r, struct udev_rule *ru, const char *p)
 		}
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (*p != '"') {
-			udev_warnf(r, ru->file, ru->line, "value of %s is not quoted; rule ignored", name);
+		if ((rc = read_value(r, ru, &p, name, &val))) {
 			free(attr);
-			return 1;
+			return rc;
 		}
-		p++;
-		char *val = malloc(strlen(p) + 1);
-		if (!val) {
-			free(attr);
+		if (use_key(r, ru, name, attr, op, val) < 0)
 			return -1;
-		}
-		size_t vl = 0;
-		while (*p && *p != '"') {
-			if (p[0] == '\\' && p[1] == '"')
-				p++;
-			val[vl++] = *p++;
-		}
-		val[vl] = '\0';
-		if (*p != '"') {
-			udev_warnf(r, ru->file, ru->line, "unterminated value of %s; rule ignored", name);
-			free(attr);
-			free(val);
-			return 1;
-		}
-		p++;
-		if (*p && *p != ',' && *p != ' ' && *p != '\t') {
-			udev_warnf(r, ru->file, ru->line, "junk after value of %s; rule ignored", name);
-			free(attr);
-			free(val);
-			return 1;
-		}
-
-		/* Classify. */
-		int is_match = op == OP_MATCH || op == OP_NOMATCH;
-		size_t k;
-		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-			if (strcmp(known[k].name, name) == 0)
-				break;
-		int ok = k < sizeof(known) / sizeof(known[0]);
-		const char *why = "unknown key";
-		if (ok && known[k].kind == MATCH_ONLY && !is_match)
-			ok = 0, why = "unsupported assignment";
-		if (ok && known[k].kind == ASSIGN_ONLY && is_match)
-			ok = 0, why = "unsupported match";
-		if (ok && known[k].attr == 1 && !attr)
-			ok = 0, why = "missing {attribute} on";
-		if (ok && known[k].attr == 0 && attr)
-			ok = 0, why = "unexpected {attribute} on";
-		if (ok && known[k].key == K_RUN && attr && strcmp(attr, "program") != 0)
-			ok = 0, why = "unsupported RUN type in";
-		if (ok && op == OP_REMOVE && known[k].key != K_SYMLINK && known[k].key != K_RUN)
-			ok = 0, why = "operator -= not valid for";
-		if (ok && (known[k].key == K_LABEL || known[k].key == K_GOTO) && op != OP_ASSIGN)
-			ok = 0, why = "only = is valid for";
-		if (!ok) {
-			if (is_match) {
-				udev_warnf(r, ru->file, ru->line,
-				           "%s %s%s%s%s: rule disabled (never matches)", why, name,
-				           attr ? "{" : "", attr ? attr : "", attr ? "}" : "");
-				ru->disabled = 1;
-			} else {
-				udev_warnf(r, ru->file, ru->line, "%s %s%s%s%s%s: key ignored",
-				           is_ignorable(name) ? "unsupported" : why, name,
-				           attr ? "{" : "", attr ? attr : "", attr ? "}" : "",
-				           op_str(op));
-			}
-			free(attr);
-			free(val);
-			continue;
-		}
-		if (known[k].key == K_LABEL) {
-			free(ru->label);
-			ru->label = val;
-			free(attr);
-			continue;
-		}
-		struct udev_token *t = realloc(ru->tok, (ru->ntok + 1) * sizeof(*t));
-		if (!t) {
-			free(attr);
-			free(val);
-			return -1;
-		}
-		ru->tok = t;
-		t[ru->ntok++] = (struct udev_token){known[k].key, op, attr, val};
 	}
 	return 0;
 }

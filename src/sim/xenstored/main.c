@@ -43,7 +43,9 @@ static int write_pidfile(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Returns 0, or -1 with the exit status in *status. */
+static int parse_options(int argc, char **argv, const char **run_dir, int *foreground,
+                         int *trace, int *status)
 {
 	static const struct option opts[] = {
 	    {"run-dir", required_argument, NULL, 'r'},
@@ -52,32 +54,42 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *run_dir = NULL;
-	int foreground = 0, trace = 0, c;
-	log_init("xensim-xenstored");
+	int c;
+	*status = 2;
 	while ((c = getopt_long(argc, argv, "r:fth", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			run_dir = optarg;
+			*run_dir = optarg;
 			break;
 		case 'f':
-			foreground = 1;
+			*foreground = 1;
 			break;
 		case 't':
-			trace = 1;
+			*trace = 1;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			*status = 0;
+			return -1;
 		default:
 			usage(stderr);
-			return 2;
+			return -1;
 		}
 	}
-	if (!run_dir || optind != argc) {
+	if (!*run_dir || optind != argc) {
 		usage(stderr);
-		return 2;
+		return -1;
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *run_dir = NULL;
+	int foreground = 0, trace = 0, status;
+	log_init("xensim-xenstored");
+	if (parse_options(argc, argv, &run_dir, &foreground, &trace, &status) < 0)
+		return status;
 
 	int ready = -1;
 	if (!foreground) {

@@ -4,8 +4,12 @@
 # follows it.
 source "$SRC_DIR/tests/e2e/agent/common.sh"
 agent_setup
-# Stop itself (SIGSTOP) right after the first item: a deterministic "mid-apply".
-agent_start --test-stop-after 1
+# A deterministic "mid-apply": the second item (users) reads /etc/passwd,
+# here a FIFO that nobody opens for writing, so the agent blocks right after
+# the first item, whose result its log reports.
+mv "$ROOT/etc/passwd" "$E2E_TMP/passwd"
+mkfifo "$ROOT/etc/passwd"
+agent_start
 
 DOC=$E2E_TMP/doc.json
 cat >"$DOC" <<'JSON'
@@ -16,12 +20,14 @@ JSON
 "$XENCHANNEL" provision "$DOM" --config "$DOC" --timeout 60 >"$E2E_TMP/p0.out" 2>&1 &
 PROV=$!
 E2E_PIDS+=("$PROV")
-stopped() { [ "$(ps -o stat= -p "$AGENT_PID" | cut -c1)" = T ]; }
-wait_for 20 stopped || fail "agent never reached the stop point"
+first_item_done() { grep -q "hostname: applied" "$AGENT_LOG"; }
+wait_for 20 first_item_done || fail "agent never reached the stop point"
 kill -9 "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null || true
 kill "$PROV" 2>/dev/null || true
 wait "$PROV" 2>/dev/null || true
+rm "$ROOT/etc/passwd"
+mv "$E2E_TMP/passwd" "$ROOT/etc/passwd"
 
 [ "$(cat "$ROOT/etc/hostname")" = half ] || fail "first item was not applied before the kill"
 [ ! -e "$ROOT/home/ops/.ssh/authorized_keys" ] || fail "second item applied before the kill?"

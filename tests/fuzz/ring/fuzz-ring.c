@@ -151,199 +151,238 @@ static void check_corrupt_span(const struct ring_span *s)
 	CHECK(s->iovcnt == 0 && s->len == 0);
 }
 
+static unsigned char buf[8192 + 1], before[RING_PAGE_SIZE];
+static const unsigned idx_off[4] = {RING_OFF_IN_CONS, RING_OFF_IN_PROD, RING_OFF_OUT_CONS,
+                                    RING_OFF_OUT_PROD};
+
+/* The state a program runs against. */
+struct fuzz {
+	struct input in;
+	unsigned char *page;
+	struct ring rings[2];
+	struct ring_span last[2][2]; /* [role][0 read, 1 write] from the last peek */
+	int have_last[2][2];
+};
+
+/* One operation: its code, and the role (0 backend, 1 frontend) doing it. */
+struct op {
+	uint8_t code;
+	int r;
+	struct ring *ring;
+	struct dir rd, wd; /* the directions it reads and writes */
+};
+
+/* someone writes an arbitrary index value */
+static void op_poke(struct fuzz *f)
+{
+	uint32_t v = get32(&f->in);
+
+	memcpy(f->page + idx_off[get8(&f->in) & 3], &v, 4);
+}
+
+/* peer nudges an index by a small amount (near-boundary cases) */
+static void op_nudge(struct fuzz *f)
+{
+	unsigned off = idx_off[get8(&f->in) & 3];
+	uint32_t v = idx_at(f->page, off) + (uint32_t)(int8_t)get8(&f->in);
+
+	memcpy(f->page + off, &v, 4);
+}
+
+/* peek read, maybe commit */
+static void op_peek_read(struct fuzz *f, const struct op *o)
+{
+	unsigned char *page = f->page;
+	const struct dir *rd = &o->rd;
+	uint32_t cons = idx_at(page, rd->cons), prod = idx_at(page, rd->prod);
+	uint32_t used = prod - cons;
+	struct ring_span s;
+	int rc = ring_peek_read(o->ring, &s);
+
+	CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+	if (used > rd->size) {
+		CHECK(rc == RING_CORRUPT);
+		check_corrupt_span(&s);
+		return;
+	}
+	CHECK(rc == RING_OK);
+	check_span(page, rd, &s, cons, used);
+	f->last[o->r][0] = s;
+	f->have_last[o->r][0] = 1;
+	size_t n = get_count(&f->in);
+	rc = ring_commit_read(o->ring, &s, n);
+	if (n > s.len) {
+		CHECK(rc == RING_BADARG);
+		CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+	} else {
+		CHECK(rc == RING_OK);
+		check_changes(before, page, rd, rd->cons, n ? cons + (uint32_t)n : cons, 0, 0);
+	}
+}
+
+/* peek write, fill some of the span, maybe commit */
+static void op_peek_write(struct fuzz *f, const struct op *o)
+{
+	unsigned char *page = f->page;
+	const struct dir *wd = &o->wd;
+	uint32_t cons = idx_at(page, wd->cons), prod = idx_at(page, wd->prod);
+	uint32_t used = prod - cons;
+	struct ring_span s;
+	int rc = ring_peek_write(o->ring, &s);
+
+	CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+	if (used > wd->size) {
+		CHECK(rc == RING_CORRUPT);
+		check_corrupt_span(&s);
+		return;
+	}
+	CHECK(rc == RING_OK);
+	check_span(page, wd, &s, prod, wd->size - used);
+	f->last[o->r][1] = s;
+	f->have_last[o->r][1] = 1;
+	size_t n = get_count(&f->in);
+	size_t fill = n < s.len ? n : s.len, done = 0;
+
+	for (int i = 0; i < s.iovcnt && done < fill; i++) {
+		size_t m = s.iov[i].iov_len < fill - done ? s.iov[i].iov_len : fill - done;
+
+		memset(s.iov[i].iov_base, o->code, m);
+		done += m;
+	}
+	memcpy(before, page, RING_PAGE_SIZE);
+	rc = ring_commit_write(o->ring, &s, n);
+	if (n > s.len) {
+		CHECK(rc == RING_BADARG);
+		CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+	} else {
+		CHECK(rc == RING_OK);
+		check_changes(before, page, wd, wd->prod, n ? prod + (uint32_t)n : prod, 0, 0);
+	}
+}
+
+/* ring_read of up to 8 KiB */
+static void op_read(struct fuzz *f, const struct op *o)
+{
+	unsigned char *page = f->page;
+	const struct dir *rd = &o->rd;
+	uint32_t cons = idx_at(page, rd->cons), prod = idx_at(page, rd->prod);
+	uint32_t used = prod - cons;
+	size_t n = get_len(&f->in);
+
+	memset(buf, 0xEE, n + 1);
+	long got = ring_read(o->ring, buf, n);
+	if (used > rd->size) {
+		CHECK(got == RING_CORRUPT);
+		CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+		CHECK(buf[0] == 0xEE);
+		return;
+	}
+	CHECK(got == (long)(n < used ? n : used));
+	for (long i = 0; i < got; i++)
+		CHECK(buf[i] == page[rd->data + ((cons + (uint32_t)i) & (rd->size - 1))]);
+	CHECK(buf[got] == 0xEE);
+	check_changes(before, page, rd, rd->cons, cons + (uint32_t)got, 0, 0);
+}
+
+/* ring_write of up to 8 KiB */
+static void op_write(struct fuzz *f, const struct op *o)
+{
+	unsigned char *page = f->page;
+	const struct dir *wd = &o->wd;
+	uint32_t cons = idx_at(page, wd->cons), prod = idx_at(page, wd->prod);
+	uint32_t used = prod - cons;
+	size_t n = get_len(&f->in);
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (unsigned char)(i ^ o->code);
+	long got = ring_write(o->ring, buf, n);
+	if (used > wd->size) {
+		CHECK(got == RING_CORRUPT);
+		CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+		return;
+	}
+	CHECK(got == (long)(n < wd->size - used ? n : wd->size - used));
+	check_changes(before, page, wd, wd->prod, prod + (uint32_t)got, prod, (uint32_t)got);
+	for (long i = 0; i < got; i++)
+		CHECK(page[wd->data + ((prod + (uint32_t)i) & (wd->size - 1))] == buf[i]);
+}
+
+/* fill levels */
+static void op_levels(struct fuzz *f, const struct op *o)
+{
+	const unsigned char *page = f->page;
+	long rl = ring_readable(o->ring), wl = ring_writable(o->ring);
+	uint32_t ru = idx_at(page, o->rd.prod) - idx_at(page, o->rd.cons);
+	uint32_t wu = idx_at(page, o->wd.prod) - idx_at(page, o->wd.cons);
+
+	CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+	CHECK(rl == (ru > o->rd.size ? RING_CORRUPT : (long)ru));
+	CHECK(wl == (wu > o->wd.size ? RING_CORRUPT : (long)(o->wd.size - wu)));
+}
+
+/* commit a span from an earlier peek (maybe stale) */
+static void op_stale_commit(struct fuzz *f, const struct op *o)
+{
+	int w = get8(&f->in) & 1;
+	const struct dir *d = w ? &o->wd : &o->rd;
+	size_t n = get_count(&f->in);
+
+	if (!f->have_last[o->r][w])
+		return;
+	struct ring_span s = f->last[o->r][w];
+	int rc = w ? ring_commit_write(o->ring, &s, n) : ring_commit_read(o->ring, &s, n);
+	if (n > s.len) {
+		CHECK(rc == RING_BADARG);
+		CHECK(memcmp(before, f->page, RING_PAGE_SIZE) == 0);
+	} else if (n == 0) {
+		CHECK(rc == RING_OK);
+		CHECK(memcmp(before, f->page, RING_PAGE_SIZE) == 0);
+	} else {
+		/* publishes the peek's copy plus n, whatever the page says now */
+		CHECK(rc == RING_OK);
+		check_changes(before, f->page, d, w ? d->prod : d->cons, s.idx + (uint32_t)n, 0,
+		              0);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static unsigned char buf[8192 + 1], before[RING_PAGE_SIZE];
-	struct input in = {data, size};
-	unsigned char *page = malloc(RING_PAGE_SIZE);
-	struct ring rings[2];
-	struct ring_span last[2][2]; /* [role][0 read, 1 write] from the last peek */
-	int have_last[2][2] = {{0, 0}, {0, 0}};
-	static const unsigned idx_off[4] = {RING_OFF_IN_CONS, RING_OFF_IN_PROD, RING_OFF_OUT_CONS,
-	                                    RING_OFF_OUT_PROD};
+	struct fuzz f = {.in = {data, size}, .page = malloc(RING_PAGE_SIZE)};
 
-	if (!page)
+	if (!f.page)
 		return 0;
 	for (unsigned i = 0; i < RING_PAGE_SIZE; i++)
-		page[i] = (unsigned char)(i * 7);
+		f.page[i] = (unsigned char)(i * 7);
 	/* Starting indices straight from the input. */
 	for (int i = 0; i < 4; i++) {
-		uint32_t v = get32(&in);
+		uint32_t v = get32(&f.in);
 
-		memcpy(page + idx_off[i], &v, 4);
+		memcpy(f.page + idx_off[i], &v, 4);
 	}
-	ring_init(&rings[0], page, RING_BACKEND);
-	ring_init(&rings[1], page, RING_FRONTEND);
+	ring_init(&f.rings[0], f.page, RING_BACKEND);
+	ring_init(&f.rings[1], f.page, RING_FRONTEND);
 
-	while (in.n) {
-		uint8_t op = get8(&in);
-		int r = op >> 7; /* which role */
-		struct ring *ring = &rings[r];
-		enum ring_role role = r ? RING_FRONTEND : RING_BACKEND;
-		struct dir rd = rx_dir(role), wd = tx_dir(role);
-		uint32_t cons, prod, used;
-		struct ring_span s;
-		size_t n;
-		long got;
-		int rc;
+	while (f.in.n) {
+		struct op o = {.code = get8(&f.in)};
 
-		memcpy(before, page, RING_PAGE_SIZE);
-		switch (op & 7) {
-		case 0: { /* someone writes an arbitrary index value */
-			uint32_t v = get32(&in);
-
-			memcpy(page + idx_off[get8(&in) & 3], &v, 4);
-			break;
-		}
-		case 1: /* peer nudges an index by a small amount (near-boundary cases) */
-		{
-			unsigned off = idx_off[get8(&in) & 3];
-			uint32_t v = idx_at(page, off) + (uint32_t)(int8_t)get8(&in);
-
-			memcpy(page + off, &v, 4);
-			break;
-		}
-		case 2: /* peek read, maybe commit */
-			cons = idx_at(page, rd.cons);
-			prod = idx_at(page, rd.prod);
-			used = prod - cons;
-			rc = ring_peek_read(ring, &s);
-			CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
-			if (used > rd.size) {
-				CHECK(rc == RING_CORRUPT);
-				check_corrupt_span(&s);
-				break;
-			}
-			CHECK(rc == RING_OK);
-			check_span(page, &rd, &s, cons, used);
-			last[r][0] = s;
-			have_last[r][0] = 1;
-			n = get_count(&in);
-			rc = ring_commit_read(ring, &s, n);
-			if (n > s.len) {
-				CHECK(rc == RING_BADARG);
-				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
-			} else {
-				CHECK(rc == RING_OK);
-				check_changes(before, page, &rd, rd.cons,
-				              n ? cons + (uint32_t)n : cons, 0, 0);
-			}
-			break;
-		case 3: /* peek write, fill some of the span, maybe commit */
-			cons = idx_at(page, wd.cons);
-			prod = idx_at(page, wd.prod);
-			used = prod - cons;
-			rc = ring_peek_write(ring, &s);
-			CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
-			if (used > wd.size) {
-				CHECK(rc == RING_CORRUPT);
-				check_corrupt_span(&s);
-				break;
-			}
-			CHECK(rc == RING_OK);
-			check_span(page, &wd, &s, prod, wd.size - used);
-			last[r][1] = s;
-			have_last[r][1] = 1;
-			n = get_count(&in);
-			{
-				size_t fill = n < s.len ? n : s.len, done = 0;
-
-				for (int i = 0; i < s.iovcnt && done < fill; i++) {
-					size_t m = s.iov[i].iov_len < fill - done ? s.iov[i].iov_len
-					                                          : fill - done;
-
-					memset(s.iov[i].iov_base, op, m);
-					done += m;
-				}
-			}
-			memcpy(before, page, RING_PAGE_SIZE);
-			rc = ring_commit_write(ring, &s, n);
-			if (n > s.len) {
-				CHECK(rc == RING_BADARG);
-				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
-			} else {
-				CHECK(rc == RING_OK);
-				check_changes(before, page, &wd, wd.prod,
-				              n ? prod + (uint32_t)n : prod, 0, 0);
-			}
-			break;
-		case 4: /* ring_read of up to 8 KiB */
-			cons = idx_at(page, rd.cons);
-			prod = idx_at(page, rd.prod);
-			used = prod - cons;
-			n = get_len(&in);
-			memset(buf, 0xEE, n + 1);
-			got = ring_read(ring, buf, n);
-			if (used > rd.size) {
-				CHECK(got == RING_CORRUPT);
-				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
-				CHECK(buf[0] == 0xEE);
-				break;
-			}
-			CHECK(got == (long)(n < used ? n : used));
-			for (long i = 0; i < got; i++)
-				CHECK(buf[i] ==
-				      page[rd.data + ((cons + (uint32_t)i) & (rd.size - 1))]);
-			CHECK(buf[got] == 0xEE);
-			check_changes(before, page, &rd, rd.cons, cons + (uint32_t)got, 0, 0);
-			break;
-		case 5: /* ring_write of up to 8 KiB */
-			cons = idx_at(page, wd.cons);
-			prod = idx_at(page, wd.prod);
-			used = prod - cons;
-			n = get_len(&in);
-			for (size_t i = 0; i < n; i++)
-				buf[i] = (unsigned char)(i ^ op);
-			got = ring_write(ring, buf, n);
-			if (used > wd.size) {
-				CHECK(got == RING_CORRUPT);
-				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
-				break;
-			}
-			CHECK(got == (long)(n < wd.size - used ? n : wd.size - used));
-			check_changes(before, page, &wd, wd.prod, prod + (uint32_t)got, prod,
-			              (uint32_t)got);
-			for (long i = 0; i < got; i++)
-				CHECK(page[wd.data + ((prod + (uint32_t)i) & (wd.size - 1))] ==
-				      buf[i]);
-			break;
-		case 6: { /* fill levels */
-			long rl = ring_readable(ring), wl = ring_writable(ring);
-			uint32_t ru = idx_at(page, rd.prod) - idx_at(page, rd.cons);
-			uint32_t wu = idx_at(page, wd.prod) - idx_at(page, wd.cons);
-
-			CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
-			CHECK(rl == (ru > rd.size ? RING_CORRUPT : (long)ru));
-			CHECK(wl == (wu > wd.size ? RING_CORRUPT : (long)(wd.size - wu)));
-			break;
-		}
-		case 7: { /* commit a span from an earlier peek (maybe stale) */
-			int w = get8(&in) & 1;
-			const struct dir *d = w ? &wd : &rd;
-
-			n = get_count(&in);
-			if (!have_last[r][w])
-				break;
-			s = last[r][w];
-			rc = w ? ring_commit_write(ring, &s, n) : ring_commit_read(ring, &s, n);
-			if (n > s.len) {
-				CHECK(rc == RING_BADARG);
-				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
-			} else if (n == 0) {
-				CHECK(rc == RING_OK);
-				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
-			} else {
-				/* publishes the peek's copy plus n, whatever the page says now */
-				CHECK(rc == RING_OK);
-				check_changes(before, page, d, w ? d->prod : d->cons,
-				              s.idx + (uint32_t)n, 0, 0);
-			}
-			break;
-		}
+		o.r = o.code >> 7; /* which role */
+		o.ring = &f.rings[o.r];
+		o.rd = rx_dir(o.r ? RING_FRONTEND : RING_BACKEND);
+		o.wd = tx_dir(o.r ? RING_FRONTEND : RING_BACKEND);
+		memcpy(before, f.page, RING_PAGE_SIZE);
+		switch (o.code & 7) {
+		case 0: op_poke(&f); break;
+		case 1: op_nudge(&f); break;
+		case 2: op_peek_read(&f, &o); break;
+		case 3: op_peek_write(&f, &o); break;
+		case 4: op_read(&f, &o); break;
+		case 5: op_write(&f, &o); break;
+		case 6: op_levels(&f, &o); break;
+		case 7: op_stale_commit(&f, &o); break;
 		}
 	}
-	free(page);
+	free(f.page);
 	return 0;
 }

@@ -1,5 +1,6 @@
-/* test-document.c - the configuration document validator: every rule has a
- * document that breaks it and the message that must name where. */
+/* test-document.c - the configuration document parser: every rule has a
+ * document that breaks it and the message that must name where, and an
+ * accepted document comes out as the values the agent applies. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -156,12 +157,121 @@ static void parsers(void **state)
 	assert_int_equal(proto_parse_mac("52-54-00-ab-cd-ef", mac), -1);
 }
 
+/* What the agent applies: the full document parsed into plain values. */
+static void parsed_values(void **state)
+{
+	json_t *o = json_loads(full_doc, 0, NULL);
+	assert_non_null(o);
+	struct proto_config c;
+	char err[512] = "";
+	assert_int_equal(proto_config_parse(o, &c, err, sizeof(err)), 0);
+	json_decref(o);
+	assert_int_equal(c.generation, 3);
+	assert_string_equal(c.hostname, "web1");
+	assert_string_equal(c.fqdn, "web1.example.org");
+	assert_true(c.has_ethernets);
+	assert_int_equal(c.nethernets, 2);
+	const struct proto_ethernet *e = &c.ethernets[0];
+	assert_string_equal(e->id, "eth0"); /* document order */
+	assert_true(e->has_mac);
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+	assert_memory_equal(e->mac, mac, 6);
+	assert_string_equal(e->mac_text, "52:54:00:12:34:56");
+	assert_int_equal(e->mtu, 1400);
+	assert_int_equal(e->naddrs, 2);
+	assert_int_equal(e->addrs[0].family, AF_INET);
+	assert_int_equal(e->addrs[0].plen, 24);
+	static const uint8_t a5[4] = {10, 0, 0, 5};
+	assert_memory_equal(e->addrs[0].addr, a5, 4);
+	assert_string_equal(e->addrs[1].text, "fd00::5/64");
+	assert_int_equal(e->addrs[1].family, AF_INET6);
+	assert_int_equal(e->gateway4.family, AF_INET);
+	assert_int_equal(e->gateway6.family, AF_INET6);
+	assert_int_equal(e->nroutes, 1);
+	assert_int_equal(e->routes[0].to.plen, 16);
+	assert_int_equal(e->routes[0].via.family, AF_INET);
+	assert_int_equal(e->routes[0].metric, 10);
+	assert_int_equal(e->ndns, 1);
+	assert_string_equal(e->dns[0].text, "10.0.0.53");
+	assert_int_equal(e->nsearch, 1);
+	assert_string_equal(e->search[0], "example.org");
+	e = &c.ethernets[1];
+	assert_string_equal(e->id, "lan1");
+	assert_false(e->has_mac);
+	assert_int_equal(e->mtu, 0);
+	assert_int_equal(e->gateway4.family, 0);
+	assert_int_equal(c.nusers, 1);
+	assert_string_equal(c.users[0].name, "ops");
+	assert_true(c.users[0].has_keys);
+	assert_int_equal(c.users[0].nkeys, 1);
+	assert_string_equal(c.users[0].keys[0], "ssh-ed25519 AAAA ops@x");
+	assert_int_equal(c.nfiles, 2);
+	assert_string_equal(c.files[0].path, "/etc/motd");
+	assert_int_equal(c.files[0].len, 3);
+	assert_memory_equal(c.files[0].data, "hi\n", 3);
+	assert_int_equal(c.files[0].mode, 0644);
+	assert_string_equal(c.files[0].owner, "root:root");
+	/* base64 decoded once, here; defaults filled in */
+	assert_int_equal(c.files[1].len, 2);
+	assert_memory_equal(c.files[1].data, "hi", 2);
+	assert_string_equal(c.files[1].owner, "root:root");
+	assert_int_equal(c.files[1].mode, 0644);
+	proto_config_free(&c);
+}
+
+/* A route to "default", an empty ethernets map and a user without keys keep
+ * the difference between "not given" and "empty". */
+static void parsed_absent_and_empty(void **state)
+{
+	json_t *o = json_loads("{\"generation\": 9, \"network\": {\"ethernets\": {\"e0\": "
+	                       "{\"routes\": [{\"to\": \"default\", \"via\": \"fd00::1\"}]}}},"
+	                       " \"users\": [{\"name\": \"a\"}, {\"name\": \"b\", "
+	                       "\"ssh_authorized_keys\": []}],"
+	                       " \"write_files\": [{\"path\": \"/x\", \"permissions\": \"600\"}]}",
+	                       0, NULL);
+	assert_non_null(o);
+	struct proto_config c;
+	char err[512] = "";
+	assert_int_equal(proto_config_parse(o, &c, err, sizeof(err)), 0);
+	json_decref(o);
+	assert_null(c.hostname);
+	assert_int_equal(c.ethernets[0].routes[0].to.family, 0);
+	assert_int_equal(c.ethernets[0].routes[0].to.plen, 0);
+	assert_int_equal(c.ethernets[0].routes[0].via.family, AF_INET6);
+	assert_false(c.users[0].has_keys);
+	assert_true(c.users[1].has_keys);
+	assert_int_equal(c.users[1].nkeys, 0);
+	assert_int_equal(c.files[0].len, 0);
+	assert_int_equal(c.files[0].mode, 0600);
+	proto_config_free(&c);
+
+	o = json_loads("{\"generation\": 1, \"network\": {\"ethernets\": {}}}", 0, NULL);
+	assert_int_equal(proto_config_parse(o, &c, err, sizeof(err)), 0);
+	json_decref(o);
+	assert_true(c.has_ethernets);
+	assert_int_equal(c.nethernets, 0);
+	proto_config_free(&c);
+
+	/* a refused document leaves nothing to free */
+	o = json_loads("{\"generation\": 1, \"users\": [{\"name\": \"a\"}, {\"name\": 1}]}", 0,
+	               NULL);
+	assert_int_equal(proto_config_parse(o, &c, err, sizeof(err)), -1);
+	json_decref(o);
+	assert_null(c.users);
+	assert_int_equal(c.nusers, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(full_document_is_valid), cmocka_unit_test(top_level_rules),
-		cmocka_unit_test(network_rules),          cmocka_unit_test(users_rules),
-		cmocka_unit_test(files_rules),            cmocka_unit_test(parsers),
+	    cmocka_unit_test(full_document_is_valid),
+	    cmocka_unit_test(top_level_rules),
+	    cmocka_unit_test(network_rules),
+	    cmocka_unit_test(users_rules),
+	    cmocka_unit_test(files_rules),
+	    cmocka_unit_test(parsers),
+	    cmocka_unit_test(parsed_values),
+	    cmocka_unit_test(parsed_absent_and_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
