@@ -74,6 +74,15 @@ daemon_stop() {
 	done
 }
 
+# guest_settle DOMID: like udevadm settle in the guest: its frontend has acted
+# on every xenstore change made so far and every uevent has run its rules.
+guest_settle() {
+	local r
+	r=$(printf 'settle\n' | socat -t 60 - "UNIX-CONNECT:$XENSIM_RUN_DIR/domains/$1/frontend.sock") ||
+		fail "settle: the frontend of domain $1 is unreachable"
+	[ "$r" = ok ] || fail "settle: domain $1 answered '$r'"
+}
+
 # Run a command in the background, remembered for cleanup; sets LAST_PID.
 bg() {
 	local log=$1; shift

@@ -53,6 +53,9 @@ python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["generation"] =
 # Unplug and replug the channel: the link goes away and comes back.
 "$XENCHANNEL" detach "$DOM" "$AG_NAME" >/dev/null || fail "detach"
 wait_for 10 test ! -e "$ROOT/dev/xen-channel/$AG_NAME" || fail "link still there after detach"
+# the guest must have dropped the old device before the devid is reused
+# (xenchannel(8), detach)
+guest_settle "$DOM"
 "$XENCHANNEL" attach "$DOM" "name=$AG_NAME,connection=socket,path=$SOCK" >/dev/null || fail "re-attach"
 wait_for 10 test -e "$ROOT/dev/xen-channel/$AG_NAME" || fail "no link after re-attach"
 sed -i 's/"generation": 1/"generation": 2/; s/converged/replugged/' "$DOC"

@@ -19,13 +19,8 @@ fe() {
 	printf '%s\n' "$*" | socat -t 60 - "UNIX-CONNECT:$FSOCK"
 }
 
-# Like udevadm settle: the frontend has acted on every xenstore change made so
-# far and every uevent has run its rules.
-settle() {
-	local r
-	r=$(fe settle) || fail "settle: frontend unreachable"
-	[ "$r" = ok ] || fail "settle: '$r'"
-}
+# guest_settle for this test's domain
+settle() { guest_settle "$DOM"; }
 
 # A field of one device's status line: status_field console-1 hvc
 status_field() {
