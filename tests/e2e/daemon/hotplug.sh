@@ -29,6 +29,7 @@ for round in 1 2 3; do
 	"$XENCHANNEL" detach "$dom" "$b" >>"$E2E_TMP/xenchannel.log" 2>&1 || fail "detach round $round"
 	xenstore-exists "$(be_dir "$dom" "$b")" && fail "backend dir left after detach"
 	wait_for 10 bash -c "[ ! -e '$sd/b.sock' ]" || fail "socket of a detached channel left behind"
+	guest_settle "$dom" # the next round reuses the devid (xenchannel(8), detach)
 	kill -0 "$ca" 2>/dev/null || break # channel a already done: fine, keep checking b
 done
 
