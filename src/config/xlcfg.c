@@ -20,7 +20,7 @@
  * On an error the rest of the statement is skipped and parsing goes on, so
  * one run reports every broken line; the result is then discarded.
  *
- * tests/unit/config/test_xlu_diff.c holds this against Xen 4.17's own
+ * tests/unit/config/test-xlu-diff.c holds this against Xen 4.17's own
  * libxlutil: what xl rejects is rejected, what it accepts reads the same,
  * except where xl silently misreads (octal escapes, `512M' at end of file).
  */

@@ -449,6 +449,17 @@ static int read_ring_keys(struct chan *c)
 	return ok;
 }
 
+/*
+ * Map the frontend's ring and bind its event channel. With adopt, the channel
+ * is one a previous instance left Connected: the guest never learns that its
+ * backend restarted. Its frontend stays Connected, its grant and its event
+ * channel port stay valid (the dead process's binding was closed with it, so
+ * the port is unbound again and can be bound anew). We map the same grant,
+ * bind the same remote port, reopen the endpoint (the socket file left behind
+ * is stale and gets replaced), write nothing to xenstore, then run the relay
+ * and notify the guest: whatever it wrote while we were away is still in the
+ * ring, since only bytes a client accepted were ever consumed.
+ */
 int chan_connect(struct chan *c, int adopt)
 {
 	struct xcd *d = c->d;
@@ -478,6 +489,8 @@ int chan_connect(struct chan *c, int adopt)
 		return -1;
 	}
 	c->local_port = lp;
+	if (adopt)
+		d->adopted++;
 	log_info(CH_FMT ": %s, ring-ref %u, port %u, %s %s", CH_ARGS(c),
 	         adopt ? "adopted" : "connected", c->gref, c->remote_port,
 	         c->kind == EP_SOCKET ? "socket" : "pty", c->path);
@@ -670,7 +683,7 @@ void chan_update(struct xcd *d, uint32_t domid, uint32_t devid)
 			s = fsm_connect_failed();
 			chan_release(c);
 		} else if ((s.actions & (FA_CONNECT | FA_ADOPT)) &&
-		           ((s.actions & FA_ADOPT) ? adopt_channel(c) : chan_connect(c, 0)) < 0) {
+		           chan_connect(c, (s.actions & FA_ADOPT) != 0) < 0) {
 			c->errors++;
 			s = fsm_connect_failed();
 			chan_release(c);

@@ -4,8 +4,9 @@
  * One process serves every channel of every domain from one event loop:
  * watch.c finds devices in xenstore, channel.c runs each device's state
  * machine (decisions in fsm.c), relay.c moves bytes between the ring and the
- * dom0 endpoint (endpoint_socket.c, endpoint_pty.c), adopt.c takes over
- * channels a previous instance left Connected, control.c answers `stats`.
+ * dom0 endpoint (endpoint-socket.c, endpoint-pty.c), control.c answers
+ * `stats`. Channels a previous instance left Connected are adopted, not
+ * connected anew (chan_connect).
  */
 #ifndef XENCHANNELD_H
 #define XENCHANNELD_H
@@ -82,7 +83,7 @@ struct relay_result {
 
 void relay_pass(struct ring *r, int fd, size_t budget, struct relay_result *res);
 
-/* ---- endpoint_socket.c ---- */
+/* ---- endpoint-socket.c ---- */
 
 /* Create a listening unix socket at path (see the man page for the rules).
  * Returns the fd, or -1 with a message in err. dev and ino identify the file. */
@@ -93,7 +94,7 @@ void eps_unlink(const char *path, dev_t dev, ino_t ino);
 /* Accept one client (non-blocking, close-on-exec), -1 with errno. */
 int eps_accept(int lfd);
 
-/* ---- endpoint_pty.c ---- */
+/* ---- endpoint-pty.c ---- */
 
 /* Open a raw-mode pty; *master is non-blocking, *slave is kept open so the
  * pty never hangs up and guest output waits in it instead of being lost. */
@@ -194,9 +195,6 @@ void chan_foreach(struct xcd *d, void (*fn)(struct chan *c, void *arg), void *ar
 
 /* evtchn.c */
 int evtchn_init(struct xcd *d, char *err, size_t errlen);
-
-/* adopt.c */
-int adopt_channel(struct chan *c);
 
 /* watch.c */
 int watch_init(struct xcd *d, char *err, size_t errlen);

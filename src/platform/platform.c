@@ -1,5 +1,5 @@
 /* platform.c - choose the back end (sim when XENSIM_RUN_DIR is set) and dispatch. */
-#include "platform-impl.h"
+#include "platform-int.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* sim-wire.c - framing of the xensim hypervisor service messages. */
-#include "sim-wire.h"
+#include "xenchannel/sim-wire.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -8,8 +8,8 @@
  * port's eventfd directly; the service is only asked when a binding changes.
  * Handles are not thread-safe: use one handle per thread.
  */
-#include "platform-impl.h"
-#include "sim-wire.h"
+#include "platform-int.h"
+#include "xenchannel/sim-wire.h"
 
 #include <errno.h>
 #include <fcntl.h>

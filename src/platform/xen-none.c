@@ -1,5 +1,5 @@
 /* xen-none.c - the real-Xen back end when libxen-dev was not available. */
-#include "platform-impl.h"
+#include "platform-int.h"
 
 #include <errno.h>
 #include <stdio.h>

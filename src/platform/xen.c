@@ -7,7 +7,7 @@
  * truncated value. The event channel fd is made non-blocking so that
  * plat_evtchn_pending() reports EAGAIN instead of sleeping.
  */
-#include "platform-impl.h"
+#include "platform-int.h"
 
 #include <errno.h>
 #include <fcntl.h>

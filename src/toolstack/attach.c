@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "toolstack-internal.h"
+#include "toolstack-int.h"
 #include "xenchannel/escape.h"
 
 struct kv {

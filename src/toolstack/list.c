@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "toolstack-internal.h"
+#include "toolstack-int.h"
 
 void ts_list_free(struct ts_channel_info *v, size_t n)
 {

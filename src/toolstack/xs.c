@@ -9,7 +9,7 @@
 #include <string.h>
 #include <xenstore.h>
 
-#include "toolstack-internal.h"
+#include "toolstack-int.h"
 #include "xenchannel/escape.h"
 #include "xenchannel/xenbus.h"
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "sim-wire.h"
+#include "xenchannel/sim-wire.h"
 
 #define HYP_NAME_MAX 64
 #define HYP_DOM0_PORTS 4096u /* ports 0..4095 in dom0 */

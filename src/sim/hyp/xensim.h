@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim-wire.h"
+#include "xenchannel/sim-wire.h"
 
 struct xensim {
 	char run[PATH_MAX - 1024]; /* run directory */

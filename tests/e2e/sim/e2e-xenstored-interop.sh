@@ -4,7 +4,7 @@
 source "$SRC_DIR/tests/e2e/lib.sh"
 
 XSD="$BUILD_DIR/src/sim/xenstored/xensim-xenstored"
-XSD_TOOL="$BUILD_DIR/tests/unit/xenstored/xsd-tool"
+XSD_TOOL="$BUILD_DIR/tests/unit/sim/xenstored/xsd-tool"
 command -v xenstore-read >/dev/null || skip "xenstore-utils not installed"
 
 RUN="$E2E_TMP/run"

@@ -3,7 +3,7 @@
  * to Xen's own parser (libxlutil 4.17) and to cfg_parse(). We must never
  * accept what xl rejects, and when both accept, every string setting must
  * read the same. (The reverse, xl accepting what we reject, is allowed:
- * we refuse a few inputs xl misreads; tests/unit/config/test_xlu_diff.c
+ * we refuse a few inputs xl misreads; tests/unit/config/test-xlu-diff.c
  * pins those down.)
  */
 #include <libxlutil.h>

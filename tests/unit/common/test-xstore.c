@@ -2,7 +2,7 @@
  * test-xstore.c - the xenstore helpers every component shares: the one
  * spelling of a number, reads that refuse an embedded NUL, transactions
  * redone on conflict, and writes that never resurrect a removed directory.
- * Against the simulator's xenstored in a thread (tests/unit/xenstored/harness.h).
+ * Against the simulator's xenstored in a thread (tests/unit/sim/xenstored/harness.h).
  */
 #include <errno.h>
 #include <setjmp.h>

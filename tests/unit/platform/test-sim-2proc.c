@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "sim-wire.h"
+#include "xenchannel/sim-wire.h"
 #include "tmpdir.h"
 #include "xenchannel/platform.h"
 

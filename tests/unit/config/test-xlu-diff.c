@@ -1,5 +1,5 @@
 /*
- * test_xlu_diff.c - our xl.cfg grammar against the real one: every corpus
+ * test-xlu-diff.c - our xl.cfg grammar against the real one: every corpus
  * file and a list of edge cases are parsed by Xen's own libxlutil (the
  * library xl uses) and by cfg_parse(), and must agree:
  *  - what xl rejects we reject;

@@ -1,4 +1,4 @@
-/* console-setup-test.c - names, devids, hvc line inference, links and records of xen-console-setup. */
+/* test-console-setup.c - names, devids, hvc line inference, links and records of xen-console-setup. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

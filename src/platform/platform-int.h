@@ -1,5 +1,5 @@
 /*
- * platform-impl.h - what a platform back end provides to platform.c.
+ * platform-int.h - what a platform back end provides to platform.c.
  *
  * Each back end's handles start with the matching base struct below, so the
  * public calls dispatch through one table without knowing the back end.

@@ -1,5 +1,5 @@
 /*
- * endpoint_pty.c - the pty of a connection=pty channel.
+ * endpoint-pty.c - the pty of a connection=pty channel.
  *
  * Raw mode so bytes pass unchanged. We keep our own descriptor of the slave
  * open: the master then never reports a hangup while no dom0 program has the

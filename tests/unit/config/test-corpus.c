@@ -1,5 +1,5 @@
 /*
- * test_corpus.c - every file of corpus/valid parses and gives exactly its
+ * test-corpus.c - every file of corpus/valid parses and gives exactly its
  * golden .json (all settings as xl keeps them, the domain and channels
  * xenchannel takes, warnings); every file of corpus/invalid fails with
  * exactly the messages of its golden .err.

@@ -1,5 +1,5 @@
 /*
- * ring-test.c - the console ring's behaviour, one direction at a time.
+ * test-ring.c - the console ring's behaviour, one direction at a time.
  *
  * Every direction test runs twice: backend -> frontend over `in` (1024 bytes)
  * and frontend -> backend over `out` (2048 bytes). The page is a plain

@@ -1,4 +1,4 @@
-/* apply_ssh.c - users[].ssh_authorized_keys -> ~user/.ssh/authorized_keys. */
+/* apply-ssh.c - users[].ssh_authorized_keys -> ~user/.ssh/authorized_keys. */
 #include "agent.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* apply_network.c - network (cloud-init v2 subset): interfaces matched by MAC
+/* apply-network.c - network (cloud-init v2 subset): interfaces matched by MAC
  * (or name), MTU, link up, addresses, routes, through rtnetlink (netlink.c);
  * name servers to /etc/resolv.conf (or a systemd-resolved drop-in). */
 #include "agent.h"

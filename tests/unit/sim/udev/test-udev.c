@@ -1,4 +1,4 @@
-/* udev-test.c - the rule engine's behaviour, one rule corpus per test. */
+/* test-udev.c - the rule engine's behaviour, one rule corpus per test. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * endpoint_socket.c - the listening unix socket of a connection=socket channel.
+ * endpoint-socket.c - the listening unix socket of a connection=socket channel.
  *
  * The path comes from the dom0-owned backend directory, yet it names a file
  * we create as root, so it is checked like untrusted input:

@@ -1,5 +1,5 @@
 /*
- * toolstack-internal.h - shared between the files of src/toolstack only.
+ * toolstack-int.h - shared between the files of src/toolstack only.
  */
 #ifndef XENCHANNEL_TOOLSTACK_INTERNAL_H
 #define XENCHANNEL_TOOLSTACK_INTERNAL_H

@@ -1,5 +1,5 @@
 /*
- * test_config.c - the config API beyond the corpus: xl's splitting rules,
+ * test-config.c - the config API beyond the corpus: xl's splitting rules,
  * columns through escapes, naming rules, the registry format, limits.
  */
 #include <setjmp.h>

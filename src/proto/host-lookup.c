@@ -1,4 +1,4 @@
-/* host_lookup.c - find a domain and its channel socket in xenstore. */
+/* host-lookup.c - find a domain and its channel socket in xenstore. */
 #include "xenchannel/host.h"
 #include "xenchannel/xstore.h"
 

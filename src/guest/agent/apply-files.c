@@ -1,4 +1,4 @@
-/* apply_files.c - write_files: path, content, permissions, owner. */
+/* apply-files.c - write_files: path, content, permissions, owner. */
 #include "agent.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* apply_hostname.c - host name: kernel (sethostname), /etc/hostname, /etc/hosts. */
+/* apply-hostname.c - host name: kernel (sethostname), /etc/hostname, /etc/hosts. */
 #include "agent.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * test_toolstack.c - attach, detach, list and domain lookup against the
+ * test-toolstack.c - attach, detach, list and domain lookup against the
  * simulator's xenstored running in a thread of this process, seen through
  * the real libxenstore.
  */
@@ -23,7 +23,7 @@
 #include "xenchannel/loop.h"
 #include "xenchannel/toolstack.h"
 
-/* ---- a private xenstored (tests/unit/xenstored/harness.h) -------------- */
+/* ---- a private xenstored (tests/unit/sim/xenstored/harness.h) -------------- */
 
 static struct harness S;
 
