@@ -36,7 +36,7 @@ static int guest_binary(char *out, size_t len)
 	if (!slash)
 		return -1;
 	*slash = '\0';
-	snprintf(out, len, "%s/../guest/xensim-guest", exe);
+	snprintf(out, len, "%s/../kernel/xensim-guest", exe);
 	if (access(out, X_OK) == 0)
 		return 0;
 	snprintf(out, len, "%s/xensim-guest", exe); /* installed side by side */
