@@ -32,7 +32,7 @@ flake:
 	scripts/flake
 
 format:
-	scripts/format
+	scripts/style --fix
 
 check-xen: all
 	tests/xen/run
