@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 		bad = why;
 	} else {
 		show(shown, sizeof(shown), name, len);
-		bad = strlen(name) != len ? "contains a NUL byte" : cs_name_check(name);
+		bad = cs_name_value_check(name, len);
 	}
 	const char *good = bad ? NULL : name;
 
