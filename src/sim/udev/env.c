@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void udev_env_init(struct udev_env *e) { memset(e, 0, sizeof(*e)); }
+void udev_env_init(struct udev_env *e)
+{
+	memset(e, 0, sizeof(*e));
+}
 
 void udev_env_clear(struct udev_env *e)
 {
@@ -30,9 +33,19 @@ const char *udev_env_get(const struct udev_env *e, const char *key)
 	return i < 0 ? NULL : e->kv[i] + strlen(key) + 1;
 }
 
+int udev_env_key_ok(const char *key)
+{
+	if (!*key)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '=')
+			return 0;
+	return 1;
+}
+
 int udev_env_set(struct udev_env *e, const char *key, const char *value)
 {
-	if (!*key || strchr(key, '=')) {
+	if (!udev_env_key_ok(key)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -77,13 +90,10 @@ int udev_env_copy(struct udev_env *dst, const struct udev_env *src)
 {
 	for (size_t i = 0; i < src->n; i++) {
 		const char *eq = strchr(src->kv[i], '=');
-		char key[256];
-		size_t kl = (size_t)(eq - src->kv[i]);
-		if (kl >= sizeof(key))
-			continue;
-		memcpy(key, src->kv[i], kl);
-		key[kl] = '\0';
-		if (udev_env_set(dst, key, eq + 1) < 0)
+		char *key = strndup(src->kv[i], (size_t)(eq - src->kv[i]));
+		int rc = key ? udev_env_set(dst, key, eq + 1) : -1;
+		free(key);
+		if (rc < 0)
 			return -1;
 	}
 	return 0;

@@ -11,15 +11,45 @@
 
 #define RULES_MAX_FILE (1u << 20)
 
-void udev_warnf(const struct udev_rules *r, const char *file, unsigned line, const char *fmt, ...)
+/* in as printable ASCII, other bytes as \xNN, into out (4 * strlen(in) + 1
+ * bytes): rules files and their names come from the guest. */
+static void escape(char *out, const char *in)
 {
-	char msg[512];
+	static char bad[161]; /* every byte but NUL and printable ASCII */
+	if (!bad[0])
+		for (int c = 1, n = 0; c < 256; c++)
+			if (c < 0x20 || c >= 0x7f)
+				bad[n++] = (char)c;
+	size_t o = 0;
+	while (*in) {
+		size_t good = strcspn(in, bad);
+		memcpy(out + o, in, good);
+		o += good;
+		in += good;
+		if (*in)
+			o += (size_t)sprintf(out + o, "\\x%02x", (unsigned char)*in++);
+	}
+	out[o] = '\0';
+}
+
+static void vwarn(const struct udev_rules *r, const char *file, unsigned line, unsigned col,
+                  const char *fmt, va_list ap)
+{
+	char msg[512], out[sizeof(msg) * 4];
+	if (!r->warn)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	escape(out, msg);
+	r->warn(r->warn_arg, file, line, col, out);
+}
+
+void udev_warnf(const struct udev_rules *r, const char *file, unsigned line, unsigned col,
+                const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vwarn(r, file, line, col, fmt, ap);
 	va_end(ap);
-	if (r->warn)
-		r->warn(r->warn_arg, file, line, msg);
 }
 
 struct udev_rules *udev_rules_new(udev_warn_fn warn, void *arg)
@@ -55,7 +85,10 @@ void udev_rules_free(struct udev_rules *r)
 	free(r);
 }
 
-size_t udev_rules_count(const struct udev_rules *r) { return r->nrule; }
+size_t udev_rules_count(const struct udev_rules *r)
+{
+	return r->nrule;
+}
 
 /* Keys we understand, and whether they are match-only, assign-only or both. */
 enum kind { MATCH_ONLY, ASSIGN_ONLY, BOTH };
@@ -65,20 +98,27 @@ static const struct {
 	int attr; /* 1: {..} required, 0: forbidden, 2: optional */
 	enum kind kind;
 } known[] = {
-	{"ACTION", K_ACTION, 0, MATCH_ONLY},     {"DEVPATH", K_DEVPATH, 0, MATCH_ONLY},
-	{"KERNEL", K_KERNEL, 0, MATCH_ONLY},     {"KERNELS", K_KERNEL, 0, MATCH_ONLY},
-	{"SUBSYSTEM", K_SUBSYSTEM, 0, MATCH_ONLY}, {"SUBSYSTEMS", K_SUBSYSTEM, 0, MATCH_ONLY},
-	{"DRIVER", K_DRIVER, 0, MATCH_ONLY},     {"DRIVERS", K_DRIVER, 0, MATCH_ONLY},
-	{"ATTR", K_ATTR, 1, MATCH_ONLY},         {"ATTRS", K_ATTR, 1, MATCH_ONLY},
-	{"ENV", K_ENV, 1, BOTH},                 {"RUN", K_RUN, 2, ASSIGN_ONLY},
-	{"SYMLINK", K_SYMLINK, 0, BOTH},         {"LABEL", K_LABEL, 0, ASSIGN_ONLY},
-	{"GOTO", K_GOTO, 0, ASSIGN_ONLY},
+    {"ACTION", K_ACTION, 0, MATCH_ONLY},
+    {"DEVPATH", K_DEVPATH, 0, MATCH_ONLY},
+    {"KERNEL", K_KERNEL, 0, MATCH_ONLY},
+    {"KERNELS", K_KERNEL, 0, MATCH_ONLY},
+    {"SUBSYSTEM", K_SUBSYSTEM, 0, MATCH_ONLY},
+    {"SUBSYSTEMS", K_SUBSYSTEM, 0, MATCH_ONLY},
+    {"DRIVER", K_DRIVER, 0, MATCH_ONLY},
+    {"DRIVERS", K_DRIVER, 0, MATCH_ONLY},
+    {"ATTR", K_ATTR, 1, MATCH_ONLY},
+    {"ATTRS", K_ATTR, 1, MATCH_ONLY},
+    {"ENV", K_ENV, 1, BOTH},
+    {"RUN", K_RUN, 2, ASSIGN_ONLY},
+    {"SYMLINK", K_SYMLINK, 0, BOTH},
+    {"LABEL", K_LABEL, 0, ASSIGN_ONLY},
+    {"GOTO", K_GOTO, 0, ASSIGN_ONLY},
 };
 
 /* Keys that real rules use which only act on device nodes, permissions or
  * the udev database: harmless to drop when they are assignments. */
-static const char *const ignorable[] = {"OWNER", "GROUP", "MODE", "OPTIONS", "TAG", "NAME",
-                                        "SECLABEL", "SYSCTL", "ATTR", "ATTRS", NULL};
+static const char *const ignorable[] = {"OWNER",    "GROUP",  "MODE", "OPTIONS", "TAG", "NAME",
+                                        "SECLABEL", "SYSCTL", "ATTR", "ATTRS",   NULL};
 
 static int is_ignorable(const char *k)
 {
@@ -108,36 +148,73 @@ static int add_rule(struct udev_rules *r, struct udev_rule *ru)
 	return 0;
 }
 
+/* One logical line (continuations joined) and where its bytes came from. */
+struct seg {
+	size_t off; /* offset in buf where this physical line's text starts */
+	unsigned line;
+};
+
+struct lctx {
+	const struct udev_rules *r;
+	const char *file;
+	const char *buf;
+	const struct seg *seg;
+	size_t nseg;
+};
+
+/* Line and column in the file of the byte at `at` in the logical line. */
+static void where(const struct lctx *l, const char *at, unsigned *line, unsigned *col)
+{
+	size_t off = (size_t)(at - l->buf), i = l->nseg - 1;
+	while (i > 0 && l->seg[i].off > off)
+		i--;
+	*line = l->seg[i].line;
+	*col = (unsigned)(off - l->seg[i].off) + 1;
+}
+
+static void lwarn(const struct lctx *l, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void lwarn(const struct lctx *l, const char *at, const char *fmt, ...)
+{
+	unsigned line, col;
+	where(l, at, &line, &col);
+	va_list ap;
+	va_start(ap, fmt);
+	vwarn(l->r, l->file, line, col, fmt, ap);
+	va_end(ap);
+}
+
 /* Parse one logical line into ru. Returns 0 when the rule is usable (possibly
  * disabled), 1 when it must be dropped (syntax error, warned), -1 ENOMEM. */
-static int parse_line(struct udev_rules *r, struct udev_rule *ru, const char *p)
+static int parse_line(const struct lctx *l, struct udev_rule *ru, const char *p)
 {
 	while (*p) {
 		while (*p == ' ' || *p == '\t' || *p == ',')
 			p++;
 		if (!*p)
 			break;
+		const char *key_at = p;
 		char name[64];
 		size_t nl = 0;
 		while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' ||
 		       (*p >= '0' && *p <= '9')) {
 			if (nl + 1 >= sizeof(name)) {
-				udev_warnf(r, ru->file, ru->line, "key name too long; rule ignored");
+				lwarn(l, key_at, "key name too long; rule ignored");
 				return 1;
 			}
 			name[nl++] = *p++;
 		}
 		name[nl] = '\0';
 		if (nl == 0) {
-			udev_warnf(r, ru->file, ru->line, "invalid key at '%.20s'; rule ignored", p);
+			lwarn(l, p, "invalid key at '%.20s'; rule ignored", p);
 			return 1;
 		}
 		char *attr = NULL;
 		if (*p == '{') {
 			const char *e = strchr(p, '}');
 			if (!e) {
-				udev_warnf(r, ru->file, ru->line, "unterminated '{' after %s; rule ignored",
-				           name);
+				lwarn(l, p, "unterminated '{' after %s; rule ignored", name);
 				return 1;
 			}
 			attr = strndup(p + 1, (size_t)(e - p - 1));
@@ -161,40 +238,40 @@ static int parse_line(struct udev_rules *r, struct udev_rule *ru, const char *p)
 		else if (p[0] == '=')
 			op = OP_ASSIGN, p += 1;
 		else {
-			udev_warnf(r, ru->file, ru->line, "missing operator after %s; rule ignored",
-			           name);
+			lwarn(l, p, "missing operator after %s; rule ignored", name);
 			free(attr);
 			return 1;
 		}
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p != '"') {
-			udev_warnf(r, ru->file, ru->line, "value of %s is not quoted; rule ignored", name);
+			lwarn(l, p, "value of %s is not quoted; rule ignored", name);
 			free(attr);
 			return 1;
 		}
-		p++;
-		char *val = malloc(strlen(p) + 1);
+		const char *quote = p++, *e = p;
+		while (*e && *e != '"')
+			e += e[0] == '\\' && e[1] == '"' ? 2 : 1;
+		if (*e != '"') {
+			lwarn(l, quote, "unterminated value of %s; rule ignored", name);
+			free(attr);
+			return 1;
+		}
+		char *val = malloc((size_t)(e - p) + 1);
 		if (!val) {
 			free(attr);
 			return -1;
 		}
 		size_t vl = 0;
-		while (*p && *p != '"') {
+		while (p < e) {
 			if (p[0] == '\\' && p[1] == '"')
 				p++;
 			val[vl++] = *p++;
 		}
 		val[vl] = '\0';
-		if (*p != '"') {
-			udev_warnf(r, ru->file, ru->line, "unterminated value of %s; rule ignored", name);
-			free(attr);
-			free(val);
-			return 1;
-		}
 		p++;
 		if (*p && *p != ',' && *p != ' ' && *p != '\t') {
-			udev_warnf(r, ru->file, ru->line, "junk after value of %s; rule ignored", name);
+			lwarn(l, p, "junk after value of %s; rule ignored", name);
 			free(attr);
 			free(val);
 			return 1;
@@ -218,21 +295,23 @@ static int parse_line(struct udev_rules *r, struct udev_rule *ru, const char *p)
 			ok = 0, why = "unexpected {attribute} on";
 		if (ok && known[k].key == K_RUN && attr && strcmp(attr, "program") != 0)
 			ok = 0, why = "unsupported RUN type in";
+		/* a property the event could never carry (empty, '=', spaces) */
+		if (ok && known[k].key == K_ENV && !udev_env_key_ok(attr))
+			ok = 0, why = "invalid property name in";
 		if (ok && op == OP_REMOVE && known[k].key != K_SYMLINK && known[k].key != K_RUN)
 			ok = 0, why = "operator -= not valid for";
 		if (ok && (known[k].key == K_LABEL || known[k].key == K_GOTO) && op != OP_ASSIGN)
 			ok = 0, why = "only = is valid for";
 		if (!ok) {
 			if (is_match) {
-				udev_warnf(r, ru->file, ru->line,
-				           "%s %s%s%s%s: rule disabled (never matches)", why, name,
-				           attr ? "{" : "", attr ? attr : "", attr ? "}" : "");
+				lwarn(l, key_at, "%s %s%s%s%s: rule disabled (never matches)", why,
+				      name, attr ? "{" : "", attr ? attr : "", attr ? "}" : "");
 				ru->disabled = 1;
 			} else {
-				udev_warnf(r, ru->file, ru->line, "%s %s%s%s%s%s: key ignored",
-				           is_ignorable(name) ? "unsupported" : why, name,
-				           attr ? "{" : "", attr ? attr : "", attr ? "}" : "",
-				           op_str(op));
+				lwarn(l, key_at, "%s %s%s%s%s%s: key ignored",
+				      is_ignorable(name) ? "unsupported" : why, name,
+				      attr ? "{" : "", attr ? attr : "", attr ? "}" : "",
+				      op_str(op));
 			}
 			free(attr);
 			free(val);
@@ -244,14 +323,20 @@ static int parse_line(struct udev_rules *r, struct udev_rule *ru, const char *p)
 			free(attr);
 			continue;
 		}
-		struct udev_token *t = realloc(ru->tok, (ru->ntok + 1) * sizeof(*t));
-		if (!t) {
-			free(attr);
-			free(val);
-			return -1;
+		if (ru->ntok == ru->tokcap) {
+			size_t cap = ru->tokcap ? ru->tokcap * 2 : 4;
+			struct udev_token *t = realloc(ru->tok, cap * sizeof(*t));
+			if (!t) {
+				free(attr);
+				free(val);
+				return -1;
+			}
+			ru->tok = t;
+			ru->tokcap = cap;
 		}
-		ru->tok = t;
-		t[ru->ntok++] = (struct udev_token){known[k].key, op, attr, val};
+		unsigned line, col;
+		where(l, key_at, &line, &col);
+		ru->tok[ru->ntok++] = (struct udev_token){known[k].key, op, attr, val, line, col};
 	}
 	return 0;
 }
@@ -262,36 +347,55 @@ static const char *intern_file(struct udev_rules *r, const char *fname)
 	if (!f)
 		return NULL;
 	r->files = f;
-	f[r->nfiles] = strdup(fname);
-	return f[r->nfiles] ? f[r->nfiles++] : NULL;
+	f[r->nfiles] = malloc(strlen(fname) * 4 + 1);
+	if (!f[r->nfiles])
+		return NULL;
+	escape(f[r->nfiles], fname); /* only ever shown */
+	return f[r->nfiles++];
 }
 
-int udev_rules_add_text(struct udev_rules *r, const char *fname, const char *text)
+int udev_rules_add_text(struct udev_rules *r, const char *fname, const char *text, size_t len)
 {
 	const char *file = intern_file(r, fname);
 	if (!file)
 		return -1;
 	size_t first = r->nrule;
-	char *buf = malloc(strlen(text) + 1);
+	char *buf = malloc(len + 1);
+	struct seg *seg = NULL;
+	size_t segcap = 0;
+	int rc = 0;
 	if (!buf)
 		return -1;
 	unsigned lineno = 0;
-	const char *p = text;
-	while (*p) {
-		/* Join continuation lines (a backslash right before the newline). */
-		size_t bl = 0;
-		unsigned start = lineno + 1;
+	const char *p = text, *end = text + len;
+	while (p < end && rc >= 0) {
+		/* Join continuation lines (a backslash right before the newline),
+		 * remembering where each one starts. */
+		size_t bl = 0, nseg = 0;
 		for (;;) {
-			const char *nl = strchr(p, '\n');
-			size_t len = nl ? (size_t)(nl - p) : strlen(p);
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
 			lineno++;
-			int cont = len > 0 && p[len - 1] == '\\';
-			memcpy(buf + bl, p, cont ? len - 1 : len);
-			bl += cont ? len - 1 : len;
-			p = nl ? nl + 1 : p + len;
-			if (!cont || !*p)
+			if (nseg == segcap) {
+				size_t cap = segcap ? segcap * 2 : 8;
+				struct seg *n = realloc(seg, cap * sizeof(*n));
+				if (!n) {
+					rc = -1;
+					break;
+				}
+				seg = n;
+				segcap = cap;
+			}
+			seg[nseg++] = (struct seg){bl, lineno};
+			int cont = ll > 0 && p[ll - 1] == '\\';
+			memcpy(buf + bl, p, cont ? ll - 1 : ll);
+			bl += cont ? ll - 1 : ll;
+			p = nl ? nl + 1 : end;
+			if (!cont || p == end)
 				break;
 		}
+		if (rc < 0)
+			break;
 		buf[bl] = '\0';
 		/* strip trailing whitespace and \r */
 		while (bl && (buf[bl - 1] == ' ' || buf[bl - 1] == '\t' || buf[bl - 1] == '\r'))
@@ -299,22 +403,29 @@ int udev_rules_add_text(struct udev_rules *r, const char *fname, const char *tex
 		const char *s = buf;
 		while (*s == ' ' || *s == '\t')
 			s++;
-		if (!*s || *s == '#')
+		if (*s == '#')
 			continue;
-		struct udev_rule ru = {.file = file, .line = start, .goto_idx = -1};
-		int rc = parse_line(r, &ru, s);
+		struct lctx l = {r, file, buf, seg, nseg};
+		const char *nul = memchr(buf, '\0', bl);
+		if (nul) {
+			lwarn(&l, nul, "NUL byte in a rule; rule ignored");
+			continue;
+		}
+		if (!*s)
+			continue;
+		struct udev_rule ru = {.file = file, .goto_idx = -1};
+		rc = parse_line(&l, &ru, s);
 		if (rc == 0 && (ru.ntok > 0 || ru.label || ru.disabled))
 			rc = add_rule(r, &ru) < 0 ? -1 : 0;
 		else if (rc == 0)
 			rc = 1;
 		if (rc != 0)
 			rule_free(&ru);
-		if (rc < 0) {
-			free(buf);
-			return -1;
-		}
 	}
 	free(buf);
+	free(seg);
+	if (rc < 0)
+		return -1;
 
 	/* Resolve GOTOs to the next LABEL of the same name later in this file. */
 	for (size_t i = first; i < r->nrule; i++) {
@@ -324,10 +435,11 @@ int udev_rules_add_text(struct udev_rules *r, const char *fname, const char *tex
 				continue;
 			long target = -1;
 			for (size_t j = i + 1; j < r->nrule && target < 0; j++)
-				if (r->rule[j].label && strcmp(r->rule[j].label, ru->tok[t].value) == 0)
+				if (r->rule[j].label &&
+				    strcmp(r->rule[j].label, ru->tok[t].value) == 0)
 					target = (long)j;
 			if (target < 0)
-				udev_warnf(r, file, ru->line,
+				udev_warnf(r, file, ru->tok[t].line, ru->tok[t].col,
 				           "GOTO=\"%s\" has no matching LABEL later in this file; "
 				           "GOTO ignored",
 				           ru->tok[t].value);
@@ -337,7 +449,7 @@ int udev_rules_add_text(struct udev_rules *r, const char *fname, const char *tex
 	return 0;
 }
 
-static int read_file(const char *path, char **out)
+static int read_file(const char *path, char **out, size_t *len)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
@@ -356,6 +468,7 @@ static int read_file(const char *path, char **out)
 	}
 	buf[n] = '\0';
 	*out = buf;
+	*len = n;
 	return 0;
 }
 
@@ -384,7 +497,8 @@ int udev_rules_load_dirs(struct udev_rules *r, const char *root)
 		struct dirent *de;
 		while ((de = readdir(dir))) {
 			size_t l = strlen(de->d_name);
-			if (l < 7 || l >= sizeof(ents->name) || strcmp(de->d_name + l - 6, ".rules") != 0)
+			if (l < 7 || l >= sizeof(ents->name) ||
+			    strcmp(de->d_name + l - 6, ".rules") != 0)
 				continue;
 			int dup = 0;
 			for (size_t i = 0; i < n && !dup; i++)
@@ -417,11 +531,18 @@ int udev_rules_load_dirs(struct udev_rules *r, const char *root)
 		if (stat(ents[i].path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
 			continue; /* /dev/null mask, dangling link, directory, empty */
 		char *text;
-		if (read_file(ents[i].path, &text) < 0) {
-			udev_warnf(r, ents[i].path, 0, "cannot read: %s", strerror(errno));
+		size_t len;
+		if (read_file(ents[i].path, &text, &len) < 0) {
+			int e = errno;
+			const char *file = intern_file(r, ents[i].path);
+			if (!file) {
+				free(ents);
+				return -1;
+			}
+			udev_warnf(r, file, 0, 0, "cannot read: %s", strerror(e));
 			continue;
 		}
-		int rc = udev_rules_add_text(r, ents[i].path, text);
+		int rc = udev_rules_add_text(r, ents[i].path, text, len);
 		free(text);
 		if (rc < 0) {
 			free(ents);
