@@ -281,7 +281,7 @@ static int parse_line(const struct lctx *l, struct udev_rule *ru, const char *p)
 		int is_match = op == OP_MATCH || op == OP_NOMATCH;
 		size_t k;
 		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-			if (strcmp(known[k].name, name) == 0)
+			if (known[k].name[0] == name[0] && strcmp(known[k].name, name) == 0)
 				break;
 		int ok = k < sizeof(known) / sizeof(known[0]);
 		const char *why = "unknown key";

@@ -37,10 +37,10 @@
  * (and out of libFuzzer's per-run bookkeeping). */
 #define NOCOV __attribute__((no_sanitize("coverage"), noinline))
 
-/* The lengths of the input's lines (without the '\n'). */
+/* The lengths of the input's lines (without the '\n'), kept across runs. */
 struct lines {
 	size_t *len;
-	size_t n;
+	size_t n, cap;
 };
 
 NOCOV static void on_warning(void *arg, const char *file, unsigned line, unsigned col,
@@ -56,15 +56,18 @@ NOCOV static void on_warning(void *arg, const char *file, unsigned line, unsigne
 		CHECK(*p >= 0x20 && *p < 0x7f);
 }
 
-NOCOV static int split_lines(const uint8_t *data, size_t size, struct lines *l)
+NOCOV static void split_lines(const uint8_t *data, size_t size, struct lines *l)
 {
 	size_t n = 1;
 
 	for (size_t i = 0; i < size; i++)
 		n += data[i] == '\n';
-	l->len = malloc(n * sizeof(size_t));
-	if (!l->len)
-		return -1;
+	if (n > l->cap) {
+		free(l->len);
+		l->len = malloc(n * sizeof(size_t));
+		CHECK(l->len);
+		l->cap = n;
+	}
 	l->n = 0;
 	for (size_t i = 0, s = 0; i <= size; i++) {
 		if (i == size || data[i] == '\n') {
@@ -72,7 +75,6 @@ NOCOV static int split_lines(const uint8_t *data, size_t size, struct lines *l)
 			s = i + 1;
 		}
 	}
-	return 0;
 }
 
 NOCOV static void check_list(char **v, size_t n, int words)
@@ -127,26 +129,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    {"ACTION", "bind"},       {"DEVPATH", "/devices/console-1"}, {"SUBSYSTEM", "xen"},
 	    {"DRIVER", "xenconsole"}, {"MODALIAS", "xen:console"},       {"SEQNUM", "1042"}};
 	static struct udev_env ev; /* the event, built once */
-	struct lines l = {0};
-	struct udev_rules *r = NULL;
+	static struct lines l;
+	struct udev_rules *r;
 	struct udev_result res;
-	char *text = malloc(size ? size : 1); /* exact size: no terminator */
 
 	if (!ev.n)
 		for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++)
 			CHECK(udev_env_set(&ev, props[i][0], props[i][1]) == 0);
-	if (!text || split_lines(data, size, &l) < 0)
-		goto out;
-	memcpy(text, data, size);
+	split_lines(data, size, &l);
 	r = udev_rules_new(on_warning, &l);
 	CHECK(r);
-	CHECK(udev_rules_add_text(r, FNAME, text, size) == 0);
+	/* libFuzzer's copy of the input is an exact-size heap block: a read
+	 * past the text's length is caught */
+	CHECK(udev_rules_add_text(r, FNAME, (const char *)data, size) == 0);
 	CHECK(udev_rules_apply(r, &ev, FUZZ_SYSROOT, &res) == 0);
 	check_result(&res);
 	udev_result_clear(&res);
-out:
 	udev_rules_free(r);
-	free(l.len);
-	free(text);
 	return 0;
 }
