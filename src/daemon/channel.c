@@ -5,7 +5,7 @@
  * keys it needs and lets fsm.c decide, so lost or spurious events are harmless.
  * Only dom0-owned keys are trusted for configuration: name, connection and
  * path come from the backend directory, and the frontend `type` must be owned
- * by us. The guest's `ring-ref`, `port` and `state` are parsed strictly.
+ * by us. The guest's `ring-ref`, `port` and `state` are judged by fevalue.c.
  */
 #include "xenchanneld.h"
 
@@ -425,28 +425,42 @@ void chan_release(struct chan *c)
 	close_endpoint(c);
 }
 
+/* Read frontend key k: 1 with *out set, 0 when it is missing, -1 when the
+ * guest wrote something we refuse (logged; the caller treats it as missing). */
+static int fe_get(struct chan *c, enum fev_key k, uint32_t *out)
+{
+	char p[256];
+	unsigned len;
+	const char *why;
+	fe_path(c->domid, c->devid, fev_key_name(k), p, sizeof(p));
+	char *v = xs_read(c->d->xs, XBT_NULL, p, &len);
+	if (!v)
+		return 0;
+	int r = fev_parse(k, v, len, out, &why);
+	free(v);
+	if (r == 0)
+		return 1;
+	/* the value itself stays out of the log: it is the guest's text */
+	log_limited(&c->lim, 3, LOG_LVL_WARN, CH_FMT ": %s (%u bytes) %s; taken as missing",
+	            CH_ARGS(c), p, len, why);
+	return -1;
+}
+
 /* Read and validate the guest's ring-ref and port. */
 static int read_ring_keys(struct chan *c)
 {
-	char p[256];
-	fe_path(c->domid, c->devid, "ring-ref", p, sizeof(p));
-	char *gref = xstore_read(c->d->xs, XBT_NULL, p);
-	fe_path(c->domid, c->devid, "port", p, sizeof(p));
-	char *port = xstore_read(c->d->xs, XBT_NULL, p);
 	uint32_t g, pt;
-	int ok = gref && port && xstore_parse_uint(gref, UINT32_MAX, &g) == 0 &&
-	         xstore_parse_uint(port, UINT32_MAX, &pt) == 0;
-	if (ok) {
+	int rg = fe_get(c, FEV_RING_REF, &g), rp = fe_get(c, FEV_PORT, &pt);
+	if (rg == 1 && rp == 1) {
 		c->gref = g;
 		c->remote_port = pt;
-	} else if (gref || port) {
-		log_limited(&c->lim, 3, LOG_LVL_WARN,
-		            CH_FMT ": frontend ring-ref '%.20s' / port '%.20s' not valid yet",
-		            CH_ARGS(c), gref ? gref : "", port ? port : "");
+		return 1;
 	}
-	free(gref);
-	free(port);
-	return ok;
+	if (rg == 0 || rp == 0)
+		log_limited(&c->lim, 3, LOG_LVL_WARN,
+		            CH_FMT ": frontend is ready but has no %s key yet", CH_ARGS(c),
+		            rg == 0 ? "ring-ref" : "port");
+	return 0;
 }
 
 /*
@@ -638,10 +652,8 @@ static void read_input(struct chan *c, struct fsm_input *in)
 		be_path(d, c->domid, c->devid, "online", p, sizeof(p));
 		in->online = xs_get_int(d, p);
 	}
-	fe_path(c->domid, c->devid, "state", p, sizeof(p));
-	in->fe_state = xs_get_int(d, p);
-	if (in->fe_state < 0)
-		in->fe_state = XB_UNKNOWN;
+	uint32_t fs;
+	in->fe_state = fe_get(c, FEV_STATE, &fs) == 1 ? (int)fs : XB_UNKNOWN;
 	in->ring_keys = 0;
 	if (in->fe_state == XB_INITIALISED || in->fe_state == XB_CONNECTED)
 		in->ring_keys = read_ring_keys(c);

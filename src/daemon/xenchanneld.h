@@ -210,4 +210,13 @@ size_t control_format(const struct chan *c, char *buf, size_t len);
 /* notify.c: sd_notify(3) without libsystemd. 0, or -1 when not under systemd. */
 int notify_systemd(const char *state);
 
+/* fevalue.c: the guest-written frontend values the daemon uses. */
+enum fev_key { FEV_STATE, FEV_RING_REF, FEV_PORT };
+/* Judge the value of frontend key k as xenstore returned it: len bytes (any
+ * bytes, no terminator needed). Returns 0 with *out set, or -1 with *why set
+ * to a static text saying what is wrong with it. */
+int fev_parse(enum fev_key k, const char *v, size_t len, uint32_t *out, const char **why);
+/* The xenstore key of k: "state", "ring-ref", "port". */
+const char *fev_key_name(enum fev_key k);
+
 #endif

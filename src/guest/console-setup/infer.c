@@ -24,7 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HVC_LINES 8       /* the hvc tty driver registers hvc0..hvc7 */
 #define MAX_CLAIMANTS 256 /* bound console devices considered at once */
 
 static int mkdir_at(const char *path)
@@ -98,12 +97,6 @@ static int list_records(const char *root, int *ids, int max)
 	return n;
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-	return (x > y) - (x < y);
-}
-
 int cs_records_clean(const char *root, int self)
 {
 	int ids[MAX_CLAIMANTS];
@@ -137,10 +130,38 @@ static int line_opens(const char *root, int k)
 	return 1;
 }
 
+int cs_hvc_pick(const struct cs_slots *s, int devid, const char **why)
+{
+	int cand[CS_HVC_LINES], ncand = 0;
+	for (int k = 1; k < CS_HVC_LINES; k++)
+		if ((s->opens >> k & 1u) && !(s->claimed >> k & 1u))
+			cand[ncand++] = k;
+	if (ncand == 0) {
+		*why = "no unclaimed hvc line opens (the kernel gave this console an index "
+		       "beyond hvc7, or shares one with another console)";
+		return -1;
+	}
+	/* rank: the distinct claimants before devid in devid order */
+	size_t pos = 0;
+	for (size_t i = 0; i < s->nbound; i++) {
+		int id = s->bound[i], seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = s->bound[j] == id;
+		if (id < devid && !seen)
+			pos++;
+	}
+	if (pos >= (size_t)ncand) {
+		*why = "more unlinked consoles than unclaimed hvc lines, and the ones before "
+		       "this console in devid order take them";
+		return -1;
+	}
+	return cand[pos];
+}
+
 int cs_hvc_infer(const char *root, int devid, const char **why)
 {
+	struct cs_slots s = {0};
 	/* lines claimed by a record */
-	int claimed[HVC_LINES] = {0};
 	int ids[MAX_CLAIMANTS];
 	int n = list_records(root, ids, MAX_CLAIMANTS);
 	if (n < 0) {
@@ -151,31 +172,25 @@ int cs_hvc_infer(const char *root, int devid, const char **why)
 		int hvc;
 		char name[256];
 		if (cs_record_read(root, ids[i], &hvc, name, sizeof(name)) == 0 && hvc >= 0 &&
-		    hvc < HVC_LINES)
-			claimed[hvc] = 1;
+		    hvc < CS_HVC_LINES)
+			s.claimed |= 1u << hvc;
 	}
-	/* candidates: allocated (they open) and unclaimed */
-	int cand[HVC_LINES], ncand = 0;
-	for (int k = 1; k < HVC_LINES; k++)
-		if (!claimed[k] && line_opens(root, k))
-			cand[ncand++] = k;
-	if (ncand == 0) {
-		*why = "no unclaimed hvc line opens (the kernel gave this console an index "
-		       "beyond hvc7, or shares one with another console)";
-		return -1;
-	}
+	/* allocated lines: they open */
+	for (int k = 1; k < CS_HVC_LINES; k++)
+		if (line_opens(root, k))
+			s.opens |= 1u << k;
 
-	/* claimants: bound devices without a record, in devid order. Counted
-	 * even when a single line is left: a console whose index is beyond hvc7
-	 * is bound and unrecorded too, and must not take the line of an earlier
-	 * console whose run has not come yet. */
-	int cl[MAX_CLAIMANTS + 1], ncl = 0;
+	/* claimants: bound devices without a record. Counted even when a single
+	 * line is left: a console whose index is beyond hvc7 is bound and
+	 * unrecorded too, and must not take the line of an earlier console whose
+	 * run has not come yet. */
+	int cl[MAX_CLAIMANTS];
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/sys/bus/xen/devices", root);
 	DIR *d = opendir(path);
 	if (d) {
 		struct dirent *de;
-		while ((de = readdir(d)) && ncl < MAX_CLAIMANTS) {
+		while ((de = readdir(d)) && s.nbound < MAX_CLAIMANTS) {
 			int id = cs_parse_devid(de->d_name);
 			if (id < 0 || id == devid)
 				continue;
@@ -184,19 +199,10 @@ int cs_hvc_infer(const char *root, int devid, const char **why)
 				if (ids[i] == id)
 					rec = 1;
 			if (!rec && cs_dev_state(root, id) == CS_DEV_BOUND)
-				cl[ncl++] = id;
+				cl[s.nbound++] = id;
 		}
 		closedir(d);
 	}
-	cl[ncl++] = devid;
-	qsort(cl, (size_t)ncl, sizeof(cl[0]), cmp_int);
-	int pos = 0;
-	while (cl[pos] != devid)
-		pos++;
-	if (pos >= ncand) {
-		*why = "more unlinked consoles than unclaimed hvc lines, and the ones before "
-		       "this console in devid order take them";
-		return -1;
-	}
-	return cand[pos];
+	s.bound = cl;
+	return cs_hvc_pick(&s, devid, why);
 }

@@ -143,12 +143,8 @@ int cs_record_write(const char *root, int devid, int hvc, const char *name)
 	int rc = -1;
 	if (fd >= 0) {
 		char line[256];
-		char k[16] = "none";
-		if (hvc >= 0)
-			snprintf(k, sizeof(k), "hvc%d", hvc);
-		int l = name && *name ? snprintf(line, sizeof(line), "%s %s\n", k, name)
-		                      : snprintf(line, sizeof(line), "%s\n", k);
-		rc = (l > 0 && (size_t)l < sizeof(line) && write(fd, line, (size_t)l) == l) ? 0 : -1;
+		int l = cs_record_format(line, sizeof(line), hvc, name);
+		rc = (l > 0 && write(fd, line, (size_t)l) == l) ? 0 : -1;
 		if (close(fd) < 0)
 			rc = -1;
 		if (rc == 0)
@@ -160,6 +156,55 @@ int cs_record_write(const char *root, int devid, int hvc, const char *name)
 	close(dfd);
 	errno = e;
 	return rc;
+}
+
+int cs_record_format(char *buf, size_t size, int hvc, const char *name)
+{
+	if (hvc != -1 && (hvc < 1 || hvc >= CS_HVC_LINES))
+		return -1;
+	if (name && *name && cs_name_check(name))
+		return -1;
+	char k[16] = "none";
+	if (hvc >= 0)
+		snprintf(k, sizeof(k), "hvc%d", hvc);
+	int l = name && *name ? snprintf(buf, size, "%s %s\n", k, name)
+	                      : snprintf(buf, size, "%s\n", k);
+	return l > 0 && (size_t)l < size ? l : -1;
+}
+
+/* Exactly what cs_record_format writes: "none" or "hvc<K>" (K in 1..7), then
+ * " <name>" or nothing, then "\n". Anything else is not ours (or damaged):
+ * a loose reading once took "hvc0", "hvc+3" or "hvc99999999999" for lines. */
+int cs_record_parse(const char *text, size_t len, int *hvc, char *name, size_t namelen)
+{
+	int k;
+	if (len >= 5 && memcmp(text, "none", 4) == 0)
+		k = -1;
+	else if (len >= 5 && memcmp(text, "hvc", 3) == 0 && text[3] >= '1' &&
+	         text[3] < '0' + CS_HVC_LINES)
+		k = text[3] - '0';
+	else
+		goto bad;
+	if (text[len - 1] != '\n')
+		goto bad;
+	const char *nm = text + 5;
+	size_t nl = 0;
+	if (text[4] == ' ') {
+		nl = len - 6;
+		if (nl == 0 || cs_name_value_check(nm, nl))
+			goto bad;
+	} else if (len != 5) {
+		goto bad;
+	}
+	if (nl >= namelen)
+		goto bad;
+	memcpy(name, nm, nl);
+	name[nl] = '\0';
+	*hvc = k;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
 }
 
 int cs_record_read(const char *root, int devid, int *hvc, char *name, size_t namelen)
@@ -177,31 +222,13 @@ int cs_record_read(const char *root, int devid, int *hvc, char *name, size_t nam
 		return -1;
 	}
 	char buf[256];
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	ssize_t n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n <= 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	buf[n] = '\0';
-	char k[16], nm[200] = "";
-	char extra;
-	if (sscanf(buf, "%15s %199s", k, nm) < 1 || strlen(nm) >= namelen) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (strcmp(k, "none") == 0)
-		*hvc = -1;
-	else if (sscanf(k, "hvc%d%c", hvc, &extra) != 1 || *hvc < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (nm[0] && cs_name_check(nm)) {
-		errno = EINVAL;
-		return -1;
-	}
-	strcpy(name, nm);
-	return 0;
+	return cs_record_parse(buf, (size_t)n, hvc, name, namelen);
 }
 
 int cs_record_remove(const char *root, int devid)

@@ -246,7 +246,7 @@ static int bind_channel(const struct setup *s)
 		bad = why;
 	} else {
 		show(shown, sizeof(shown), name, len);
-		bad = strlen(name) != len ? "contains a NUL byte" : cs_name_check(name);
+		bad = cs_name_value_check(name, len);
 	}
 	const char *good = bad ? NULL : name;
 

@@ -10,9 +10,8 @@
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
-const char *cs_name_check(const char *name)
+static const char *check(const char *name, size_t n)
 {
-	size_t n = strlen(name);
 	if (n == 0)
 		return "is empty";
 	if (n > CFG_NAME_MAX)
@@ -29,9 +28,22 @@ const char *cs_name_check(const char *name)
 	}
 	if (name[0] == '.')
 		return "starts with '.'";
-	if (strstr(name, ".."))
-		return "contains '..'";
+	for (size_t i = 0; i + 1 < n; i++)
+		if (name[i] == '.' && name[i + 1] == '.')
+			return "contains '..'";
 	return NULL;
+}
+
+const char *cs_name_check(const char *name)
+{
+	return check(name, strlen(name));
+}
+
+const char *cs_name_value_check(const char *v, size_t len)
+{
+	if (memchr(v, '\0', len))
+		return "contains a NUL byte";
+	return check(v, len);
 }
 
 int cs_parse_devid(const char *kernel)

@@ -183,11 +183,15 @@ static void sysfs_remove(struct fe_dev *d)
 
 /* ---- udev ------------------------------------------------------------ */
 
-static void on_rule_warning(void *arg, const char *file, unsigned line, const char *msg)
+static void on_rule_warning(void *arg, const char *file, unsigned line, unsigned col,
+                            const char *msg)
 {
 	struct hotplug *hp = arg;
 	char text[1024];
-	snprintf(text, sizeof(text), "%s:%u: %s", file, line, msg);
+	if (line)
+		snprintf(text, sizeof(text), "%s:%u:%u: %s", file, line, col, msg);
+	else
+		snprintf(text, sizeof(text), "%s: %s", file, msg);
 	for (size_t i = 0; i < hp->nseen; i++)
 		if (strcmp(hp->seen[i], text) == 0)
 			return; /* said once already */

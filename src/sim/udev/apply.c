@@ -11,6 +11,7 @@
 struct ctx {
 	const struct udev_rules *r;
 	const struct udev_rule *ru;
+	const struct udev_token *tok; /* being applied, for messages */
 	const char *sysroot;
 	struct udev_result *res;
 	int run_final, sym_final;
@@ -105,7 +106,7 @@ static void subst(struct ctx *c, const char *in, char *out)
 				}
 			}
 			if (!f) {
-				udev_warnf(c->r, c->ru->file, c->ru->line,
+				udev_warnf(c->r, c->ru->file, c->tok->line, c->tok->col,
 				           "unknown substitution '$%.16s'; left out", p + 1);
 				p++;
 				while (*p >= 'a' && *p <= 'z')
@@ -137,7 +138,7 @@ static void subst(struct ctx *c, const char *in, char *out)
 			break;
 		case 'E':
 			if (brace_arg(&p, arg, sizeof(arg)) < 0) {
-				udev_warnf(c->r, c->ru->file, c->ru->line,
+				udev_warnf(c->r, c->ru->file, c->tok->line, c->tok->col,
 				           "$env needs {NAME}; left out");
 				break;
 			}
@@ -145,7 +146,7 @@ static void subst(struct ctx *c, const char *in, char *out)
 			break;
 		case 's':
 			if (brace_arg(&p, arg, sizeof(arg)) < 0) {
-				udev_warnf(c->r, c->ru->file, c->ru->line,
+				udev_warnf(c->r, c->ru->file, c->tok->line, c->tok->col,
 				           "$attr needs {file}; left out");
 				break;
 			}
@@ -153,8 +154,8 @@ static void subst(struct ctx *c, const char *in, char *out)
 				append(out, &ol, val);
 			break;
 		default:
-			udev_warnf(c->r, c->ru->file, c->ru->line, "unknown substitution '%%%c'; left out",
-			           f);
+			udev_warnf(c->r, c->ru->file, c->tok->line, c->tok->col,
+			           "unknown substitution '%%%c'; left out", f);
 			break;
 		}
 	}
@@ -263,6 +264,7 @@ static void list_clear(char **list, size_t *n)
 static int apply_token(struct ctx *c, const struct udev_token *t)
 {
 	char val[VAL_MAX];
+	c->tok = t;
 	subst(c, t->value, val);
 	struct udev_result *res = c->res;
 	switch (t->key) {
@@ -323,12 +325,14 @@ void udev_result_clear(struct udev_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-int udev_rules_apply(const struct udev_rules *r, const struct udev_env *props,
-                     const char *sysroot, struct udev_result *res)
+int udev_rules_apply(const struct udev_rules *r, const struct udev_env *props, const char *sysroot,
+                     struct udev_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	if (udev_env_copy(&res->env, props) < 0)
+	if (udev_env_copy(&res->env, props) < 0) {
+		udev_result_clear(res);
 		return -1;
+	}
 	struct ctx c = {.r = r, .sysroot = sysroot, .res = res};
 	for (size_t i = 0; i < r->nrule; i++) {
 		const struct udev_rule *ru = &r->rule[i];
@@ -353,8 +357,10 @@ int udev_rules_apply(const struct udev_rules *r, const struct udev_env *props,
 				jump = ru->goto_idx;
 				continue;
 			}
-			if (apply_token(&c, tk) < 0)
+			if (apply_token(&c, tk) < 0) {
+				udev_result_clear(res);
 				return -1;
+			}
 		}
 		if (jump >= 0)
 			i = (size_t)jump - 1; /* the loop's i++ lands on the LABEL rule */

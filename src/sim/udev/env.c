@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void udev_env_init(struct udev_env *e) { memset(e, 0, sizeof(*e)); }
+void udev_env_init(struct udev_env *e)
+{
+	memset(e, 0, sizeof(*e));
+}
 
 void udev_env_clear(struct udev_env *e)
 {
@@ -15,9 +18,9 @@ void udev_env_clear(struct udev_env *e)
 	udev_env_init(e);
 }
 
-static long find(const struct udev_env *e, const char *key)
+/* Index of the key of kl bytes, or -1. */
+static long find(const struct udev_env *e, const char *key, size_t kl)
 {
-	size_t kl = strlen(key);
 	for (size_t i = 0; i < e->n; i++)
 		if (strncmp(e->kv[i], key, kl) == 0 && e->kv[i][kl] == '=')
 			return (long)i;
@@ -26,17 +29,25 @@ static long find(const struct udev_env *e, const char *key)
 
 const char *udev_env_get(const struct udev_env *e, const char *key)
 {
-	long i = find(e, key);
-	return i < 0 ? NULL : e->kv[i] + strlen(key) + 1;
+	size_t kl = strlen(key);
+	long i = find(e, key, kl);
+	return i < 0 ? NULL : e->kv[i] + kl + 1;
 }
 
-int udev_env_set(struct udev_env *e, const char *key, const char *value)
+int udev_env_key_ok(const char *key)
 {
-	if (!*key || strchr(key, '=')) {
-		errno = EINVAL;
-		return -1;
-	}
-	long i = find(e, key);
+	if (!*key)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '=')
+			return 0;
+	return 1;
+}
+
+/* udev_env_set with a key of kl bytes, already checked. */
+static int set(struct udev_env *e, const char *key, size_t kl, const char *value)
+{
+	long i = find(e, key, kl);
 	if (!value || !*value) {
 		if (i >= 0) {
 			free(e->kv[i]);
@@ -46,13 +57,13 @@ int udev_env_set(struct udev_env *e, const char *key, const char *value)
 		}
 		return 0;
 	}
-	size_t len = strlen(key) + strlen(value) + 2;
-	char *s = malloc(len);
+	size_t vl = strlen(value);
+	char *s = malloc(kl + vl + 2);
 	if (!s)
 		return -1;
-	strcpy(s, key);
-	strcat(s, "=");
-	strcat(s, value);
+	memcpy(s, key, kl);
+	s[kl] = '=';
+	memcpy(s + kl + 1, value, vl + 1);
 	if (i >= 0) {
 		free(e->kv[i]);
 		e->kv[i] = s;
@@ -73,17 +84,21 @@ int udev_env_set(struct udev_env *e, const char *key, const char *value)
 	return 0;
 }
 
+int udev_env_set(struct udev_env *e, const char *key, const char *value)
+{
+	if (!udev_env_key_ok(key)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return set(e, key, strlen(key), value);
+}
+
 int udev_env_copy(struct udev_env *dst, const struct udev_env *src)
 {
+	/* src's keys were checked when they were set; any length goes */
 	for (size_t i = 0; i < src->n; i++) {
 		const char *eq = strchr(src->kv[i], '=');
-		char key[256];
-		size_t kl = (size_t)(eq - src->kv[i]);
-		if (kl >= sizeof(key))
-			continue;
-		memcpy(key, src->kv[i], kl);
-		key[kl] = '\0';
-		if (udev_env_set(dst, key, eq + 1) < 0)
+		if (set(dst, src->kv[i], (size_t)(eq - src->kv[i]), eq + 1) < 0)
 			return -1;
 	}
 	return 0;

@@ -11,15 +11,45 @@
 
 #define RULES_MAX_FILE (1u << 20)
 
-void udev_warnf(const struct udev_rules *r, const char *file, unsigned line, const char *fmt, ...)
+/* in as printable ASCII, other bytes as \xNN, into out (4 * strlen(in) + 1
+ * bytes): rules files and their names come from the guest. */
+static void escape(char *out, const char *in)
 {
-	char msg[512];
+	static char bad[161]; /* every byte but NUL and printable ASCII */
+	if (!bad[0])
+		for (int c = 1, n = 0; c < 256; c++)
+			if (c < 0x20 || c >= 0x7f)
+				bad[n++] = (char)c;
+	size_t o = 0;
+	while (*in) {
+		size_t good = strcspn(in, bad);
+		memcpy(out + o, in, good);
+		o += good;
+		in += good;
+		if (*in)
+			o += (size_t)sprintf(out + o, "\\x%02x", (unsigned char)*in++);
+	}
+	out[o] = '\0';
+}
+
+static void vwarn(const struct udev_rules *r, const char *file, unsigned line, unsigned col,
+                  const char *fmt, va_list ap)
+{
+	char msg[512], out[sizeof(msg) * 4];
+	if (!r->warn)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	escape(out, msg);
+	r->warn(r->warn_arg, file, line, col, out);
+}
+
+void udev_warnf(const struct udev_rules *r, const char *file, unsigned line, unsigned col,
+                const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vwarn(r, file, line, col, fmt, ap);
 	va_end(ap);
-	if (r->warn)
-		r->warn(r->warn_arg, file, line, msg);
 }
 
 struct udev_rules *udev_rules_new(udev_warn_fn warn, void *arg)
@@ -55,7 +85,10 @@ void udev_rules_free(struct udev_rules *r)
 	free(r);
 }
 
-size_t udev_rules_count(const struct udev_rules *r) { return r->nrule; }
+size_t udev_rules_count(const struct udev_rules *r)
+{
+	return r->nrule;
+}
 
 /* Keys we understand, and whether they are match-only, assign-only or both. */
 enum kind { MATCH_ONLY, ASSIGN_ONLY, BOTH };
@@ -65,20 +98,27 @@ static const struct {
 	int attr; /* 1: {..} required, 0: forbidden, 2: optional */
 	enum kind kind;
 } known[] = {
-	{"ACTION", K_ACTION, 0, MATCH_ONLY},     {"DEVPATH", K_DEVPATH, 0, MATCH_ONLY},
-	{"KERNEL", K_KERNEL, 0, MATCH_ONLY},     {"KERNELS", K_KERNEL, 0, MATCH_ONLY},
-	{"SUBSYSTEM", K_SUBSYSTEM, 0, MATCH_ONLY}, {"SUBSYSTEMS", K_SUBSYSTEM, 0, MATCH_ONLY},
-	{"DRIVER", K_DRIVER, 0, MATCH_ONLY},     {"DRIVERS", K_DRIVER, 0, MATCH_ONLY},
-	{"ATTR", K_ATTR, 1, MATCH_ONLY},         {"ATTRS", K_ATTR, 1, MATCH_ONLY},
-	{"ENV", K_ENV, 1, BOTH},                 {"RUN", K_RUN, 2, ASSIGN_ONLY},
-	{"SYMLINK", K_SYMLINK, 0, BOTH},         {"LABEL", K_LABEL, 0, ASSIGN_ONLY},
-	{"GOTO", K_GOTO, 0, ASSIGN_ONLY},
+    {"ACTION", K_ACTION, 0, MATCH_ONLY},
+    {"DEVPATH", K_DEVPATH, 0, MATCH_ONLY},
+    {"KERNEL", K_KERNEL, 0, MATCH_ONLY},
+    {"KERNELS", K_KERNEL, 0, MATCH_ONLY},
+    {"SUBSYSTEM", K_SUBSYSTEM, 0, MATCH_ONLY},
+    {"SUBSYSTEMS", K_SUBSYSTEM, 0, MATCH_ONLY},
+    {"DRIVER", K_DRIVER, 0, MATCH_ONLY},
+    {"DRIVERS", K_DRIVER, 0, MATCH_ONLY},
+    {"ATTR", K_ATTR, 1, MATCH_ONLY},
+    {"ATTRS", K_ATTR, 1, MATCH_ONLY},
+    {"ENV", K_ENV, 1, BOTH},
+    {"RUN", K_RUN, 2, ASSIGN_ONLY},
+    {"SYMLINK", K_SYMLINK, 0, BOTH},
+    {"LABEL", K_LABEL, 0, ASSIGN_ONLY},
+    {"GOTO", K_GOTO, 0, ASSIGN_ONLY},
 };
 
 /* Keys that real rules use which only act on device nodes, permissions or
  * the udev database: harmless to drop when they are assignments. */
-static const char *const ignorable[] = {"OWNER", "GROUP", "MODE", "OPTIONS", "TAG", "NAME",
-                                        "SECLABEL", "SYSCTL", "ATTR", "ATTRS", NULL};
+static const char *const ignorable[] = {"OWNER",    "GROUP",  "MODE", "OPTIONS", "TAG", "NAME",
+                                        "SECLABEL", "SYSCTL", "ATTR", "ATTRS",   NULL};
 
 static int is_ignorable(const char *k)
 {
@@ -108,30 +148,67 @@ static int add_rule(struct udev_rules *r, struct udev_rule *ru)
 	return 0;
 }
 
-/* KEY or KEY{attr} at *pp. Returns 0, 1 (syntax error, warned), -1 ENOMEM. */
-static int read_key(struct udev_rules *r, const struct udev_rule *ru, const char **pp,
-                    char name[64], char **attr)
+/* One logical line (continuations joined) and where its bytes came from. */
+struct seg {
+	size_t off; /* offset in buf where this physical line's text starts */
+	unsigned line;
+};
+
+struct lctx {
+	const struct udev_rules *r;
+	const char *file;
+	const char *buf;
+	const struct seg *seg;
+	size_t nseg;
+};
+
+/* Line and column in the file of the byte at `at` in the logical line. */
+static void where(const struct lctx *l, const char *at, unsigned *line, unsigned *col)
 {
-	const char *p = *pp;
+	size_t off = (size_t)(at - l->buf), i = l->nseg - 1;
+	while (i > 0 && l->seg[i].off > off)
+		i--;
+	*line = l->seg[i].line;
+	*col = (unsigned)(off - l->seg[i].off) + 1;
+}
+
+static void lwarn(const struct lctx *l, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void lwarn(const struct lctx *l, const char *at, const char *fmt, ...)
+{
+	unsigned line, col;
+	where(l, at, &line, &col);
+	va_list ap;
+	va_start(ap, fmt);
+	vwarn(l->r, l->file, line, col, fmt, ap);
+	va_end(ap);
+}
+
+/* The key's name and its optional {attribute}. 0, 1 (warned: drop the rule)
+ * or -1 (ENOMEM). */
+static int parse_key(const struct lctx *l, const char **pp, char *name, size_t size, char **attr)
+{
+	const char *p = *pp, *key_at = p;
 	size_t nl = 0;
 	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' ||
 	       (*p >= '0' && *p <= '9')) {
-		if (nl + 1 >= 64) {
-			udev_warnf(r, ru->file, ru->line, "key name too long; rule ignored");
+		if (nl + 1 >= size) {
+			lwarn(l, key_at, "key name too long; rule ignored");
 			return 1;
 		}
 		name[nl++] = *p++;
 	}
 	name[nl] = '\0';
 	if (nl == 0) {
-		udev_warnf(r, ru->file, ru->line, "invalid key at '%.20s'; rule ignored", p);
+		lwarn(l, p, "invalid key at '%.20s'; rule ignored", p);
 		return 1;
 	}
+	*attr = NULL;
 	if (*p == '{') {
 		const char *e = strchr(p, '}');
 		if (!e) {
-			udev_warnf(r, ru->file, ru->line, "unterminated '{' after %s; rule ignored",
-			           name);
+			lwarn(l, p, "unterminated '{' after %s; rule ignored", name);
 			return 1;
 		}
 		*attr = strndup(p + 1, (size_t)(e - p - 1));
@@ -143,165 +220,166 @@ static int read_key(struct udev_rules *r, const struct udev_rule *ru, const char
 	return 0;
 }
 
-/* The operator at *pp; -1 when there is none. */
-static int read_op(const char **pp, enum udev_op *op)
+/* The operator: 0 with *op set, 1 when there is none (warned). */
+static int parse_op(const struct lctx *l, const char **pp, const char *name, enum udev_op *op)
 {
+	static const struct {
+		const char *text;
+		enum udev_op op;
+	} ops[] = {{"==", OP_MATCH},  {"!=", OP_NOMATCH}, {"+=", OP_ADD},
+	           {"-=", OP_REMOVE}, {":=", OP_FINAL},   {"=", OP_ASSIGN}};
 	const char *p = *pp;
-	if (p[0] == '=' && p[1] == '=')
-		*op = OP_MATCH, p += 2;
-	else if (p[0] == '!' && p[1] == '=')
-		*op = OP_NOMATCH, p += 2;
-	else if (p[0] == '+' && p[1] == '=')
-		*op = OP_ADD, p += 2;
-	else if (p[0] == '-' && p[1] == '=')
-		*op = OP_REMOVE, p += 2;
-	else if (p[0] == ':' && p[1] == '=')
-		*op = OP_FINAL, p += 2;
-	else if (p[0] == '=')
-		*op = OP_ASSIGN, p += 1;
-	else
-		return -1;
-	*pp = p;
-	return 0;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		size_t n = strlen(ops[i].text);
+		if (strncmp(p, ops[i].text, n) == 0) {
+			*op = ops[i].op;
+			*pp = p + n;
+			return 0;
+		}
+	}
+	lwarn(l, p, "missing operator after %s; rule ignored", name);
+	return 1;
 }
 
-/* "value" at *pp, where \" is a quote. Returns 0, 1 (syntax error, warned),
- * -1 ENOMEM. */
-static int read_value(struct udev_rules *r, const struct udev_rule *ru, const char **pp,
-                      const char *name, char **value)
+/* The quoted value (\" inside it stands for "): 0 with *val set, 1 (warned)
+ * or -1 (ENOMEM). */
+static int parse_value(const struct lctx *l, const char **pp, const char *name, char **val)
 {
 	const char *p = *pp;
+	while (*p == ' ' || *p == '\t')
+		p++;
 	if (*p != '"') {
-		udev_warnf(r, ru->file, ru->line, "value of %s is not quoted; rule ignored", name);
+		lwarn(l, p, "value of %s is not quoted; rule ignored", name);
 		return 1;
 	}
-	p++;
-	char *val = malloc(strlen(p) + 1);
-	if (!val)
+	const char *quote = p++, *e = p;
+	while (*e && *e != '"')
+		e += e[0] == '\\' && e[1] == '"' ? 2 : 1;
+	if (*e != '"') {
+		lwarn(l, quote, "unterminated value of %s; rule ignored", name);
+		return 1;
+	}
+	char *v = malloc((size_t)(e - p) + 1);
+	if (!v)
 		return -1;
 	size_t vl = 0;
-	while (*p && *p != '"') {
+	while (p < e) {
 		if (p[0] == '\\' && p[1] == '"')
 			p++;
-		val[vl++] = *p++;
+		v[vl++] = *p++;
 	}
-	val[vl] = '\0';
-	if (*p != '"') {
-		udev_warnf(r, ru->file, ru->line, "unterminated value of %s; rule ignored", name);
-		free(val);
-		return 1;
-	}
+	v[vl] = '\0';
 	p++;
 	if (*p && *p != ',' && *p != ' ' && *p != '\t') {
-		udev_warnf(r, ru->file, ru->line, "junk after value of %s; rule ignored", name);
-		free(val);
+		lwarn(l, p, "junk after value of %s; rule ignored", name);
+		free(v);
 		return 1;
 	}
+	*val = v;
 	*pp = p;
-	*value = val;
 	return 0;
 }
 
-/* The entry of known[] for this key and operator, or -1 with *why. */
-static int classify(const char *name, const char *attr, enum udev_op op, const char **why)
+/* Whether key `name` with this operator and attribute is one we run: NULL and
+ * *k set, or why not. */
+static const char *classify(const char *name, enum udev_op op, const char *attr, size_t *k)
 {
 	int is_match = op == OP_MATCH || op == OP_NOMATCH;
-	size_t k;
-	for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-		if (strcmp(known[k].name, name) == 0)
+	size_t i;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (known[i].name[0] == name[0] && strcmp(known[i].name, name) == 0)
 			break;
-	*why = "unknown key";
-	if (k == sizeof(known) / sizeof(known[0]))
-		return -1;
-	if (known[k].kind == MATCH_ONLY && !is_match)
-		*why = "unsupported assignment";
-	else if (known[k].kind == ASSIGN_ONLY && is_match)
-		*why = "unsupported match";
-	else if (known[k].attr == 1 && !attr)
-		*why = "missing {attribute} on";
-	else if (known[k].attr == 0 && attr)
-		*why = "unexpected {attribute} on";
-	else if (known[k].key == K_RUN && attr && strcmp(attr, "program") != 0)
-		*why = "unsupported RUN type in";
-	else if (op == OP_REMOVE && known[k].key != K_SYMLINK && known[k].key != K_RUN)
-		*why = "operator -= not valid for";
-	else if ((known[k].key == K_LABEL || known[k].key == K_GOTO) && op != OP_ASSIGN)
-		*why = "only = is valid for";
-	else
-		return (int)k;
-	return -1;
+	if (i == sizeof(known) / sizeof(known[0]))
+		return "unknown key";
+	*k = i;
+	if (known[i].kind == MATCH_ONLY && !is_match)
+		return "unsupported assignment";
+	if (known[i].kind == ASSIGN_ONLY && is_match)
+		return "unsupported match";
+	if (known[i].attr == 1 && !attr)
+		return "missing {attribute} on";
+	if (known[i].attr == 0 && attr)
+		return "unexpected {attribute} on";
+	if (known[i].key == K_RUN && attr && strcmp(attr, "program") != 0)
+		return "unsupported RUN type in";
+	/* a property the event could never carry (empty, '=', spaces) */
+	if (known[i].key == K_ENV && !udev_env_key_ok(attr))
+		return "invalid property name in";
+	if (op == OP_REMOVE && known[i].key != K_SYMLINK && known[i].key != K_RUN)
+		return "operator -= not valid for";
+	if ((known[i].key == K_LABEL || known[i].key == K_GOTO) && op != OP_ASSIGN)
+		return "only = is valid for";
+	return NULL;
 }
 
-/* Add one key to the rule (attr and val are taken): a token, the label, or
- * a warning (an unusable match disables the rule, an unusable assignment is
- * dropped). Returns 0 or -1 ENOMEM. */
-static int use_key(struct udev_rules *r, struct udev_rule *ru, const char *name, char *attr,
-                   enum udev_op op, char *val)
+static int add_token(struct udev_rule *ru, struct udev_token t)
 {
-	const char *why;
-	int k = classify(name, attr, op, &why);
-	if (k < 0) {
-		if (op == OP_MATCH || op == OP_NOMATCH) {
-			udev_warnf(r, ru->file, ru->line, "%s %s%s%s%s: rule disabled (never matches)",
-			           why, name, attr ? "{" : "", attr ? attr : "", attr ? "}" : "");
-			ru->disabled = 1;
-		} else {
-			udev_warnf(r, ru->file, ru->line, "%s %s%s%s%s%s: key ignored",
-			           is_ignorable(name) ? "unsupported" : why, name, attr ? "{" : "",
-			           attr ? attr : "", attr ? "}" : "", op_str(op));
-		}
-		free(attr);
-		free(val);
-		return 0;
+	if (ru->ntok == ru->tokcap) {
+		size_t cap = ru->tokcap ? ru->tokcap * 2 : 4;
+		struct udev_token *n = realloc(ru->tok, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		ru->tok = n;
+		ru->tokcap = cap;
 	}
-	if (known[k].key == K_LABEL) {
-		free(ru->label);
-		ru->label = val;
-		free(attr);
-		return 0;
-	}
-	struct udev_token *t = realloc(ru->tok, (ru->ntok + 1) * sizeof(*t));
-	if (!t) {
-		free(attr);
-		free(val);
-		return -1;
-	}
-	ru->tok = t;
-	t[ru->ntok++] = (struct udev_token){known[k].key, op, attr, val};
+	ru->tok[ru->ntok++] = t;
 	return 0;
 }
 
 /* Parse one logical line into ru. Returns 0 when the rule is usable (possibly
  * disabled), 1 when it must be dropped (syntax error, warned), -1 ENOMEM. */
-static int parse_line(struct udev_rules *r, struct udev_rule *ru, const char *p)
+static int parse_line(const struct lctx *l, struct udev_rule *ru, const char *p)
 {
 	while (*p) {
 		while (*p == ' ' || *p == '\t' || *p == ',')
 			p++;
 		if (!*p)
 			break;
-		char name[64];
-		char *attr = NULL, *val = NULL;
+		const char *key_at = p;
+		char name[64], *attr = NULL, *val = NULL;
 		enum udev_op op;
-		int rc = read_key(r, ru, &p, name, &attr);
-		if (rc)
-			return rc;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (read_op(&p, &op) < 0) {
-			udev_warnf(r, ru->file, ru->line, "missing operator after %s; rule ignored",
-			           name);
+		int r = parse_key(l, &p, name, sizeof(name), &attr);
+		if (r == 0)
+			r = parse_op(l, &p, name, &op);
+		if (r == 0)
+			r = parse_value(l, &p, name, &val);
+		if (r != 0) {
 			free(attr);
-			return 1;
+			return r;
 		}
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if ((rc = read_value(r, ru, &p, name, &val))) {
+		size_t k = 0;
+		const char *why = classify(name, op, attr, &k);
+		if (why) {
+			if (op == OP_MATCH || op == OP_NOMATCH) {
+				lwarn(l, key_at, "%s %s%s%s%s: rule disabled (never matches)", why,
+				      name, attr ? "{" : "", attr ? attr : "", attr ? "}" : "");
+				ru->disabled = 1;
+			} else {
+				lwarn(l, key_at, "%s %s%s%s%s%s: key ignored",
+				      is_ignorable(name) ? "unsupported" : why, name,
+				      attr ? "{" : "", attr ? attr : "", attr ? "}" : "",
+				      op_str(op));
+			}
 			free(attr);
-			return rc;
+			free(val);
+			continue;
 		}
-		if (use_key(r, ru, name, attr, op, val) < 0)
+		if (known[k].key == K_LABEL) {
+			free(ru->label);
+			ru->label = val;
+			free(attr);
+			continue;
+		}
+		unsigned line, col;
+		where(l, key_at, &line, &col);
+		if (add_token(ru, (struct udev_token){known[k].key, op, attr, val, line, col}) <
+		    0) {
+			free(attr);
+			free(val);
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -312,36 +390,55 @@ static const char *intern_file(struct udev_rules *r, const char *fname)
 	if (!f)
 		return NULL;
 	r->files = f;
-	f[r->nfiles] = strdup(fname);
-	return f[r->nfiles] ? f[r->nfiles++] : NULL;
+	f[r->nfiles] = malloc(strlen(fname) * 4 + 1);
+	if (!f[r->nfiles])
+		return NULL;
+	escape(f[r->nfiles], fname); /* only ever shown */
+	return f[r->nfiles++];
 }
 
-int udev_rules_add_text(struct udev_rules *r, const char *fname, const char *text)
+int udev_rules_add_text(struct udev_rules *r, const char *fname, const char *text, size_t len)
 {
 	const char *file = intern_file(r, fname);
 	if (!file)
 		return -1;
 	size_t first = r->nrule;
-	char *buf = malloc(strlen(text) + 1);
+	char *buf = malloc(len + 1);
+	struct seg *seg = NULL;
+	size_t segcap = 0;
+	int rc = 0;
 	if (!buf)
 		return -1;
 	unsigned lineno = 0;
-	const char *p = text;
-	while (*p) {
-		/* Join continuation lines (a backslash right before the newline). */
-		size_t bl = 0;
-		unsigned start = lineno + 1;
+	const char *p = text, *end = text + len;
+	while (p < end && rc >= 0) {
+		/* Join continuation lines (a backslash right before the newline),
+		 * remembering where each one starts. */
+		size_t bl = 0, nseg = 0;
 		for (;;) {
-			const char *nl = strchr(p, '\n');
-			size_t len = nl ? (size_t)(nl - p) : strlen(p);
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
 			lineno++;
-			int cont = len > 0 && p[len - 1] == '\\';
-			memcpy(buf + bl, p, cont ? len - 1 : len);
-			bl += cont ? len - 1 : len;
-			p = nl ? nl + 1 : p + len;
-			if (!cont || !*p)
+			if (nseg == segcap) {
+				size_t cap = segcap ? segcap * 2 : 8;
+				struct seg *n = realloc(seg, cap * sizeof(*n));
+				if (!n) {
+					rc = -1;
+					break;
+				}
+				seg = n;
+				segcap = cap;
+			}
+			seg[nseg++] = (struct seg){bl, lineno};
+			int cont = ll > 0 && p[ll - 1] == '\\';
+			memcpy(buf + bl, p, cont ? ll - 1 : ll);
+			bl += cont ? ll - 1 : ll;
+			p = nl ? nl + 1 : end;
+			if (!cont || p == end)
 				break;
 		}
+		if (rc < 0)
+			break;
 		buf[bl] = '\0';
 		/* strip trailing whitespace and \r */
 		while (bl && (buf[bl - 1] == ' ' || buf[bl - 1] == '\t' || buf[bl - 1] == '\r'))
@@ -349,22 +446,29 @@ int udev_rules_add_text(struct udev_rules *r, const char *fname, const char *tex
 		const char *s = buf;
 		while (*s == ' ' || *s == '\t')
 			s++;
-		if (!*s || *s == '#')
+		if (*s == '#')
 			continue;
-		struct udev_rule ru = {.file = file, .line = start, .goto_idx = -1};
-		int rc = parse_line(r, &ru, s);
+		struct lctx l = {r, file, buf, seg, nseg};
+		const char *nul = memchr(buf, '\0', bl);
+		if (nul) {
+			lwarn(&l, nul, "NUL byte in a rule; rule ignored");
+			continue;
+		}
+		if (!*s)
+			continue;
+		struct udev_rule ru = {.file = file, .goto_idx = -1};
+		rc = parse_line(&l, &ru, s);
 		if (rc == 0 && (ru.ntok > 0 || ru.label || ru.disabled))
 			rc = add_rule(r, &ru) < 0 ? -1 : 0;
 		else if (rc == 0)
 			rc = 1;
 		if (rc != 0)
 			rule_free(&ru);
-		if (rc < 0) {
-			free(buf);
-			return -1;
-		}
 	}
 	free(buf);
+	free(seg);
+	if (rc < 0)
+		return -1;
 
 	/* Resolve GOTOs to the next LABEL of the same name later in this file. */
 	for (size_t i = first; i < r->nrule; i++) {
@@ -374,10 +478,11 @@ int udev_rules_add_text(struct udev_rules *r, const char *fname, const char *tex
 				continue;
 			long target = -1;
 			for (size_t j = i + 1; j < r->nrule && target < 0; j++)
-				if (r->rule[j].label && strcmp(r->rule[j].label, ru->tok[t].value) == 0)
+				if (r->rule[j].label &&
+				    strcmp(r->rule[j].label, ru->tok[t].value) == 0)
 					target = (long)j;
 			if (target < 0)
-				udev_warnf(r, file, ru->line,
+				udev_warnf(r, file, ru->tok[t].line, ru->tok[t].col,
 				           "GOTO=\"%s\" has no matching LABEL later in this file; "
 				           "GOTO ignored",
 				           ru->tok[t].value);
@@ -387,7 +492,7 @@ int udev_rules_add_text(struct udev_rules *r, const char *fname, const char *tex
 	return 0;
 }
 
-static int read_file(const char *path, char **out)
+static int read_file(const char *path, char **out, size_t *len)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
@@ -406,6 +511,7 @@ static int read_file(const char *path, char **out)
 	}
 	buf[n] = '\0';
 	*out = buf;
+	*len = n;
 	return 0;
 }
 
@@ -434,7 +540,8 @@ int udev_rules_load_dirs(struct udev_rules *r, const char *root)
 		struct dirent *de;
 		while ((de = readdir(dir))) {
 			size_t l = strlen(de->d_name);
-			if (l < 7 || l >= sizeof(ents->name) || strcmp(de->d_name + l - 6, ".rules") != 0)
+			if (l < 7 || l >= sizeof(ents->name) ||
+			    strcmp(de->d_name + l - 6, ".rules") != 0)
 				continue;
 			int dup = 0;
 			for (size_t i = 0; i < n && !dup; i++)
@@ -467,11 +574,18 @@ int udev_rules_load_dirs(struct udev_rules *r, const char *root)
 		if (stat(ents[i].path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
 			continue; /* /dev/null mask, dangling link, directory, empty */
 		char *text;
-		if (read_file(ents[i].path, &text) < 0) {
-			udev_warnf(r, ents[i].path, 0, "cannot read: %s", strerror(errno));
+		size_t len;
+		if (read_file(ents[i].path, &text, &len) < 0) {
+			int e = errno;
+			const char *file = intern_file(r, ents[i].path);
+			if (!file) {
+				free(ents);
+				return -1;
+			}
+			udev_warnf(r, file, 0, 0, "cannot read: %s", strerror(e));
 			continue;
 		}
-		int rc = udev_rules_add_text(r, ents[i].path, text);
+		int rc = udev_rules_add_text(r, ents[i].path, text, len);
 		free(text);
 		if (rc < 0) {
 			free(ents);

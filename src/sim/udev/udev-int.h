@@ -23,15 +23,15 @@ enum udev_key {
 struct udev_token {
 	enum udev_key key;
 	enum udev_op op;
-	char *attr;  /* {..} argument, or NULL */
+	char *attr; /* {..} argument, or NULL */
 	char *value;
+	unsigned line, col; /* where the key starts, for messages */
 };
 
 struct udev_rule {
 	const char *file; /* points into udev_rules.files */
-	unsigned line;
 	struct udev_token *tok;
-	size_t ntok;
+	size_t ntok, tokcap;
 	int disabled;  /* an unsupported match key: never matches */
 	long goto_idx; /* index of the target rule for GOTO, -1 if none */
 	char *label;   /* LABEL="..." of this rule, or NULL */
@@ -46,7 +46,7 @@ struct udev_rules {
 	size_t nfiles;
 };
 
-void udev_warnf(const struct udev_rules *r, const char *file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+void udev_warnf(const struct udev_rules *r, const char *file, unsigned line, unsigned col,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -11,8 +11,9 @@
  * $env{X} %E{X}, $attr{X} %s{X}, $$ and %%.
  *
  * Anything else is never guessed at: an unknown or unsupported match key
- * disables its whole rule, an unknown assignment key is dropped, and both are
- * reported once through the warning callback with file:line.
+ * disables its whole rule, an unknown assignment key is dropped, a syntax
+ * error drops its rule, and each is reported through the warning callback
+ * with file, line and column.
  */
 #ifndef XENSIM_UDEV_H
 #define XENSIM_UDEV_H
@@ -28,21 +29,28 @@ struct udev_env {
 void udev_env_init(struct udev_env *e);
 void udev_env_clear(struct udev_env *e);
 /* Set (replace) KEY; an empty value removes it, as udev's ENV{X}="" does.
- * Returns 0 or -1 (ENOMEM, or EINVAL for a key with '=' or empty). */
+ * Returns 0 or -1 (ENOMEM, or EINVAL for a key udev_env_key_ok refuses). */
 int udev_env_set(struct udev_env *e, const char *key, const char *value);
+/* 1 when key can name a property: one or more printable ASCII characters,
+ * none of them '=' or a space. */
+int udev_env_key_ok(const char *key);
 const char *udev_env_get(const struct udev_env *e, const char *key);
 int udev_env_copy(struct udev_env *dst, const struct udev_env *src);
 
-/* Warning sink: file and line of the offending rule, and a message. */
-typedef void (*udev_warn_fn)(void *arg, const char *file, unsigned line, const char *msg);
+/* Warning sink: file, line and column (both from 1; 0 when the warning is
+ * about the whole file) of the offending text, and a message in printable
+ * ASCII (other bytes of the rules appear as \xNN). */
+typedef void (*udev_warn_fn)(void *arg, const char *file, unsigned line, unsigned col,
+                             const char *msg);
 
 struct udev_rules;
 
 struct udev_rules *udev_rules_new(udev_warn_fn warn, void *arg);
 void udev_rules_free(struct udev_rules *r);
-/* Parse one rules file's text (fname is used for messages and GOTO scope).
- * Returns 0, or -1 on allocation failure. Syntax errors are warnings. */
-int udev_rules_add_text(struct udev_rules *r, const char *fname, const char *text);
+/* Parse one rules file's text, len bytes (fname is used for messages and
+ * GOTO scope). Returns 0, or -1 on allocation failure. Syntax errors are
+ * warnings; a line with a NUL byte is one. */
+int udev_rules_add_text(struct udev_rules *r, const char *fname, const char *text, size_t len);
 /* Load every *.rules file of <root>/etc/udev/rules.d, <root>/run/udev/rules.d,
  * <root>/usr/lib/udev/rules.d and <root>/lib/udev/rules.d: files are taken in
  * lexical order of their names, and a name in an earlier directory hides the
@@ -55,7 +63,7 @@ struct udev_result {
 	struct udev_env env; /* the event's properties after ENV{} assignments */
 	char **run;          /* RUN programs (command lines), in order */
 	size_t nrun;
-	char **symlinks;     /* SYMLINK names */
+	char **symlinks; /* SYMLINK names */
 	size_t nsymlinks;
 };
 
@@ -63,9 +71,10 @@ void udev_result_clear(struct udev_result *res);
 
 /* Apply the rules to an event. `props` holds ACTION, DEVPATH, SUBSYSTEM, ...;
  * `sysroot` is the directory that stands for /sys (ATTR{} reads
- * <sysroot><DEVPATH>/<file>). Returns 0, or -1 on allocation failure. */
-int udev_rules_apply(const struct udev_rules *r, const struct udev_env *props,
-                     const char *sysroot, struct udev_result *res);
+ * <sysroot><DEVPATH>/<file>). Nothing is executed: RUN programs are only
+ * listed in res. Returns 0, or -1 on allocation failure (res is then empty). */
+int udev_rules_apply(const struct udev_rules *r, const struct udev_env *props, const char *sysroot,
+                     struct udev_result *res);
 
 /* Split a RUN command line into argv (whitespace separated, '...' and "..."
  * group). Returns a NULL-terminated array to free with udev_argv_free, or

@@ -83,6 +83,37 @@ static void test_names(void **state)
 	assert_non_null(cs_name_check(big));
 }
 
+static void test_name_values(void **state)
+{
+	/* as xenstore returns it: a length, and maybe a NUL inside */
+	assert_null(cs_name_value_check("org.example.a", 13));
+	assert_null(cs_name_value_check("org.example.abc", 13)); /* only len bytes */
+	assert_non_null(cs_name_value_check("org.example\0/../x", 17));
+	assert_non_null(cs_name_value_check("a\0", 2));
+	assert_non_null(cs_name_value_check("", 0));
+}
+
+/* The pure choice: candidates in line order, claimants in devid order. */
+static void test_hvc_pick(void **state)
+{
+	const char *why = NULL;
+	int bound[] = {7, 2, 2, 9, 5};
+	struct cs_slots s = {.opens = 0xfe, .claimed = 1u << 1, .bound = bound, .nbound = 5};
+	/* candidates 2..7; before 5: 2 (listed twice) -> rank 1 -> hvc3 */
+	assert_int_equal(cs_hvc_pick(&s, 5, &why), 3);
+	assert_int_equal(cs_hvc_pick(&s, 1, &why), 2);
+	assert_int_equal(cs_hvc_pick(&s, 10, &why), 6);
+	s.opens = 1u << 4 | 1u << 0; /* hvc0 is never a candidate */
+	assert_int_equal(cs_hvc_pick(&s, 1, &why), 4);
+	why = NULL;
+	assert_int_equal(cs_hvc_pick(&s, 3, &why), -1);
+	assert_non_null(why);
+	s.claimed = 1u << 4;
+	why = NULL;
+	assert_int_equal(cs_hvc_pick(&s, 1, &why), -1);
+	assert_non_null(why);
+}
+
 static void test_devids(void **state)
 {
 	assert_int_equal(cs_parse_devid("console-1"), 1);
@@ -364,15 +395,79 @@ static void test_records(void **state)
 	assert_int_equal(cs_record_read(root, 4, &hvc, name, sizeof(name)), 0);
 	assert_int_equal(hvc, 5);
 	assert_string_equal(name, "");
-	/* garbage is refused */
-	assert_int_equal(cs_record_write(root, 5, 1, "../../etc"), 0);
+	/* garbage is neither written nor read */
+	assert_int_equal(cs_record_write(root, 5, 1, "../../etc"), -1);
+	assert_int_equal(cs_record_write(root, 5, 0, NULL), -1);
+	assert_int_equal(cs_record_write(root, 5, 8, NULL), -1);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/run/xen-channel/console-5", root);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("hvc1 ../../etc\n", f);
+	fclose(f);
 	assert_int_equal(cs_record_read(root, 5, &hvc, name, sizeof(name)), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+static int parse(const char *text, int *hvc, char *name, size_t namelen)
+{
+	return cs_record_parse(text, strlen(text), hvc, name, namelen);
+}
+
+/* Found by fuzz-console-setup (tests/fuzz/regressions/console-setup/
+ * record-hvc0): the sscanf reading took "hvc0" for a line, and "hvc+3",
+ * "hvc9" or an overflowing number too; only what cs_record_format writes
+ * is a record. */
+static void test_record_parse_strict(void **state)
+{
+	int hvc = 0;
+	char name[64];
+	assert_int_equal(parse("hvc3 org.example.c\n", &hvc, name, sizeof(name)), 0);
+	assert_int_equal(hvc, 3);
+	assert_string_equal(name, "org.example.c");
+	assert_int_equal(parse("none\n", &hvc, name, sizeof(name)), 0);
+	assert_int_equal(hvc, -1);
+	assert_string_equal(name, "");
+	assert_int_equal(parse("hvc7\n", &hvc, name, sizeof(name)), 0);
+	assert_int_equal(hvc, 7);
+	static const char *const bad[] = {"hvc0 orne\n",
+	                                  "hvc0\n",
+	                                  "hvc8\n",
+	                                  "hvc+3\n",
+	                                  "hvc-0\n",
+	                                  "hvc03\n",
+	                                  "hvc99999999999\n",
+	                                  "hvc3",
+	                                  "hvc3 \n",
+	                                  "hvc3  a\n",
+	                                  "hvc3 a b\n",
+	                                  "hvc3 a\nb\n",
+	                                  "hvc3\tname\n",
+	                                  "nonesuch\n",
+	                                  "none \n",
+	                                  "\n",
+	                                  "",
+	                                  "hvc3 .hidden\n",
+	                                  "hvc3 a/b\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		hvc = 42;
+		if (parse(bad[i], &hvc, name, sizeof(name)) != -1)
+			fail_msg("record '%s' accepted", bad[i]);
+		assert_int_equal(hvc, 42);
+	}
+	/* an embedded NUL is not cut at */
+	assert_int_equal(cs_record_parse("hvc3 a\0b\n", 9, &hvc, name, sizeof(name)), -1);
+	/* a name that does not fit the caller's buffer */
+	assert_int_equal(parse("hvc3 org.example.c\n", &hvc, name, 13), -1);
+	assert_int_equal(parse("hvc3 org.example.c\n", &hvc, name, 14), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_name_values),
+		cmocka_unit_test(test_hvc_pick),
 		cmocka_unit_test(test_devids),
 		cmocka_unit_test_setup_teardown(test_dev_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_infer_single_candidate, setup, teardown),
@@ -384,6 +479,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_link_dir_symlink_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tty_perms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+		cmocka_unit_test(test_record_parse_strict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

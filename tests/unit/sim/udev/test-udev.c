@@ -19,22 +19,23 @@ struct warns {
 	unsigned count;
 };
 
-static void collect(void *arg, const char *file, unsigned line, const char *msg)
+static void collect(void *arg, const char *file, unsigned line, unsigned col, const char *msg)
 {
 	struct warns *w = arg;
 	size_t l = strlen(w->text);
-	snprintf(w->text + l, sizeof(w->text) - l, "%s:%u: %s\n", file, line, msg);
+	snprintf(w->text + l, sizeof(w->text) - l, "%s:%u:%u: %s\n", file, line, col, msg);
 	w->count++;
 }
 
-/* Apply `text` to an event built from "K=V" strings; fills res and warns. */
-static void run_rules(const char *text, const char *const *props, const char *sysroot,
-                      struct udev_result *res, struct warns *w)
+/* Apply len bytes of `text` to an event built from "K=V" strings; fills res
+ * and warns. */
+static void run_rules_n(const char *text, size_t len, const char *const *props, const char *sysroot,
+                        struct udev_result *res, struct warns *w)
 {
 	memset(w, 0, sizeof(*w));
 	struct udev_rules *r = udev_rules_new(collect, w);
 	assert_non_null(r);
-	assert_int_equal(udev_rules_add_text(r, "t.rules", text), 0);
+	assert_int_equal(udev_rules_add_text(r, "t.rules", text, len), 0);
 	struct udev_env ev;
 	udev_env_init(&ev);
 	for (size_t i = 0; props[i]; i++) {
@@ -46,6 +47,12 @@ static void run_rules(const char *text, const char *const *props, const char *sy
 	assert_int_equal(udev_rules_apply(r, &ev, sysroot, res), 0);
 	udev_env_clear(&ev);
 	udev_rules_free(r);
+}
+
+static void run_rules(const char *text, const char *const *props, const char *sysroot,
+                      struct udev_result *res, struct warns *w)
+{
+	run_rules_n(text, strlen(text), props, sysroot, res, w);
 }
 
 static const char *const add1[] = {"ACTION=add", "SUBSYSTEM=xen", "DEVPATH=/devices/console-1",
@@ -139,7 +146,7 @@ static void test_goto_without_label_warns(void **state)
 	struct warns w;
 	run_rules("LABEL=\"before\"\nGOTO=\"before\"\nRUN+=\"x\"\n", add1, NULL, &res, &w);
 	assert_int_equal(res.nrun, 1);
-	assert_non_null(strstr(w.text, "t.rules:2: GOTO=\"before\" has no matching LABEL"));
+	assert_non_null(strstr(w.text, "t.rules:2:1: GOTO=\"before\" has no matching LABEL"));
 	udev_result_clear(&res);
 }
 
@@ -160,7 +167,7 @@ static void test_continuation_and_comments(void **state)
 	assert_string_equal(res.run[0], "joined");
 	assert_string_equal(res.run[1], "line8");
 	/* the broken line is reported at its own line number */
-	assert_non_null(strstr(w.text, "t.rules:7:"));
+	assert_non_null(strstr(w.text, "t.rules:7:9: missing operator after GARBAGE"));
 	udev_result_clear(&res);
 }
 
@@ -177,10 +184,10 @@ static void test_unknown_match_key_disables_rule(void **state)
 	assert_int_equal(res.nrun, 2);
 	assert_string_equal(res.run[0], "kept");
 	assert_string_equal(res.run[1], "kept2");
-	assert_non_null(strstr(w.text, "t.rules:1: unknown key PROGRAM: rule disabled"));
-	assert_non_null(strstr(w.text, "t.rules:3: unknown key FOO: rule disabled"));
-	assert_non_null(strstr(w.text, "t.rules:4: unsupported RUN type in RUN{builtin}"));
-	assert_non_null(strstr(w.text, "t.rules:5: unsupported MODE="));
+	assert_non_null(strstr(w.text, "t.rules:1:19: unknown key PROGRAM: rule disabled"));
+	assert_non_null(strstr(w.text, "t.rules:3:19: unknown key FOO: rule disabled"));
+	assert_non_null(strstr(w.text, "t.rules:4:19: unsupported RUN type in RUN{builtin}"));
+	assert_non_null(strstr(w.text, "t.rules:5:19: unsupported MODE="));
 	udev_result_clear(&res);
 }
 
@@ -210,7 +217,7 @@ static void test_attr_reads_sysfs(void **state)
 	assert_int_equal(res.nrun, 2);
 	assert_string_equal(res.run[0], "a device/console/1");
 	assert_string_equal(res.run[1], "f");
-	assert_non_null(strstr(w.text, "t.rules:6: unsupported ATTR{nodename}="));
+	assert_non_null(strstr(w.text, "t.rules:6:1: unsupported ATTR{nodename}="));
 	udev_result_clear(&res);
 	assert_int_equal(ut_rmtree(dir), 0);
 }
@@ -249,12 +256,124 @@ static void test_syntax_errors_never_misread(void **state)
 	assert_int_equal(res.nrun, 1);
 	assert_string_equal(res.run[0], "ok");
 	assert_null(udev_env_get(&res.env, "A"));
-	assert_true(w.count >= 6);
-	for (int l = 1; l <= 6; l++) {
-		char needle[32];
-		snprintf(needle, sizeof(needle), "t.rules:%d:", l);
-		assert_non_null(strstr(w.text, needle));
-	}
+	/* each names the line and the column of the offending character */
+	assert_string_equal(w.text, "t.rules:1:12: value of SUBSYSTEM is not quoted; rule ignored\n"
+	                            "t.rules:2:24: junk after value of SUBSYSTEM; rule ignored\n"
+	                            "t.rules:3:10: missing operator after SUBSYSTEM; rule ignored\n"
+	                            "t.rules:4:4: unterminated '{' after ENV; rule ignored\n"
+	                            "t.rules:5:11: junk after value of ENV; rule ignored\n"
+	                            "t.rules:6:1: only = is valid for LABEL+=: key ignored\n");
+	udev_result_clear(&res);
+}
+
+/* Columns count bytes from 1 on the physical line, also inside a rule
+ * continued over several lines, after tabs, and with CRLF line ends. */
+static void test_errors_name_line_and_column(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("# comment\n"
+	          "SUBSYSTEM==\"xen\", \\\n"
+	          "  ACTION==\"add\", \\\n"
+	          "  RUN+=\"a\" junk\n"
+	          "\tKERNEL=\"x\"\r\n"
+	          "ACTION==\"add\",\\\n"
+	          "\\\n"
+	          "RUN+=\"b\", ENV{x\n"
+	          "RUN+=\"c\", GOTO=\"nowhere\"\n"
+	          "RUN+=\"$bogus\"\n",
+	          add1, NULL, &res, &w);
+	/* $bogus is left out, which leaves nothing to run */
+	assert_int_equal(res.nrun, 1);
+	assert_string_equal(res.run[0], "c");
+	assert_string_equal(w.text, "t.rules:4:16: missing operator after junk; rule ignored\n"
+	                            "t.rules:5:2: unsupported assignment KERNEL=: key ignored\n"
+	                            "t.rules:8:14: unterminated '{' after ENV; rule ignored\n"
+	                            "t.rules:9:11: GOTO=\"nowhere\" has no matching LABEL later in "
+	                            "this file; GOTO ignored\n"
+	                            "t.rules:10:1: unknown substitution '$bogus'; left out\n");
+	udev_result_clear(&res);
+}
+
+/* Found by fuzz-udev-rules (tests/fuzz/regressions/udev-rules/
+ * env-key-with-equals): ENV{SUBSYSTEM=xenIGNORE}="1" made the whole event
+ * fail as if out of memory, so not one RUN of any rule ran. A property name
+ * the event cannot carry is now refused where it is written. */
+static void test_env_property_name_invalid(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("ENV{SUBSYSTEM=xenIGNORE}=\"1\"\n"
+	          "ENV{}=\"1\", RUN+=\"a\"\n"
+	          "ENV{A B}+=\"1\"\n"
+	          "ENV{A=B}==\"\", RUN+=\"never\"\n"
+	          "ACTION==\"add\", RUN+=\"xen-console-setup\"\n",
+	          add1, NULL, &res, &w);
+	assert_int_equal(res.nrun, 2);
+	assert_string_equal(res.run[0], "a");
+	assert_string_equal(res.run[1], "xen-console-setup");
+	assert_string_equal(
+	    w.text,
+	    "t.rules:1:1: invalid property name in ENV{SUBSYSTEM=xenIGNORE}=: key ignored\n"
+	    "t.rules:2:1: invalid property name in ENV{}=: key ignored\n"
+	    "t.rules:3:1: invalid property name in ENV{A B}+=: key ignored\n"
+	    "t.rules:4:1: invalid property name in ENV{A=B}: rule disabled (never matches)\n");
+	udev_result_clear(&res);
+}
+
+/* Found by fuzz-udev-rules (tests/fuzz/regressions/udev-rules/
+ * env-long-key-dropped-from-run-env): a property whose name had 256
+ * characters or more was set by ENV{} but silently left out of a RUN
+ * program's environment (udev_env_copy). */
+static void test_env_long_key_reaches_run_env(void **state)
+{
+	char text[400], key[301];
+	memset(key, 'K', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	snprintf(text, sizeof(text), "ENV{%s}=\"1\", RUN+=\"x\"\n", key);
+	struct udev_result res;
+	struct warns w;
+	run_rules(text, add1, NULL, &res, &w);
+	assert_int_equal(w.count, 0);
+	assert_string_equal(udev_env_get(&res.env, key), "1");
+	struct udev_env env;
+	udev_env_init(&env);
+	assert_int_equal(udev_env_copy(&env, &res.env), 0);
+	assert_int_equal(env.n, res.env.n);
+	assert_string_equal(udev_env_get(&env, key), "1");
+	udev_env_clear(&env);
+	udev_result_clear(&res);
+}
+
+/* A NUL byte cannot hide the rest of a line: the line is refused, and the
+ * lines after it are read. */
+static void test_nul_byte_refuses_its_line(void **state)
+{
+	static const char text[] = "RUN+=\"a\"\n"
+	                           "RUN+=\"b\0c\"\n"
+	                           "# ok\0 in a comment\n"
+	                           "RUN+=\"d\"\n";
+	struct udev_result res;
+	struct warns w;
+	run_rules_n(text, sizeof(text) - 1, add1, NULL, &res, &w);
+	assert_int_equal(res.nrun, 2);
+	assert_string_equal(res.run[0], "a");
+	assert_string_equal(res.run[1], "d");
+	assert_string_equal(w.text, "t.rules:2:8: NUL byte in a rule; rule ignored\n");
+	udev_result_clear(&res);
+}
+
+/* The rules' bytes reach the log only as printable ASCII. */
+static void test_messages_are_printable(void **state)
+{
+	struct udev_result res;
+	struct warns w;
+	run_rules("FOO{\x1b[2J}==\"x\"\nGOTO=\"\x07\xff\"\n", add1, NULL, &res, &w);
+	assert_string_equal(w.text,
+	                    "t.rules:1:1: unknown key FOO{\\x1b[2J}: rule disabled (never "
+	                    "matches)\n"
+	                    "t.rules:2:1: GOTO=\"\\x07\\xff\" has no matching LABEL later in this "
+	                    "file; GOTO ignored\n");
 	udev_result_clear(&res);
 }
 
@@ -301,7 +420,7 @@ static void test_common_rules_corpus(void **state)
 	assert_int_equal(res.nsymlinks, 0);
 	assert_null(udev_env_get(&res.env, "ID_MM_CANDIDATE"));
 	assert_null(udev_env_get(&res.env, "SYSTEMD_WANTS"));
-	assert_non_null(strstr(w.text, "t.rules:4: unknown key IMPORT{builtin}"));
+	assert_non_null(strstr(w.text, "t.rules:4:1: unknown key IMPORT{builtin}"));
 	udev_result_clear(&res);
 }
 
@@ -445,6 +564,11 @@ int main(void)
 		cmocka_unit_test(test_attr_reads_sysfs),
 		cmocka_unit_test(test_list_operators),
 		cmocka_unit_test(test_syntax_errors_never_misread),
+		cmocka_unit_test(test_errors_name_line_and_column),
+		cmocka_unit_test(test_env_property_name_invalid),
+		cmocka_unit_test(test_env_long_key_reaches_run_env),
+		cmocka_unit_test(test_nul_byte_refuses_its_line),
+		cmocka_unit_test(test_messages_are_printable),
 		cmocka_unit_test(test_escaped_quote_in_value),
 		cmocka_unit_test(test_common_rules_corpus),
 		cmocka_unit_test(test_load_dirs_order_and_override),
