@@ -56,18 +56,25 @@ void ts_close(struct ts *ts)
 	free(ts);
 }
 
+/* Format a path; -1 with errno ENAMETOOLONG when it does not fit. */
+static int vpath(char *path, size_t size, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(path, size, fmt, ap);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
 char *ts_read(struct ts *ts, xs_transaction_t t, const char *fmt, ...)
 {
 	char path[TS_PATH_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(path, sizeof(path), fmt, ap);
+	int r = vpath(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	return xstore_read(ts->xsh, t, path);
+	return r < 0 ? NULL : xstore_read(ts->xsh, t, path);
 }
 
 char **ts_dir(struct ts *ts, xs_transaction_t t, unsigned *num, const char *fmt, ...)
@@ -75,14 +82,10 @@ char **ts_dir(struct ts *ts, xs_transaction_t t, unsigned *num, const char *fmt,
 	char path[TS_PATH_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(path, sizeof(path), fmt, ap);
+	int r = vpath(path, sizeof(path), fmt, ap);
 	va_end(ap);
 	*num = 0;
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	return xs_directory(ts->xsh, t, path, num);
+	return r < 0 ? NULL : xs_directory(ts->xsh, t, path, num);
 }
 
 int ts_domain_exists(struct ts *ts, xs_transaction_t t, uint32_t domid)

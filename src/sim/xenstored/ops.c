@@ -164,26 +164,20 @@ static int op_directory_part(struct req *r)
 	return 0;
 }
 
-static int op_write(struct req *r)
+/* WRITE and MKDIR: create the node if missing (its parents must exist or be
+ * creatable); an existing node needs write permission, and only WRITE (value
+ * non-NULL) changes it. */
+static int write_node(struct req *r, const char *path, int len, const char *value, uint32_t vlen)
 {
-	const char *z = memchr(r->p, 0, r->h.len);
-	if (!z)
-		return EINVAL;
-	char path[PATH_BUF];
-	int len;
-	int err = get_path(r, r->p, path, &len);
-	if (err)
-		return err;
-	const char *value = z + 1;
-	uint32_t vlen = r->h.len - (uint32_t)(value - r->p);
 	struct nref nr;
-	err = view_get(r->c->x, r->tx, path, (size_t)len, &nr);
+	int err = view_get(r->c->x, r->tx, path, (size_t)len, &nr);
 	if (err)
 		return err;
 	if (nr.exists) {
 		if (!(perms_for_conn(r->c, nr.perms, nr.nperms) & PERM_WRITE))
 			return EACCES;
-		err = view_write(r->c->x, r->c, r->tx, &nr, path, (size_t)len, value, vlen);
+		if (value)
+			err = view_write(r->c->x, r->c, r->tx, &nr, path, (size_t)len, value, vlen);
 	} else {
 		err = errno_from_parents(r, path, (size_t)len);
 		if (err == ENOENT)
@@ -195,6 +189,20 @@ static int op_write(struct req *r)
 	return err;
 }
 
+static int op_write(struct req *r)
+{
+	const char *z = memchr(r->p, 0, r->h.len);
+	if (!z)
+		return EINVAL;
+	char path[PATH_BUF];
+	int len;
+	int err = get_path(r, r->p, path, &len);
+	if (err)
+		return err;
+	const char *value = z + 1;
+	return write_node(r, path, len, value, r->h.len - (uint32_t)(value - r->p));
+}
+
 static int op_mkdir(struct req *r)
 {
 	char path[PATH_BUF];
@@ -202,21 +210,7 @@ static int op_mkdir(struct req *r)
 	int err = get_path(r, wire_onearg(r->p, r->h.len), path, &len);
 	if (err)
 		return err;
-	struct nref nr;
-	err = view_get(r->c->x, r->tx, path, (size_t)len, &nr);
-	if (err)
-		return err;
-	if (nr.exists) {
-		if (!(perms_for_conn(r->c, nr.perms, nr.nperms) & PERM_WRITE))
-			return EACCES;
-	} else {
-		err = errno_from_parents(r, path, (size_t)len);
-		if (err == ENOENT)
-			err = view_create(r->c->x, r->c, r->tx, path, (size_t)len, NULL, 0, true);
-	}
-	if (!err)
-		reply_ok(r);
-	return err;
+	return write_node(r, path, len, NULL, 0);
 }
 
 static int op_rm(struct req *r)
