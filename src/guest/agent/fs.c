@@ -142,7 +142,9 @@ int fs_mkdirs(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gi
 			int nfd = fs_open(a, p, O_RDONLY | O_DIRECTORY, 0);
 			if (nfd < 0)
 				return -1;
-			int rc = fchmod(nfd, m) < 0 ? -1 : c ? 0 : set_owner(nfd, uid, gid);
+			int rc = c ? 0 : set_owner(nfd, uid, gid);
+			if (rc == 0)
+				rc = fchmod(nfd, m);
 			close(nfd);
 			if (rc < 0)
 				return -1;
@@ -164,13 +166,14 @@ int fs_fix_dir(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t g
 		return -1;
 	struct stat st;
 	int rc = fstat(fd, &st);
-	if (rc == 0 && (st.st_mode & 07777) != mode) {
-		rc = fchmod(fd, mode);
+	/* Owner before mode, as in fs_write. */
+	if (rc == 0 &&
+	    ((uid != (uid_t)-1 && st.st_uid != uid) || (gid != (gid_t)-1 && st.st_gid != gid))) {
+		rc = fchown(fd, uid, gid);
 		*changed = 1;
 	}
-	if (rc == 0 && ((uid != (uid_t)-1 && st.st_uid != uid) ||
-	                (gid != (gid_t)-1 && st.st_gid != gid))) {
-		rc = fchown(fd, uid, gid);
+	if (rc == 0 && (st.st_mode & 07777) != mode) {
+		rc = fchmod(fd, mode);
 		*changed = 1;
 	}
 	int e = errno;
@@ -227,10 +230,11 @@ int fs_write(struct agent *a, const char *path, const void *data, size_t len, mo
 		else if (w > 0)
 			off += (size_t)w;
 	}
-	if (rc == 0)
-		rc = fchmod(fd, mode);
+	/* Owner first: chown clears the set-user-ID and set-group-ID bits. */
 	if (rc == 0)
 		rc = set_owner(fd, uid, gid);
+	if (rc == 0)
+		rc = fchmod(fd, mode);
 	if (rc == 0)
 		rc = fsync(fd);
 	int e = errno;

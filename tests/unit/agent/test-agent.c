@@ -532,6 +532,29 @@ static void writes_stay_inside_the_root(void **state)
 	rmdir(outside);
 }
 
+/* Found by tests/fuzz/agent-apply: chown after chmod dropped the setuid bit,
+ * so the file never had the asked mode and every apply rewrote it. */
+static void setuid_mode_survives_the_owner(void **state)
+{
+	struct fx *x = *state;
+	start_agent(x);
+	json_decref(hello(x, 1));
+	static const char doc[] =
+	    "{\"generation\": 1, \"write_files\": [{\"path\": \"/opt/tool\","
+	    " \"content\": \"x\", \"permissions\": \"4750\", \"owner\": \"ops:ops\"}]}";
+	json_t *r = apply_text(x, doc, NULL, 0);
+	assert_string_equal(item(r, "write_files./opt/tool"), "applied");
+	json_decref(r);
+	struct stat st;
+	assert_non_null(read_file(x->root, "/opt/tool", &st));
+	assert_int_equal(st.st_mode & 07777, 04750);
+	assert_int_equal(st.st_uid, 1000);
+	r = apply_text(x, doc, NULL, 0);
+	assert_string_equal(item(r, "write_files./opt/tool"), "unchanged");
+	json_decref(r);
+	stop_agent(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +567,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(stale_epoch_echo_and_garbage_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(errors_use_the_taxonomy, setup, teardown),
 		cmocka_unit_test_setup_teardown(writes_stay_inside_the_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(setuid_mode_survives_the_owner, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
