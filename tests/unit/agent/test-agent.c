@@ -555,6 +555,32 @@ static void setuid_mode_survives_the_owner(void **state)
 	stop_agent(x);
 }
 
+/* Found by tests/fuzz/agent-apply: a reason cut by its buffer inside a
+ * character was not UTF-8, so the item lost its reason. */
+static void long_reasons_stay_in_the_reply(void **state)
+{
+	struct fx *x = *state;
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/etc/xenchannel", x->root);
+	mkdir(p, 0755);
+	write_file(x->root, AGENT_POLICY_FILE, "{\"write_files_paths\": [\"/srv/\"]}", 0644);
+	start_agent(x);
+	json_decref(hello(x, 1));
+	char doc[1200], path[600] = "/etc/x";
+	for (int i = 0; i < 250; i++)
+		strcat(path, "\xc3\xa9");
+	snprintf(doc, sizeof(doc),
+	         "{\"generation\": 1, \"write_files\": [{\"path\": \"%s\", \"content\": \"x\"}]}",
+	         path);
+	json_t *r = apply_text(x, doc, NULL, 0);
+	json_t *it = json_array_get(json_object_get(json_object_get(r, "result"), "items"), 0);
+	assert_string_equal(json_string_value(json_object_get(it, "result")), "refused");
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(it, "reason")), "policy does not allow"));
+	json_decref(r);
+	stop_agent(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +594,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(errors_use_the_taxonomy, setup, teardown),
 		cmocka_unit_test_setup_teardown(writes_stay_inside_the_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(setuid_mode_survives_the_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(long_reasons_stay_in_the_reply, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
