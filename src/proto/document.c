@@ -454,9 +454,10 @@ static int check_files(const json_t *f, char *err, size_t errlen)
 			const char *s = json_string_value(c);
 			if (n % 4 != 0)
 				return bad(err, errlen, "%s.content: base64 length is not a multiple of 4", w);
+			/* '=' only as the padding that ends the text. */
 			for (size_t j = 0; j < n; j++)
 				if (!(isalnum((unsigned char)s[j]) || s[j] == '+' || s[j] == '/' ||
-				      (s[j] == '=' && j >= n - 2)))
+				      (s[j] == '=' && j >= n - 2 && (j == n - 1 || s[j + 1] == '='))))
 					return bad(err, errlen, "%s.content: not base64 at byte %zu", w, j);
 		} else if (c && memchr(json_string_value(c), 0, json_string_length(c))) {
 			return bad(err, errlen, "%s.content: contains a NUL byte (use encoding b64)", w);
