@@ -581,6 +581,38 @@ static void long_reasons_stay_in_the_reply(void **state)
 	stop_agent(x);
 }
 
+/* Found by profiling tests/fuzz/agent-apply: fs_mkdirs resolved every
+ * prefix from the root, O(depth^2) lookups per path: a 240 KB document of
+ * deep paths kept the agent busy for half a minute. Now one step per level;
+ * symlinks on the way are still resolved inside the root. */
+static void deep_paths_are_created(void **state)
+{
+	struct fx *x = *state;
+	start_agent(x);
+	json_decref(hello(x, 1));
+	json_t *files = json_array();
+	for (int i = 0; i < 4; i++) {
+		char path[4096];
+		int n = snprintf(path, sizeof(path), "/deep%d", i);
+		while (n < 3990)
+			n += snprintf(path + n, sizeof(path) - (size_t)n, "/a");
+		snprintf(path + n, sizeof(path) - (size_t)n, "/f");
+		json_array_append_new(files, json_pack("{s:s, s:s}", "path", path, "content", "x"));
+	}
+	json_t *doc = json_pack("{s:i, s:o}", "generation", 1, "write_files", files);
+	char *text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	for (int round = 0; round < 2; round++) {
+		json_t *r = apply_text(x, text, NULL, 0);
+		json_t *res = json_object_get(json_object_get(r, "result"), "summary");
+		assert_int_equal(
+		    json_integer_value(json_object_get(res, round ? "unchanged" : "applied")), 4);
+		json_decref(r);
+	}
+	free(text);
+	stop_agent(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -595,6 +627,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(writes_stay_inside_the_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(setuid_mode_survives_the_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(long_reasons_stay_in_the_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(deep_paths_are_created, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
