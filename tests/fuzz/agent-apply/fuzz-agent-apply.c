@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -170,6 +171,26 @@ static void prepare(json_int_t gen)
 
 static char pidtag[32];
 
+static const json_t *cur_doc;
+
+/* fs_write's temporary names are ".<leaf>.xc<pid>"; the document itself
+ * may ask for such a name. */
+static int is_temp_name(const char *name)
+{
+	size_t n = strlen(name), t = strlen(pidtag);
+	if (name[0] != '.' || n <= t || strcmp(name + n - t, pidtag) != 0)
+		return 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(cur_doc, "write_files"), i, v)
+	{
+		const char *leaf = strrchr(json_string_value(json_object_get(v, "path")), '/');
+		if (leaf && strcmp(leaf + 1, name) == 0)
+			return 0;
+	}
+	return 1;
+}
+
 static struct entry *find(const char *rel)
 {
 	for (size_t i = 0; i < NBASE; i++)
@@ -180,7 +201,7 @@ static struct entry *find(const char *rel)
 
 /* Check every entry under the directory fd (at rel); remove what is not
  * an untouched baseline entry (everything when keep is 0). */
-static void sweep(int fd, const char *rel, int keep)
+static void sweep(int fd, const char *rel, int keep_here)
 {
 	DIR *d = fdopendir(fd);
 	if (!d)
@@ -189,8 +210,11 @@ static void sweep(int fd, const char *rel, int keep)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		char crel[PATH_MAX];
-		snprintf(crel, sizeof(crel), "%s/%s", rel, de->d_name);
+		/* Baseline entries are shallow: below them no path is kept (paths
+		 * can be 2000 directories deep; the stack stays small). */
+		char crel[96];
+		int keep = keep_here && snprintf(crel, sizeof(crel), "%s/%s", rel, de->d_name) <
+		                            (int)sizeof(crel);
 		struct stat st;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			abort();
@@ -203,7 +227,7 @@ static void sweep(int fd, const char *rel, int keep)
 		} else if (S_ISREG(st.st_mode)) {
 			if (st.st_nlink != 1)
 				abort();
-			if (de->d_name[0] == '.' && strstr(de->d_name, pidtag))
+			if (is_temp_name(de->d_name))
 				abort(); /* a temporary file of fs_write left behind */
 			same = same && (st.st_mode & 07777) == e->mode &&
 			       (size_t)st.st_size == strlen(e->data);
@@ -213,7 +237,7 @@ static void sweep(int fd, const char *rel, int keep)
 			                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cfd < 0)
 				abort();
-			sweep(cfd, crel, same);
+			sweep(cfd, keep ? crel : "", same);
 		} else {
 			abort(); /* no device, fifo or socket */
 		}
@@ -612,6 +636,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdir(outside, 0755) < 0)
 		abort();
 	snprintf(pidtag, sizeof(pidtag), ".xc%ld", (long)getpid());
+	/* The sweep holds a descriptor per level of a tree up to 2048 deep. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 8192) {
+		rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
 		unsigned id = i ? 1000 + (unsigned)i : 0;
@@ -657,6 +687,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	close(probe);
 	prepare(gen);
+	cur_doc = valid ? doc : NULL;
 	struct agent a;
 	agent_open(&a);
 	json_t *reply = apply_request(&a, 7, req);
