@@ -172,6 +172,7 @@ static void prepare(json_int_t gen)
 static char pidtag[32];
 
 static const json_t *cur_doc;
+static unsigned long swept; /* entries the last sweep removed */
 
 /* fs_write's temporary names are ".<leaf>.xc<pid>"; the document itself
  * may ask for such a name. */
@@ -243,15 +244,18 @@ static void sweep(int fd, const char *rel, int keep_here)
 		}
 		if (same) {
 			e->seen = 1;
-		} else if (unlinkat(dirfd(d), de->d_name, k == KDIR ? AT_REMOVEDIR : 0) < 0) {
+		} else if (swept++,
+		           unlinkat(dirfd(d), de->d_name, k == KDIR ? AT_REMOVEDIR : 0) < 0) {
 			abort();
 		}
 	}
 	closedir(d);
 }
 
-static void check_sandbox(void)
+/* Returns how many entries were not the baseline's. */
+static unsigned long check_sandbox(void)
 {
+	swept = 0;
 	for (size_t i = 0; i < NBASE; i++)
 		baseline[i].seen = 0;
 	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -276,6 +280,7 @@ static void check_sandbox(void)
 	closedir(d);
 	if (n != 4) /* ".", "..", root, outside */
 		abort();
+	return swept;
 }
 
 /* ---- the agent ---- */
@@ -622,6 +627,14 @@ static void expects_free(struct expects *x)
 
 /* ---- one run ---- */
 
+static void cleanup(void)
+{
+	int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		remove_dir_contents(fd);
+	rmdir(base);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -635,6 +648,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(outside, sizeof(outside), "%s/outside", base);
 	if (mkdir(outside, 0755) < 0)
 		abort();
+	atexit(cleanup);
 	snprintf(pidtag, sizeof(pidtag), ".xc%ld", (long)getpid());
 	/* The sweep holds a descriptor per level of a tree up to 2048 deep. */
 	struct rlimit rl;
@@ -656,24 +670,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void cleanup(void)
-{
-	int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0)
-		remove_dir_contents(fd);
-	rmdir(base);
-}
-
 static struct expects ex;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int registered;
-	if (!registered) {
-		atexit(cleanup);
-		registered = 1;
-	}
 	/* The host sends the document as a JSON string: UTF-8 only. */
 	json_t *req = json_pack("{s:I, s:s, s:s%}", "id", (json_int_t)7, "op", "apply", "document",
 	                        (const char *)data, size);
@@ -720,7 +721,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(again);
 	}
 	agent_close(&a);
-	check_sandbox();
+	if (check_sandbox() && !valid)
+		abort(); /* a refused document changed something */
 	int probe2 = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	close(probe2);
 	if (probe2 != probe)
