@@ -114,7 +114,13 @@ json_t *proto_payload_parse(const struct proto_frame *f, char *err, size_t errle
  * [PROTO_MIN_VERSION, PROTO_VERSION]. Returns 0 when there is none. */
 unsigned proto_pick_version(const json_t *versions);
 
-/* {"id": id, "ok": false, "error": {"code": code, "message": msg}} */
+/* A JSON string of text built from untrusted or truncated bytes: when it is
+ * not valid UTF-8, control characters, backslashes and every non-ASCII byte
+ * become \xNN, so there always is a string. NULL only without memory. */
+json_t *proto_json_text(const char *s);
+
+/* {"id": id, "ok": false, "error": {"code": code, "message": msg}}; msg goes
+ * through proto_json_text. */
 json_t *proto_error_reply(json_int_t id, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -27,4 +27,9 @@ const char *cli_escaped(char *buf, size_t size, const char *s);
  * the simulator, else /run/xenchanneld/control.sock). */
 const char *cli_control_socket(char *buf, size_t size);
 
+/* provision-yaml.c */
+/* A YAML provisioning document -> its JSON text (malloc'd, compact), or
+ * NULL with the reason in err. */
+char *cli_yaml_to_json(const char *text, size_t len, char *err, size_t errlen);
+
 #endif

@@ -555,9 +555,10 @@ static int parse_content(const json_t *c, const json_t *enc, const char *w, stru
 		if (n % 4 != 0)
 			return bad(err, errlen, "%s.content: base64 length is not a multiple of 4",
 			           w);
+		/* '=' only as the padding that ends the text. */
 		for (size_t j = 0; j < n; j++)
 			if (!(isalnum((unsigned char)s[j]) || s[j] == '+' || s[j] == '/' ||
-			      (s[j] == '=' && j >= n - 2)))
+			      (s[j] == '=' && j >= n - 2 && (j == n - 1 || s[j + 1] == '='))))
 				return bad(err, errlen, "%s.content: not base64 at byte %zu", w, j);
 	} else if (c && memchr(s, 0, n)) {
 		return bad(err, errlen, "%s.content: contains a NUL byte (use encoding b64)", w);

@@ -3,6 +3,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 json_t *proto_payload_parse(const struct proto_frame *f, char *err, size_t errlen)
 {
@@ -39,6 +41,29 @@ unsigned proto_pick_version(const json_t *versions)
 	return best;
 }
 
+json_t *proto_json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	size_t n = strlen(s);
+	char *buf = malloc(n * 4 + 1);
+	if (!buf)
+		return NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf[o++] = (char)c;
+		else
+			o += (size_t)sprintf(buf + o, "\\x%02x", c);
+	}
+	buf[o] = 0;
+	j = json_string(buf);
+	free(buf);
+	return j;
+}
+
 json_t *proto_error_reply(json_int_t id, const char *code, const char *fmt, ...)
 {
 	char msg[512];
@@ -46,6 +71,8 @@ json_t *proto_error_reply(json_int_t id, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:I, s:b, s:{s:s, s:s}}", "id", id, "ok", 0, "error", "code", code,
-	                 "message", msg);
+	/* The message may quote the peer's bytes or end in a cut character:
+	 * a reply must go out all the same. */
+	return json_pack("{s:I, s:b, s:{s:s, s:o}}", "id", id, "ok", 0, "error", "code", code,
+	                 "message", proto_json_text(msg));
 }

@@ -10,14 +10,16 @@
 void item_result(struct agent *a, json_t *items, const char *item, const char *result,
                  const char *fmt, ...)
 {
-	json_t *o = json_pack("{s:s, s:s}", "item", item, "result", result);
+	/* The reason may end in a character cut by the buffer: proto_json_text
+	 * keeps the item (and its reason) in the reply whatever the bytes. */
+	json_t *o = json_pack("{s:o, s:s}", "item", proto_json_text(item), "result", result);
 	if (fmt) {
 		char reason[512];
 		va_list ap;
 		va_start(ap, fmt);
 		vsnprintf(reason, sizeof(reason), fmt, ap);
 		va_end(ap);
-		json_object_set_new(o, "reason", json_string(reason));
+		json_object_set_new(o, "reason", proto_json_text(reason));
 		/* Reasons name items and errno texts, never document values. */
 		log_info("%s: %s (%s)", item, result, reason);
 	} else {

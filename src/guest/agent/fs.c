@@ -108,6 +108,52 @@ static int set_owner(int fd, uid_t uid, gid_t gid)
 	return fchown(fd, uid, gid);
 }
 
+/* The next directory below cur, created when missing. A plain directory is
+ * opened right below cur (O(1)); a symlink, "." or ".." is resolved again
+ * from the root (prefix, RESOLVE_IN_ROOT), so they stay inside the root
+ * exactly as in fs_open. A whole path costs O(length), not O(length^2). */
+static int step_down(struct agent *a, int cur, const char *prefix, const char *name, int last,
+                     mode_t mode, uid_t uid, gid_t gid)
+{
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return fs_open(a, prefix, O_PATH | O_DIRECTORY, 0);
+	int fd = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			close(fd);
+			return -1;
+		}
+		if (S_ISDIR(st.st_mode))
+			return fd;
+		close(fd);
+		if (S_ISLNK(st.st_mode))
+			return fs_open(a, prefix, O_PATH | O_DIRECTORY, 0);
+		errno = ENOTDIR;
+		return -1;
+	}
+	if (errno != ENOENT)
+		return -1;
+	/* Directories on the way get 0755 and our owner; the last one gets
+	 * what was asked for. */
+	mode_t m = last ? mode : 0755;
+	if (mkdirat(cur, name, m) < 0 && errno != EEXIST)
+		return -1;
+	fd = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = last ? set_owner(fd, uid, gid) : 0;
+	if (rc == 0)
+		rc = fchmod(fd, m);
+	if (rc < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 int fs_mkdirs(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gid)
 {
 	char p[PATH_MAX];
@@ -116,43 +162,29 @@ int fs_mkdirs(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gi
 		return -1;
 	}
 	strcpy(p, dir);
-	for (char *s = p + 1;; s++) {
-		if (*s != '/' && *s != 0)
-			continue;
-		char c = *s;
-		*s = 0;
-		int fd = fs_open(a, p, O_PATH | O_DIRECTORY, 0);
-		if (fd >= 0) {
-			close(fd);
-		} else if (errno == ENOENT) {
-			char leaf[NAME_MAX + 1];
-			int pfd = open_parent(a, p, leaf, sizeof(leaf));
-			if (pfd < 0)
-				return -1;
-			/* Directories on the way get 0755 and our owner; the last
-			 * one gets what was asked for. */
-			mode_t m = c ? 0755 : mode;
-			if (mkdirat(pfd, leaf, m) < 0 && errno != EEXIST) {
-				int e = errno;
-				close(pfd);
-				errno = e;
-				return -1;
-			}
-			close(pfd);
-			int nfd = fs_open(a, p, O_RDONLY | O_DIRECTORY, 0);
-			if (nfd < 0)
-				return -1;
-			int rc = fchmod(nfd, m) < 0 ? -1 : c ? 0 : set_owner(nfd, uid, gid);
-			close(nfd);
-			if (rc < 0)
-				return -1;
-		} else {
-			return -1;
-		}
-		*s = c;
-		if (!c)
+	int cur = fs_open(a, "/", O_PATH | O_DIRECTORY, 0);
+	char *s = p;
+	while (cur >= 0) {
+		while (*s == '/')
+			s++;
+		if (!*s)
 			break;
+		char *e = strchrnul(s, '/'), *next = e;
+		while (*next == '/')
+			next++;
+		char c = *e;
+		*e = 0;
+		int fd = step_down(a, cur, p, s, !*next, mode, uid, gid);
+		int err = errno;
+		close(cur);
+		errno = err;
+		cur = fd;
+		*e = c;
+		s = e;
 	}
+	if (cur < 0)
+		return -1;
+	close(cur);
 	return 0;
 }
 
@@ -164,13 +196,14 @@ int fs_fix_dir(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t g
 		return -1;
 	struct stat st;
 	int rc = fstat(fd, &st);
-	if (rc == 0 && (st.st_mode & 07777) != mode) {
-		rc = fchmod(fd, mode);
+	/* Owner before mode, as in fs_write. */
+	if (rc == 0 &&
+	    ((uid != (uid_t)-1 && st.st_uid != uid) || (gid != (gid_t)-1 && st.st_gid != gid))) {
+		rc = fchown(fd, uid, gid);
 		*changed = 1;
 	}
-	if (rc == 0 && ((uid != (uid_t)-1 && st.st_uid != uid) ||
-	                (gid != (gid_t)-1 && st.st_gid != gid))) {
-		rc = fchown(fd, uid, gid);
+	if (rc == 0 && (st.st_mode & 07777) != mode) {
+		rc = fchmod(fd, mode);
 		*changed = 1;
 	}
 	int e = errno;
@@ -227,10 +260,11 @@ int fs_write(struct agent *a, const char *path, const void *data, size_t len, mo
 		else if (w > 0)
 			off += (size_t)w;
 	}
-	if (rc == 0)
-		rc = fchmod(fd, mode);
+	/* Owner first: chown clears the set-user-ID and set-group-ID bits. */
 	if (rc == 0)
 		rc = set_owner(fd, uid, gid);
+	if (rc == 0)
+		rc = fchmod(fd, mode);
 	if (rc == 0)
 		rc = fsync(fd);
 	int e = errno;

@@ -134,6 +134,14 @@ static void files_rules(void **state)
 	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"encoding\": \"b64\", "
 	      "\"content\": \"abc\"}]}",
 	      "base64 length");
+	/* Found by tests/fuzz/agent-apply: '=' before the last character was taken
+	 * for padding, and the agent wrote a byte from "AB=C". */
+	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"encoding\": \"b64\", "
+	      "\"content\": \"AB=C\"}]}",
+	      "write_files[0].content: not base64 at byte 2");
+	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"encoding\": \"b64\", "
+	      "\"content\": \"AB==\"}]}",
+	      NULL);
 	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"append\": true}]}",
 	      "write_files[0].append");
 }

@@ -276,6 +276,31 @@ static void json_payloads_and_versions(void **state)
 	assert_int_equal(proto_pick_version(NULL), 0);
 }
 
+/* Found by tests/fuzz/agent-apply: an error message quoting invalid UTF-8
+ * (jansson's parse error names the bad byte) or cut inside a character made
+ * json_pack fail, and the agent sent no reply at all. */
+static void error_replies_survive_any_bytes(void **state)
+{
+	json_t *r = proto_error_reply(5, PROTO_ERR_INVALID, "document: %s", "bad \xff\xfe byte");
+	assert_non_null(r);
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 5);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(r, "error"), "message")),
+	    "document: bad \\xff\\xfe byte");
+	json_decref(r);
+	char big[600];
+	memset(big, 'a', sizeof(big));
+	for (size_t i = 400; i + 2 < sizeof(big); i += 2)
+		memcpy(big + i, "\xc3\xa9", 2); /* e-acute, cut by the 512-byte message */
+	big[sizeof(big) - 1] = 0;
+	r = proto_error_reply(6, PROTO_ERR_INVALID, "x%s", big);
+	assert_non_null(r);
+	json_decref(r);
+	json_t *s = proto_json_text("plain \xc3\xa9");
+	assert_string_equal(json_string_value(s), "plain \xc3\xa9"); /* valid: kept */
+	json_decref(s);
+}
+
 static void hmac_rfc4231_case2(void **state)
 {
 	char out[65];
@@ -331,6 +356,7 @@ int main(void)
 		cmocka_unit_test(reset_forgets_partial_data),
 		cmocka_unit_test(full_buffer_makes_progress),
 		cmocka_unit_test(json_payloads_and_versions),
+		cmocka_unit_test(error_replies_survive_any_bytes),
 		cmocka_unit_test(hmac_rfc4231_case2),
 		cmocka_unit_test(sha256_and_hmac_match_openssl),
 	};

@@ -525,6 +525,87 @@ static void writes_stay_inside_the_root(void **state)
 	rmdir(outside);
 }
 
+/* Found by tests/fuzz/agent-apply: chown after chmod dropped the setuid bit,
+ * so the file never had the asked mode and every apply rewrote it. */
+static void setuid_mode_survives_the_owner(void **state)
+{
+	struct fx *x = *state;
+	start_agent(x);
+	json_decref(hello(x, 1));
+	static const char doc[] =
+	    "{\"generation\": 1, \"write_files\": [{\"path\": \"/opt/tool\","
+	    " \"content\": \"x\", \"permissions\": \"4750\", \"owner\": \"ops:ops\"}]}";
+	json_t *r = apply_text(x, doc, NULL, 0);
+	assert_string_equal(item(r, "write_files./opt/tool"), "applied");
+	json_decref(r);
+	struct stat st;
+	assert_non_null(read_file(x->root, "/opt/tool", &st));
+	assert_int_equal(st.st_mode & 07777, 04750);
+	assert_int_equal(st.st_uid, 1000);
+	r = apply_text(x, doc, NULL, 0);
+	assert_string_equal(item(r, "write_files./opt/tool"), "unchanged");
+	json_decref(r);
+	stop_agent(x);
+}
+
+/* Found by tests/fuzz/agent-apply: a reason cut by its buffer inside a
+ * character was not UTF-8, so the item lost its reason. */
+static void long_reasons_stay_in_the_reply(void **state)
+{
+	struct fx *x = *state;
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/etc/xenchannel", x->root);
+	mkdir(p, 0755);
+	write_file(x->root, AGENT_POLICY_FILE, "{\"write_files_paths\": [\"/srv/\"]}", 0644);
+	start_agent(x);
+	json_decref(hello(x, 1));
+	char doc[1200], path[600] = "/etc/x";
+	for (int i = 0; i < 250; i++)
+		strcat(path, "\xc3\xa9");
+	snprintf(doc, sizeof(doc),
+	         "{\"generation\": 1, \"write_files\": [{\"path\": \"%s\", \"content\": \"x\"}]}",
+	         path);
+	json_t *r = apply_text(x, doc, NULL, 0);
+	json_t *it = json_array_get(json_object_get(json_object_get(r, "result"), "items"), 0);
+	assert_string_equal(json_string_value(json_object_get(it, "result")), "refused");
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(it, "reason")), "policy does not allow"));
+	json_decref(r);
+	stop_agent(x);
+}
+
+/* Found by profiling tests/fuzz/agent-apply: fs_mkdirs resolved every
+ * prefix from the root, O(depth^2) lookups per path: a 240 KB document of
+ * deep paths kept the agent busy for half a minute. Now one step per level;
+ * symlinks on the way are still resolved inside the root. */
+static void deep_paths_are_created(void **state)
+{
+	struct fx *x = *state;
+	start_agent(x);
+	json_decref(hello(x, 1));
+	json_t *files = json_array();
+	for (int i = 0; i < 4; i++) {
+		char path[4096];
+		int n = snprintf(path, sizeof(path), "/deep%d", i);
+		while (n < 3990)
+			n += snprintf(path + n, sizeof(path) - (size_t)n, "/a");
+		snprintf(path + n, sizeof(path) - (size_t)n, "/f");
+		json_array_append_new(files, json_pack("{s:s, s:s}", "path", path, "content", "x"));
+	}
+	json_t *doc = json_pack("{s:i, s:o}", "generation", 1, "write_files", files);
+	char *text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	for (int round = 0; round < 2; round++) {
+		json_t *r = apply_text(x, text, NULL, 0);
+		json_t *res = json_object_get(json_object_get(r, "result"), "summary");
+		assert_int_equal(
+		    json_integer_value(json_object_get(res, round ? "unchanged" : "applied")), 4);
+		json_decref(r);
+	}
+	free(text);
+	stop_agent(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +618,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(stale_epoch_echo_and_garbage_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(errors_use_the_taxonomy, setup, teardown),
 		cmocka_unit_test_setup_teardown(writes_stay_inside_the_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(setuid_mode_survives_the_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(long_reasons_stay_in_the_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(deep_paths_are_created, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

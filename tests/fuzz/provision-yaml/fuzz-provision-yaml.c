@@ -1,0 +1,96 @@
+/*
+ * fuzz-provision-yaml.c - a YAML provisioning document, as `xenchannel
+ * provision --config doc.yaml` reads it: cli_yaml_to_json, then what the CLI
+ * does with the JSON (load it refusing duplicate keys, validate it).
+ *
+ * Beyond "no crash, no leak" it checks the contract, with abort() so
+ * libFuzzer reports it:
+ *   - success: the input is one whole, well-formed YAML document (libyaml's
+ *     event parser reads it to the end of the stream), and the text is one
+ *     JSON object that loads back as the CLI loads it and dumps back to the
+ *     same text (nothing lost or changed in between), and it fits a frame;
+ *   - failure: a message that says where ("line L column C: ...");
+ *   - the same input converts the same way twice;
+ *   - the validator either accepts or says why.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "commands.h"
+#include "xenchannel/proto.h"
+
+/* "line L column C: <reason>" with L, C >= 1 and a reason. */
+static int says_where(const char *err)
+{
+	unsigned long l, c;
+	int n = 0;
+	if (sscanf(err, "line %lu column %lu: %n", &l, &c, &n) != 2 || n == 0)
+		return 0;
+	return l >= 1 && c >= 1 && err[n] != 0;
+}
+
+/* How many documents the whole stream holds, or -1 when it is not YAML. */
+static int documents(const uint8_t *data, size_t size)
+{
+	yaml_parser_t p;
+	if (!yaml_parser_initialize(&p))
+		abort();
+	yaml_parser_set_input_string(&p, data, size);
+	int n = 0;
+	for (;;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&p, &ev)) {
+			n = -1;
+			break;
+		}
+		yaml_event_type_t t = ev.type;
+		yaml_event_delete(&ev);
+		if (t == YAML_DOCUMENT_START_EVENT)
+			n++;
+		if (t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return n;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char err[300], err2[300];
+	memset(err, 0, sizeof(err));
+	char *js = cli_yaml_to_json((const char *)data, size, err, sizeof(err));
+	char *again = cli_yaml_to_json((const char *)data, size, err2, sizeof(err2));
+	if (!js != !again || (js && strcmp(js, again) != 0) || (!js && strcmp(err, err2) != 0))
+		abort(); /* not deterministic */
+	free(again);
+	if (!js) {
+		if (!says_where(err))
+			abort();
+		return 0;
+	}
+	if (documents(data, size) != 1)
+		abort(); /* accepted a stream that is not exactly one document */
+	size_t len = strlen(js);
+	if (len > PROTO_MAX_PAYLOAD)
+		abort();
+	json_error_t je;
+	json_t *o = json_loadb(js, len, JSON_REJECT_DUPLICATES, &je);
+	if (!o || !json_is_object(o))
+		abort(); /* the CLI would refuse its own conversion */
+	char *back = json_dumps(o, JSON_COMPACT);
+	if (!back || strcmp(back, js) != 0)
+		abort();
+	free(back);
+	char verr[400];
+	verr[0] = 0;
+	if (proto_config_validate(o, verr, sizeof(verr)) < 0 && verr[0] == 0)
+		abort();
+	json_decref(o);
+	free(js);
+	return 0;
+}
