@@ -100,22 +100,43 @@ static uint32_t idx_at(const unsigned char *page, unsigned off)
 	return v;
 }
 
-/* The page differs from `before` only in the index at `own`, which must now
- * equal `want`, and in the data bytes of [wfrom, wfrom + wlen) of ring d. */
-static void check_changes(const unsigned char *before, const unsigned char *page,
-                          const struct dir *d, unsigned own, uint32_t want, uint32_t wfrom,
-                          uint32_t wlen)
+/* Where `len` bytes of ring d from free-running index `from` lie in the page:
+ * the bytes [*off, *off + return) and then, if the region wraps, the rest
+ * from the start of the array. Requires len <= d->size. */
+static size_t ring_chunk(const struct dir *d, uint32_t from, size_t len, unsigned *off)
 {
-	static unsigned char expect[RING_PAGE_SIZE];
+	unsigned pos = from & (d->size - 1);
 
-	memcpy(expect, before, RING_PAGE_SIZE);
-	memcpy(expect + own, &want, 4);
-	for (uint32_t i = 0; i < wlen; i++) {
-		unsigned pos = d->data + ((wfrom + i) & (d->size - 1));
+	*off = d->data + pos;
+	return len < d->size - pos ? len : d->size - pos;
+}
 
-		expect[pos] = page[pos];
-	}
-	CHECK(memcmp(expect, page, RING_PAGE_SIZE) == 0);
+/* The ring bytes at the masked positions of [from, from + len) equal buf.
+ * Block compares, not a loop per byte: -fsanitize=fuzzer traces every
+ * compare, and a byte loop here made this the hottest code of the target. */
+static int ring_equals(const unsigned char *page, const struct dir *d, uint32_t from,
+                       const unsigned char *buf, size_t len)
+{
+	unsigned off;
+	size_t first = ring_chunk(d, from, len, &off);
+
+	return memcmp(page + off, buf, first) == 0 &&
+	       memcmp(page + d->data, buf + first, len - first) == 0;
+}
+
+/* The page differs from `model` (the page as it was before the operation)
+ * only in the index at `own`, which must now equal `want`, and in the data
+ * bytes of [wfrom, wfrom + wlen) of ring d. `model` follows the page. */
+static void check_changes(unsigned char *model, const unsigned char *page, const struct dir *d,
+                          unsigned own, uint32_t want, uint32_t wfrom, uint32_t wlen)
+{
+	unsigned off;
+	size_t first = ring_chunk(d, wfrom, wlen, &off);
+
+	memcpy(model + own, &want, 4);
+	memcpy(model + off, page + off, first);
+	memcpy(model + d->data, page + d->data, wlen - first);
+	CHECK(memcmp(model, page, RING_PAGE_SIZE) == 0);
 }
 
 static void check_span(const unsigned char *page, const struct dir *d, const struct ring_span *s,
@@ -153,27 +174,48 @@ static void check_corrupt_span(const struct ring_span *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The page every input starts from, and the bytes ring_write copies in: made
+ * once, since a loop over them per input costs more than the input itself. */
+static unsigned char start_page[RING_PAGE_SIZE], pattern[8192 + 256];
+
+static void init_once(void)
+{
+	for (unsigned i = 0; i < RING_PAGE_SIZE; i++)
+		start_page[i] = (unsigned char)(i * 7);
+	/* not periodic, so data landing at a wrong offset cannot match */
+	for (uint32_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (unsigned char)((i * 2654435761u) >> 24);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static unsigned char buf[8192 + 1], before[RING_PAGE_SIZE];
+	/* model: the page as it must be. Every change the target makes itself
+	 * goes to both, every change an operation is allowed to make is applied
+	 * to it, and the two are compared after each operation: no copy of the
+	 * page per operation. */
+	static unsigned char buf[8192 + 1], model[RING_PAGE_SIZE];
+	static unsigned char *page;
 	struct input in = {data, size};
-	unsigned char *page = malloc(RING_PAGE_SIZE);
 	struct ring rings[2];
 	struct ring_span last[2][2]; /* [role][0 read, 1 write] from the last peek */
 	int have_last[2][2] = {{0, 0}, {0, 0}};
 	static const unsigned idx_off[4] = {RING_OFF_IN_CONS, RING_OFF_IN_PROD, RING_OFF_OUT_CONS,
 	                                    RING_OFF_OUT_PROD};
 
-	if (!page)
-		return 0;
-	for (unsigned i = 0; i < RING_PAGE_SIZE; i++)
-		page[i] = (unsigned char)(i * 7);
+	if (!page) {
+		page = malloc(RING_PAGE_SIZE);
+		if (!page)
+			abort();
+		init_once();
+	}
+	memcpy(page, start_page, RING_PAGE_SIZE);
 	/* Starting indices straight from the input. */
 	for (int i = 0; i < 4; i++) {
 		uint32_t v = get32(&in);
 
 		memcpy(page + idx_off[i], &v, 4);
 	}
+	memcpy(model, page, RING_PAGE_SIZE);
 	ring_init(&rings[0], page, RING_BACKEND);
 	ring_init(&rings[1], page, RING_FRONTEND);
 
@@ -185,16 +227,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct dir rd = rx_dir(role), wd = tx_dir(role);
 		uint32_t cons, prod, used;
 		struct ring_span s;
+		const unsigned char *src;
 		size_t n;
 		long got;
 		int rc;
 
-		memcpy(before, page, RING_PAGE_SIZE);
 		switch (op & 7) {
 		case 0: { /* someone writes an arbitrary index value */
 			uint32_t v = get32(&in);
 
-			memcpy(page + idx_off[get8(&in) & 3], &v, 4);
+			unsigned off = idx_off[get8(&in) & 3];
+
+			memcpy(page + off, &v, 4);
+			memcpy(model + off, &v, 4);
 			break;
 		}
 		case 1: /* peer nudges an index by a small amount (near-boundary cases) */
@@ -203,6 +248,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint32_t v = idx_at(page, off) + (uint32_t)(int8_t)get8(&in);
 
 			memcpy(page + off, &v, 4);
+			memcpy(model + off, &v, 4);
 			break;
 		}
 		case 2: /* peek read, maybe commit */
@@ -210,7 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			prod = idx_at(page, rd.prod);
 			used = prod - cons;
 			rc = ring_peek_read(ring, &s);
-			CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+			CHECK(memcmp(model, page, RING_PAGE_SIZE) == 0);
 			if (used > rd.size) {
 				CHECK(rc == RING_CORRUPT);
 				check_corrupt_span(&s);
@@ -224,10 +270,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rc = ring_commit_read(ring, &s, n);
 			if (n > s.len) {
 				CHECK(rc == RING_BADARG);
-				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+				CHECK(memcmp(model, page, RING_PAGE_SIZE) == 0);
 			} else {
 				CHECK(rc == RING_OK);
-				check_changes(before, page, &rd, rd.cons,
+				check_changes(model, page, &rd, rd.cons,
 				              n ? cons + (uint32_t)n : cons, 0, 0);
 			}
 			break;
@@ -236,7 +282,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			prod = idx_at(page, wd.prod);
 			used = prod - cons;
 			rc = ring_peek_write(ring, &s);
-			CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+			CHECK(memcmp(model, page, RING_PAGE_SIZE) == 0);
 			if (used > wd.size) {
 				CHECK(rc == RING_CORRUPT);
 				check_corrupt_span(&s);
@@ -255,17 +301,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					                                          : fill - done;
 
 					memset(s.iov[i].iov_base, op, m);
+					memset(model + ((unsigned char *)s.iov[i].iov_base - page),
+					       op, m);
 					done += m;
 				}
 			}
-			memcpy(before, page, RING_PAGE_SIZE);
 			rc = ring_commit_write(ring, &s, n);
 			if (n > s.len) {
 				CHECK(rc == RING_BADARG);
-				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+				CHECK(memcmp(model, page, RING_PAGE_SIZE) == 0);
 			} else {
 				CHECK(rc == RING_OK);
-				check_changes(before, page, &wd, wd.prod,
+				check_changes(model, page, &wd, wd.prod,
 				              n ? prod + (uint32_t)n : prod, 0, 0);
 			}
 			break;
@@ -274,47 +321,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			prod = idx_at(page, rd.prod);
 			used = prod - cons;
 			n = get_len(&in);
-			memset(buf, 0xEE, n + 1);
+			/* it may write min(n, readable) <= RING_OUT_SIZE bytes */
+			memset(buf, 0xEE, (n < RING_OUT_SIZE ? n : RING_OUT_SIZE) + 1);
 			got = ring_read(ring, buf, n);
 			if (used > rd.size) {
 				CHECK(got == RING_CORRUPT);
-				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+				CHECK(memcmp(model, page, RING_PAGE_SIZE) == 0);
 				CHECK(buf[0] == 0xEE);
 				break;
 			}
 			CHECK(got == (long)(n < used ? n : used));
-			for (long i = 0; i < got; i++)
-				CHECK(buf[i] ==
-				      page[rd.data + ((cons + (uint32_t)i) & (rd.size - 1))]);
+			CHECK(ring_equals(page, &rd, cons, buf, (size_t)got));
 			CHECK(buf[got] == 0xEE);
-			check_changes(before, page, &rd, rd.cons, cons + (uint32_t)got, 0, 0);
+			check_changes(model, page, &rd, rd.cons, cons + (uint32_t)got, 0, 0);
 			break;
 		case 5: /* ring_write of up to 8 KiB */
 			cons = idx_at(page, wd.cons);
 			prod = idx_at(page, wd.prod);
 			used = prod - cons;
 			n = get_len(&in);
-			for (size_t i = 0; i < n; i++)
-				buf[i] = (unsigned char)(i ^ op);
-			got = ring_write(ring, buf, n);
+			src = pattern + op; /* differs per op */
+			got = ring_write(ring, src, n);
 			if (used > wd.size) {
 				CHECK(got == RING_CORRUPT);
-				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+				CHECK(memcmp(model, page, RING_PAGE_SIZE) == 0);
 				break;
 			}
 			CHECK(got == (long)(n < wd.size - used ? n : wd.size - used));
-			check_changes(before, page, &wd, wd.prod, prod + (uint32_t)got, prod,
+			check_changes(model, page, &wd, wd.prod, prod + (uint32_t)got, prod,
 			              (uint32_t)got);
-			for (long i = 0; i < got; i++)
-				CHECK(page[wd.data + ((prod + (uint32_t)i) & (wd.size - 1))] ==
-				      buf[i]);
+			CHECK(ring_equals(page, &wd, prod, src, (size_t)got));
 			break;
 		case 6: { /* fill levels */
 			long rl = ring_readable(ring), wl = ring_writable(ring);
 			uint32_t ru = idx_at(page, rd.prod) - idx_at(page, rd.cons);
 			uint32_t wu = idx_at(page, wd.prod) - idx_at(page, wd.cons);
 
-			CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+			CHECK(memcmp(model, page, RING_PAGE_SIZE) == 0);
 			CHECK(rl == (ru > rd.size ? RING_CORRUPT : (long)ru));
 			CHECK(wl == (wu > wd.size ? RING_CORRUPT : (long)(wd.size - wu)));
 			break;
@@ -330,20 +373,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rc = w ? ring_commit_write(ring, &s, n) : ring_commit_read(ring, &s, n);
 			if (n > s.len) {
 				CHECK(rc == RING_BADARG);
-				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+				CHECK(memcmp(model, page, RING_PAGE_SIZE) == 0);
 			} else if (n == 0) {
 				CHECK(rc == RING_OK);
-				CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+				CHECK(memcmp(model, page, RING_PAGE_SIZE) == 0);
 			} else {
 				/* publishes the peek's copy plus n, whatever the page says now */
 				CHECK(rc == RING_OK);
-				check_changes(before, page, d, w ? d->prod : d->cons,
+				check_changes(model, page, d, w ? d->prod : d->cons,
 				              s.idx + (uint32_t)n, 0, 0);
 			}
 			break;
 		}
 		}
 	}
-	free(page);
 	return 0;
 }
