@@ -233,23 +233,33 @@ void store_remove(struct store *s, struct node *top, store_rm_cb cb, void *arg)
 bool store_check(const struct store *s)
 {
 	/* every node reachable from "/" once, child bookkeeping consistent,
-	 * hash count equal to the tree size, owner counts add up */
+	 * hash count equal to the tree size, owner counts add up (per domid,
+	 * or only in total when the scratch table cannot be had) */
 	struct node *root = store_get(s, "/", 1);
 	if (!root || root->parent)
 		return false;
-	size_t seen = 0;
+	uint32_t *own = s->nowned ? calloc(s->nowned, sizeof(*own)) : NULL;
+	size_t seen = 0, owned = 0, counted = 0;
 	struct node *n = root;
 	while (n) {
 		seen++;
 		uint32_t cnt = 0, len = 0;
 		for (struct node *k = n->first; k; k = k->next) {
 			if (k->parent != n || store_get(s, k->path, k->h.klen) != k)
-				return false;
+				goto bad;
 			cnt++;
 			len += k->namelen + 1u;
 		}
 		if (cnt != n->nchildren || len != n->childlen || n->nperms == 0)
-			return false;
+			goto bad;
+		uint32_t id = n->perms[0].id;
+		if (id < s->nowned) {
+			owned++;
+			if (own)
+				own[id]++;
+		} else if (id < XSD_DOMID_FIRST_RESERVED) {
+			goto bad; /* an owner that was never counted */
+		}
 		if (n->first) {
 			n = n->first;
 			continue;
@@ -259,5 +269,14 @@ bool store_check(const struct store *s)
 		if (n)
 			n = n->next;
 	}
-	return seen == s->nnodes && seen == s->nodes.n;
+	for (size_t i = 0; i < s->nowned; i++) {
+		counted += s->owned[i];
+		if (own && own[i] != s->owned[i])
+			goto bad;
+	}
+	free(own);
+	return owned == counted && seen == s->nnodes && seen == s->nodes.n;
+bad:
+	free(own);
+	return false;
 }

@@ -176,6 +176,14 @@ static void test_store_owner_counts(void **state)
 	assert_int_equal(store_set_perms(&s, b, &p3, 1), 0);
 	assert_int_equal(store_owned(&s, 3), 1);
 	assert_true(store_check(&s));
+	/* the check recounts the owners */
+	s.owned[3]++;
+	assert_false(store_check(&s));
+	s.owned[3]--;
+	s.owned[4]++;
+	assert_false(store_check(&s));
+	s.owned[4]--;
+	assert_true(store_check(&s));
 	store_remove(&s, a, NULL, NULL);
 	store_remove(&s, b, NULL, NULL);
 	assert_int_equal(store_owned(&s, 3), 0);
