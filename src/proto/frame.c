@@ -77,7 +77,8 @@ int proto_encode_json(uint8_t type, uint16_t flags, uint32_t epoch, uint32_t seq
  * The decoder keeps at most one frame's worth of bytes. buf[start..end) is
  * unread; a frame candidate always begins at start once a magic was found.
  * scanned remembers how far the payload area of a waiting candidate was
- * already searched for the start of a newer frame.
+ * already searched for the start of a newer frame; it is non-zero only
+ * while such a candidate, whose header was checked, waits at start.
  */
 struct proto_decoder {
 	uint8_t *buf;
@@ -164,12 +165,14 @@ static size_t find_magic(const struct proto_decoder *d, size_t from)
 {
 	const uint8_t *p = d->buf + d->start;
 	size_t n = d->end - d->start;
-	for (size_t i = from; i < n; i++) {
-		if (p[i] != (uint8_t)PROTO_MAGIC[0])
-			continue;
-		size_t k = n - i < 4 ? n - i : 4;
-		if (memcmp(p + i, PROTO_MAGIC, k) == 0)
+	while (from < n) {
+		const uint8_t *m = memchr(p + from, (uint8_t)PROTO_MAGIC[0], n - from);
+		if (!m)
+			break;
+		size_t i = (size_t)(m - p), k = n - i < 4 ? n - i : 4;
+		if (memcmp(m, PROTO_MAGIC, k) == 0)
 			return i;
+		from = i + 1;
 	}
 	return n;
 }
@@ -184,7 +187,9 @@ enum proto_event proto_decoder_next(struct proto_decoder *d, struct proto_frame 
 		if (avail < PROTO_HDR_SIZE)
 			return PROTO_EV_NONE;
 		const uint8_t *p = d->buf + d->start;
-		if (!header_ok(p)) {
+		/* a waiting candidate's header was checked when it came in: do not
+		 * check it again for every byte of its payload */
+		if (!d->scanned && !header_ok(p)) {
 			skip(d, 1, 1);
 			continue;
 		}

@@ -152,9 +152,13 @@ static int initial_tree(struct xsd *x)
 		if (mk(x, nodes[i][0], nodes[i][1]))
 			return ENOMEM;
 	x->spec_intro.name = "@introduceDomain";
+	x->spec_release.name = "@releaseDomain";
+	x->spec_intro.perms = malloc(sizeof(none0));
+	x->spec_release.perms = malloc(sizeof(none0));
+	if (!x->spec_intro.perms || !x->spec_release.perms)
+		return ENOMEM;
 	x->spec_intro.perms[0] = none0;
 	x->spec_intro.nperms = 1;
-	x->spec_release.name = "@releaseDomain";
 	x->spec_release.perms[0] = none0;
 	x->spec_release.nperms = 1;
 	return 0;
@@ -184,13 +188,14 @@ struct xsd *xsd_new(struct loop *l, const char *run_dir, char *err, size_t errle
 	x->q_node_size = 2048;
 	x->q_tx_nodes = 1024;
 	x->q_path = XSD_REL_PATH_MAX;
-	x->run_dir = strdup(run_dir);
-	x->doms = calloc(XSD_DOMID_FIRST_RESERVED, sizeof(*x->doms));
-	if (!x->run_dir || !x->doms || store_init(&x->st) < 0 || ht_init(&x->wpaths, 64) < 0 ||
+	x->run_dir = run_dir ? strdup(run_dir) : NULL;
+	if ((run_dir && !x->run_dir) || store_init(&x->st) < 0 || ht_init(&x->wpaths, 64) < 0 ||
 	    initial_tree(x)) {
 		snprintf(err, errlen, "xenstored: out of memory");
 		goto fail;
 	}
+	if (!run_dir)
+		return x; /* in-process only */
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/xenstored", run_dir);
 	if (mkdir(run_dir, 0755) < 0 && errno != EEXIST) {
@@ -224,8 +229,7 @@ void xsd_free(struct xsd *x)
 		return;
 	while (x->conns)
 		conn_close(x->conns, NULL);
-	if (x->doms)
-		domain_destroy_all(x);
+	domain_destroy_all(x);
 	if (x->reap_timer)
 		loop_timer_cancel(x->l, x->reap_timer);
 	conn_reap(x);
@@ -236,8 +240,10 @@ void xsd_free(struct xsd *x)
 	}
 	if (x->wpaths.b)
 		ht_fini(&x->wpaths);
-	if (x->st.owned)
+	if (x->st.nodes.b)
 		store_fini(&x->st);
+	free(x->spec_intro.perms);
+	free(x->spec_release.perms);
 	free(x->doms);
 	free(x->sockpath);
 	free(x->run_dir);

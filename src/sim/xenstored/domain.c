@@ -15,7 +15,7 @@
 
 struct domain *domain_get(const struct xsd *x, uint32_t domid)
 {
-	return domid < XSD_DOMID_FIRST_RESERVED ? x->doms[domid] : NULL;
+	return domid < x->ndoms ? x->doms[domid] : NULL;
 }
 
 static void domain_accept(struct loop *l, int fd, unsigned ev, void *arg)
@@ -24,10 +24,45 @@ static void domain_accept(struct loop *l, int fd, unsigned ev, void *arg)
 	xsd_listen_cb(l, fd, ev, d);
 }
 
+/* The domain's socket <run_dir>/domains/<D>/xenstored.sock, unless the
+ * daemon has no run directory (in-process use: no sockets at all). */
+static int domain_listen(struct xsd *x, struct domain *d)
+{
+	if (!x->run_dir)
+		return 0;
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/domains", x->run_dir);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/domains/%u", x->run_dir, d->domid);
+	mkdir(dir, 0755);
+	if (asprintf(&d->sockpath, "%s/xenstored.sock", dir) < 0) {
+		d->sockpath = NULL;
+		return ENOMEM;
+	}
+	char err[256];
+	if (xsd_listen(d->sockpath, &d->lfd, err, sizeof(err)) < 0 ||
+	    loop_watch(x->l, d->lfd, LOOP_READ, domain_accept, d) < 0) {
+		log_err("xenstored: introducing domain %u: %s", d->domid, err);
+		if (d->lfd >= 0) {
+			close(d->lfd);
+			unlink(d->sockpath);
+		}
+		free(d->sockpath);
+		return EIO;
+	}
+	return 0;
+}
+
 int domain_introduce(struct xsd *x, uint32_t domid, uint32_t port)
 {
-	if (x->doms[domid])
+	if (domid >= XSD_DOMID_FIRST_RESERVED)
+		return EINVAL;
+	if (domain_get(x, domid))
 		return 0; /* introduced already: nothing changes */
+	struct domain **t = domid_table_reserve(x->doms, &x->ndoms, sizeof(*t), domid);
+	if (!t)
+		return ENOMEM;
+	x->doms = t;
 	struct domain *d = calloc(1, sizeof(*d));
 	if (!d)
 		return ENOMEM;
@@ -36,33 +71,18 @@ int domain_introduce(struct xsd *x, uint32_t domid, uint32_t port)
 	d->port = port;
 	d->target = XSD_NO_TARGET;
 	d->lfd = -1;
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/domains", x->run_dir);
-	mkdir(dir, 0755);
-	snprintf(dir, sizeof(dir), "%s/domains/%u", x->run_dir, domid);
-	mkdir(dir, 0755);
-	if (asprintf(&d->sockpath, "%s/xenstored.sock", dir) < 0) {
+	int err = domain_listen(x, d);
+	if (err) {
 		free(d);
-		return ENOMEM;
-	}
-	char err[256];
-	if (xsd_listen(d->sockpath, &d->lfd, err, sizeof(err)) < 0 ||
-	    loop_watch(x->l, d->lfd, LOOP_READ, domain_accept, d) < 0) {
-		log_err("xenstored: introducing domain %u: %s", domid, err);
-		if (d->lfd >= 0) {
-			close(d->lfd);
-			unlink(d->sockpath);
-		}
-		free(d->sockpath);
-		free(d);
-		return EIO;
+		return err;
 	}
 	x->doms[domid] = d;
 	d->next = x->domlist;
 	if (x->domlist)
 		x->domlist->prev = d;
 	x->domlist = d;
-	log_info("xenstored: domain %u introduced (port %u), socket %s", domid, port, d->sockpath);
+	log_info("xenstored: domain %u introduced (port %u), socket %s", domid, port,
+	         d->sockpath ? d->sockpath : "none");
 	watch_fire_special(x, "@introduceDomain");
 	return 0;
 }

@@ -299,7 +299,12 @@ static int op_set_perms(struct req *r)
 		unsigned need = PERM_WRITE | PERM_OWNER;
 		if ((perms_for_conn(r->c, s->perms, s->nperms) & need) != need)
 			return EACCES;
-		memcpy(s->perms, perms, np * sizeof(*perms));
+		struct perm *q = malloc(np * sizeof(*q));
+		if (!q)
+			return ENOMEM;
+		memcpy(q, perms, np * sizeof(*q));
+		free(s->perms);
+		s->perms = q;
 		s->nperms = np;
 		reply_ok(r);
 		return 0;

@@ -13,11 +13,37 @@
 int store_init(struct store *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->owned = calloc(XSD_DOMID_FIRST_RESERVED, sizeof(*s->owned));
-	if (!s->owned || ht_init(&s->nodes, 1024) < 0) {
-		free(s->owned);
-		return -1;
-	}
+	/* small: the table grows with the tree, and freeing a store walks
+	 * every bucket */
+	return ht_init(&s->nodes, 64) < 0 ? -1 : 0;
+}
+
+void *domid_table_reserve(void *p, size_t *n, size_t esize, uint32_t domid)
+{
+	size_t want = *n ? *n : 16;
+	while (want <= domid)
+		want *= 2;
+	if (want > XSD_DOMID_FIRST_RESERVED)
+		want = XSD_DOMID_FIRST_RESERVED;
+	if (want <= *n)
+		return p;
+	unsigned char *q = realloc(p, want * esize);
+	if (!q)
+		return NULL;
+	memset(q + *n * esize, 0, (want - *n) * esize);
+	*n = want;
+	return q;
+}
+
+/* Make room for the owner count of domid. */
+static int owned_reserve(struct store *s, uint32_t domid)
+{
+	if (domid >= XSD_DOMID_FIRST_RESERVED || domid < s->nowned)
+		return 0;
+	uint32_t *p = domid_table_reserve(s->owned, &s->nowned, sizeof(*p), domid);
+	if (!p)
+		return ENOMEM;
+	s->owned = p;
 	return 0;
 }
 
@@ -41,23 +67,25 @@ void store_fini(struct store *s)
 	ht_fini(&s->nodes);
 	free(s->owned);
 	s->owned = NULL;
+	s->nowned = 0;
 }
 
-void store_owner_inc(struct store *s, uint32_t domid)
+/* Only after owned_reserve(domid) succeeded. */
+static void store_owner_inc(struct store *s, uint32_t domid)
 {
-	if (domid < XSD_DOMID_FIRST_RESERVED)
+	if (domid < s->nowned)
 		s->owned[domid]++;
 }
 
-void store_owner_dec(struct store *s, uint32_t domid)
+static void store_owner_dec(struct store *s, uint32_t domid)
 {
-	if (domid < XSD_DOMID_FIRST_RESERVED && s->owned[domid])
+	if (domid < s->nowned && s->owned[domid])
 		s->owned[domid]--;
 }
 
 uint32_t store_owned(const struct store *s, uint32_t domid)
 {
-	return domid < XSD_DOMID_FIRST_RESERVED ? s->owned[domid] : 0;
+	return domid < s->nowned ? s->owned[domid] : 0;
 }
 
 size_t store_node_size(uint32_t vlen, unsigned nperms, uint32_t childlen)
@@ -88,6 +116,8 @@ struct node *store_create(struct store *s, struct node *parent, const char *path
                           const char *value, uint32_t vlen, const struct perm *perms,
                           unsigned nperms)
 {
+	if (owned_reserve(s, perms[0].id))
+		return NULL;
 	struct node *n = calloc(1, sizeof(*n) + len + 1);
 	if (!n)
 		return NULL;
@@ -137,6 +167,8 @@ int store_set_value(struct store *s, struct node *n, const char *v, uint32_t vle
 
 int store_set_perms(struct store *s, struct node *n, const struct perm *p, unsigned np)
 {
+	if (owned_reserve(s, p[0].id))
+		return ENOMEM;
 	struct perm *q = malloc(np * sizeof(*q));
 	if (!q)
 		return ENOMEM;
@@ -201,23 +233,33 @@ void store_remove(struct store *s, struct node *top, store_rm_cb cb, void *arg)
 bool store_check(const struct store *s)
 {
 	/* every node reachable from "/" once, child bookkeeping consistent,
-	 * hash count equal to the tree size, owner counts add up */
+	 * hash count equal to the tree size, owner counts add up (per domid,
+	 * or only in total when the scratch table cannot be had) */
 	struct node *root = store_get(s, "/", 1);
 	if (!root || root->parent)
 		return false;
-	size_t seen = 0;
+	uint32_t *own = s->nowned ? calloc(s->nowned, sizeof(*own)) : NULL;
+	size_t seen = 0, owned = 0, counted = 0;
 	struct node *n = root;
 	while (n) {
 		seen++;
 		uint32_t cnt = 0, len = 0;
 		for (struct node *k = n->first; k; k = k->next) {
 			if (k->parent != n || store_get(s, k->path, k->h.klen) != k)
-				return false;
+				goto bad;
 			cnt++;
 			len += k->namelen + 1u;
 		}
 		if (cnt != n->nchildren || len != n->childlen || n->nperms == 0)
-			return false;
+			goto bad;
+		uint32_t id = n->perms[0].id;
+		if (id < s->nowned) {
+			owned++;
+			if (own)
+				own[id]++;
+		} else if (id < XSD_DOMID_FIRST_RESERVED) {
+			goto bad; /* an owner that was never counted */
+		}
 		if (n->first) {
 			n = n->first;
 			continue;
@@ -227,5 +269,14 @@ bool store_check(const struct store *s)
 		if (n)
 			n = n->next;
 	}
-	return seen == s->nnodes && seen == s->nodes.n;
+	for (size_t i = 0; i < s->nowned; i++) {
+		counted += s->owned[i];
+		if (own && own[i] != s->owned[i])
+			goto bad;
+	}
+	free(own);
+	return owned == counted && seen == s->nnodes && seen == s->nodes.n;
+bad:
+	free(own);
+	return false;
 }

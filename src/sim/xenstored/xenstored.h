@@ -17,7 +17,9 @@ struct loop;
 struct xsd;
 
 /* Create the store and listen on <run_dir>/xenstored/socket. On failure
- * returns NULL with a message (what, where, why) in err. */
+ * returns NULL with a message (what, where, why) in err. With run_dir NULL
+ * there are no sockets at all, not even for introduced domains: for
+ * in-process use (the fuzz target), which makes its connections itself. */
 struct xsd *xsd_new(struct loop *l, const char *run_dir, char *err, size_t errlen);
 
 /* Close every connection, remove the sockets, free the store. */

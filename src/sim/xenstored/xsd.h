@@ -116,7 +116,8 @@ struct node {
 struct store {
 	struct htable nodes;
 	uint64_t gen;    /* last generation handed out (0 = "absent") */
-	uint32_t *owned; /* nodes owned per domid < XSD_DOMID_FIRST_RESERVED */
+	uint32_t *owned; /* nodes owned per domid < nowned (grown on demand) */
+	size_t nowned;
 	size_t nnodes;
 };
 
@@ -135,9 +136,13 @@ typedef void (*store_rm_cb)(struct node *n, bool top, void *arg);
 void store_remove(struct store *s, struct node *n, store_rm_cb cb, void *arg);
 /* Record size as 4.17 accounts it for the node-size quota. */
 size_t store_node_size(uint32_t vlen, unsigned nperms, uint32_t childlen);
-void store_owner_inc(struct store *s, uint32_t domid);
-void store_owner_dec(struct store *s, uint32_t domid);
 uint32_t store_owned(const struct store *s, uint32_t domid);
+/* Grow a zero-filled table indexed by domid (*n entries of esize bytes) to
+ * cover domid < XSD_DOMID_FIRST_RESERVED, doubling: the tables follow the
+ * largest domid seen rather than cover all 32k from the start, which made
+ * every fresh store (one per fuzz input, per test) clear 384 KiB. Returns
+ * the table, maybe moved, or NULL (p untouched) when out of memory. */
+void *domid_table_reserve(void *p, size_t *n, size_t esize, uint32_t domid);
 /* Consistency of the whole tree (CONTROL check, fuzzing). */
 bool store_check(const struct store *s);
 
@@ -300,7 +305,7 @@ int control_op(struct req *r);
 /* ---- the daemon (core.c) ---- */
 struct special {
 	const char *name;
-	struct perm perms[XSD_PERMS_MAX];
+	struct perm *perms; /* malloc'd, nperms >= 1 */
 	unsigned nperms;
 };
 
@@ -317,7 +322,8 @@ struct xsd {
 	uint64_t reap_timer;
 	size_t nconns;
 	uint64_t next_conn_id;
-	struct domain **doms; /* indexed by domid < XSD_DOMID_FIRST_RESERVED */
+	struct domain **doms; /* indexed by domid < ndoms (grown on demand) */
+	size_t ndoms;
 	struct domain *domlist;
 	struct special spec_intro, spec_release;
 	bool trace;

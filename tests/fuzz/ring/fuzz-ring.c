@@ -100,22 +100,43 @@ static uint32_t idx_at(const unsigned char *page, unsigned off)
 	return v;
 }
 
-/* The page differs from `before` only in the index at `own`, which must now
- * equal `want`, and in the data bytes of [wfrom, wfrom + wlen) of ring d. */
-static void check_changes(const unsigned char *before, const unsigned char *page,
-                          const struct dir *d, unsigned own, uint32_t want, uint32_t wfrom,
-                          uint32_t wlen)
+/* Where `len` bytes of ring d from free-running index `from` lie in the page:
+ * the bytes [*off, *off + return) and then, if the region wraps, the rest
+ * from the start of the array. Requires len <= d->size. */
+static size_t ring_chunk(const struct dir *d, uint32_t from, size_t len, unsigned *off)
 {
-	static unsigned char expect[RING_PAGE_SIZE];
+	unsigned pos = from & (d->size - 1);
 
-	memcpy(expect, before, RING_PAGE_SIZE);
-	memcpy(expect + own, &want, 4);
-	for (uint32_t i = 0; i < wlen; i++) {
-		unsigned pos = d->data + ((wfrom + i) & (d->size - 1));
+	*off = d->data + pos;
+	return len < d->size - pos ? len : d->size - pos;
+}
 
-		expect[pos] = page[pos];
-	}
-	CHECK(memcmp(expect, page, RING_PAGE_SIZE) == 0);
+/* The ring bytes at the masked positions of [from, from + len) equal buf.
+ * Block compares, not a loop per byte: -fsanitize=fuzzer traces every
+ * compare, and a byte loop here made this the hottest code of the target. */
+static int ring_equals(const unsigned char *page, const struct dir *d, uint32_t from,
+                       const unsigned char *buf, size_t len)
+{
+	unsigned off;
+	size_t first = ring_chunk(d, from, len, &off);
+
+	return memcmp(page + off, buf, first) == 0 &&
+	       memcmp(page + d->data, buf + first, len - first) == 0;
+}
+
+/* The page differs from `model` (the page as it was before the operation)
+ * only in the index at `own`, which must now equal `want`, and in the data
+ * bytes of [wfrom, wfrom + wlen) of ring d. `model` follows the page. */
+static void check_changes(unsigned char *model, const unsigned char *page, const struct dir *d,
+                          unsigned own, uint32_t want, uint32_t wfrom, uint32_t wlen)
+{
+	unsigned off;
+	size_t first = ring_chunk(d, wfrom, wlen, &off);
+
+	memcpy(model + own, &want, 4);
+	memcpy(model + off, page + off, first);
+	memcpy(model + d->data, page + d->data, wlen - first);
+	CHECK(memcmp(model, page, RING_PAGE_SIZE) == 0);
 }
 
 static void check_span(const unsigned char *page, const struct dir *d, const struct ring_span *s,
@@ -151,238 +172,259 @@ static void check_corrupt_span(const struct ring_span *s)
 	CHECK(s->iovcnt == 0 && s->len == 0);
 }
 
-static unsigned char buf[8192 + 1], before[RING_PAGE_SIZE];
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The page every input starts from, and the bytes ring_write copies in: made
+ * once, since a loop over them per input costs more than the input itself. */
+static unsigned char start_page[RING_PAGE_SIZE], pattern[8192 + 256];
+
+static void init_once(void)
+{
+	for (unsigned i = 0; i < RING_PAGE_SIZE; i++)
+		start_page[i] = (unsigned char)(i * 7);
+	/* not periodic, so data landing at a wrong offset cannot match */
+	for (uint32_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (unsigned char)((i * 2654435761u) >> 24);
+}
+
+/* model: the page as it must be. Every change the target makes itself goes to
+ * both, every change an operation is allowed to make is applied to it, and the
+ * two are compared after each operation: no copy of the page per operation. */
+static unsigned char buf[8192 + 1], model[RING_PAGE_SIZE];
 static const unsigned idx_off[4] = {RING_OFF_IN_CONS, RING_OFF_IN_PROD, RING_OFF_OUT_CONS,
                                     RING_OFF_OUT_PROD};
 
-/* The state a program runs against. */
+/* One program's state, and the operation being run: its code byte, the role
+ * doing it (0 backend, 1 frontend) and the directions it reads and writes. */
 struct fuzz {
 	struct input in;
 	unsigned char *page;
 	struct ring rings[2];
 	struct ring_span last[2][2]; /* [role][0 read, 1 write] from the last peek */
 	int have_last[2][2];
-};
-
-/* One operation: its code, and the role (0 backend, 1 frontend) doing it. */
-struct op {
-	uint8_t code;
+	uint8_t op;
 	int r;
-	struct ring *ring;
-	struct dir rd, wd; /* the directions it reads and writes */
+	struct dir rd, wd;
 };
 
-/* someone writes an arbitrary index value */
-static void op_poke(struct fuzz *f)
+static void model_same(const struct fuzz *f)
 {
-	uint32_t v = get32(&f->in);
-
-	memcpy(f->page + idx_off[get8(&f->in) & 3], &v, 4);
+	CHECK(memcmp(model, f->page, RING_PAGE_SIZE) == 0);
 }
 
-/* peer nudges an index by a small amount (near-boundary cases) */
-static void op_nudge(struct fuzz *f)
+/* someone writes an arbitrary index value, or nudges one by a small amount
+ * (near-boundary cases) */
+static void op_poke(struct fuzz *f, int nudge)
 {
+	uint32_t v = nudge ? 0 : get32(&f->in);
 	unsigned off = idx_off[get8(&f->in) & 3];
-	uint32_t v = idx_at(f->page, off) + (uint32_t)(int8_t)get8(&f->in);
 
+	if (nudge)
+		v = idx_at(f->page, off) + (uint32_t)(int8_t)get8(&f->in);
 	memcpy(f->page + off, &v, 4);
+	memcpy(model + off, &v, 4);
+}
+
+/* after a commit of n from span s (cur: the index it started from) */
+static void check_commit(struct fuzz *f, const struct dir *d, unsigned own, int rc, size_t n,
+                         const struct ring_span *s, uint32_t cur)
+{
+	if (n > s->len) {
+		CHECK(rc == RING_BADARG);
+		model_same(f);
+	} else {
+		CHECK(rc == RING_OK);
+		check_changes(model, f->page, d, own, n ? cur + (uint32_t)n : cur, 0, 0);
+	}
 }
 
 /* peek read, maybe commit */
-static void op_peek_read(struct fuzz *f, const struct op *o)
+static void op_peek_read(struct fuzz *f)
 {
-	unsigned char *page = f->page;
-	const struct dir *rd = &o->rd;
-	uint32_t cons = idx_at(page, rd->cons), prod = idx_at(page, rd->prod);
-	uint32_t used = prod - cons;
+	const struct dir *rd = &f->rd;
+	uint32_t cons = idx_at(f->page, rd->cons), used = idx_at(f->page, rd->prod) - cons;
 	struct ring_span s;
-	int rc = ring_peek_read(o->ring, &s);
+	int rc = ring_peek_read(&f->rings[f->r], &s);
 
-	CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+	model_same(f);
 	if (used > rd->size) {
 		CHECK(rc == RING_CORRUPT);
 		check_corrupt_span(&s);
 		return;
 	}
 	CHECK(rc == RING_OK);
-	check_span(page, rd, &s, cons, used);
-	f->last[o->r][0] = s;
-	f->have_last[o->r][0] = 1;
+	check_span(f->page, rd, &s, cons, used);
+	f->last[f->r][0] = s;
+	f->have_last[f->r][0] = 1;
 	size_t n = get_count(&f->in);
-	rc = ring_commit_read(o->ring, &s, n);
-	if (n > s.len) {
-		CHECK(rc == RING_BADARG);
-		CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
-	} else {
-		CHECK(rc == RING_OK);
-		check_changes(before, page, rd, rd->cons, n ? cons + (uint32_t)n : cons, 0, 0);
-	}
+	rc = ring_commit_read(&f->rings[f->r], &s, n);
+	check_commit(f, rd, rd->cons, rc, n, &s, cons);
 }
 
 /* peek write, fill some of the span, maybe commit */
-static void op_peek_write(struct fuzz *f, const struct op *o)
+static void op_peek_write(struct fuzz *f)
 {
-	unsigned char *page = f->page;
-	const struct dir *wd = &o->wd;
-	uint32_t cons = idx_at(page, wd->cons), prod = idx_at(page, wd->prod);
-	uint32_t used = prod - cons;
+	const struct dir *wd = &f->wd;
+	uint32_t prod = idx_at(f->page, wd->prod), used = prod - idx_at(f->page, wd->cons);
 	struct ring_span s;
-	int rc = ring_peek_write(o->ring, &s);
+	int rc = ring_peek_write(&f->rings[f->r], &s);
 
-	CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+	model_same(f);
 	if (used > wd->size) {
 		CHECK(rc == RING_CORRUPT);
 		check_corrupt_span(&s);
 		return;
 	}
 	CHECK(rc == RING_OK);
-	check_span(page, wd, &s, prod, wd->size - used);
-	f->last[o->r][1] = s;
-	f->have_last[o->r][1] = 1;
+	check_span(f->page, wd, &s, prod, wd->size - used);
+	f->last[f->r][1] = s;
+	f->have_last[f->r][1] = 1;
 	size_t n = get_count(&f->in);
 	size_t fill = n < s.len ? n : s.len, done = 0;
 
 	for (int i = 0; i < s.iovcnt && done < fill; i++) {
 		size_t m = s.iov[i].iov_len < fill - done ? s.iov[i].iov_len : fill - done;
 
-		memset(s.iov[i].iov_base, o->code, m);
+		memset(s.iov[i].iov_base, f->op, m);
+		memset(model + ((unsigned char *)s.iov[i].iov_base - f->page), f->op, m);
 		done += m;
 	}
-	memcpy(before, page, RING_PAGE_SIZE);
-	rc = ring_commit_write(o->ring, &s, n);
-	if (n > s.len) {
-		CHECK(rc == RING_BADARG);
-		CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
-	} else {
-		CHECK(rc == RING_OK);
-		check_changes(before, page, wd, wd->prod, n ? prod + (uint32_t)n : prod, 0, 0);
-	}
+	rc = ring_commit_write(&f->rings[f->r], &s, n);
+	check_commit(f, wd, wd->prod, rc, n, &s, prod);
 }
 
 /* ring_read of up to 8 KiB */
-static void op_read(struct fuzz *f, const struct op *o)
+static void op_read(struct fuzz *f)
 {
-	unsigned char *page = f->page;
-	const struct dir *rd = &o->rd;
-	uint32_t cons = idx_at(page, rd->cons), prod = idx_at(page, rd->prod);
-	uint32_t used = prod - cons;
+	const struct dir *rd = &f->rd;
+	uint32_t cons = idx_at(f->page, rd->cons), used = idx_at(f->page, rd->prod) - cons;
 	size_t n = get_len(&f->in);
 
-	memset(buf, 0xEE, n + 1);
-	long got = ring_read(o->ring, buf, n);
+	/* it may write min(n, readable) <= RING_OUT_SIZE bytes */
+	memset(buf, 0xEE, (n < RING_OUT_SIZE ? n : RING_OUT_SIZE) + 1);
+	long got = ring_read(&f->rings[f->r], buf, n);
 	if (used > rd->size) {
 		CHECK(got == RING_CORRUPT);
-		CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+		model_same(f);
 		CHECK(buf[0] == 0xEE);
 		return;
 	}
 	CHECK(got == (long)(n < used ? n : used));
-	for (long i = 0; i < got; i++)
-		CHECK(buf[i] == page[rd->data + ((cons + (uint32_t)i) & (rd->size - 1))]);
+	CHECK(ring_equals(f->page, rd, cons, buf, (size_t)got));
 	CHECK(buf[got] == 0xEE);
-	check_changes(before, page, rd, rd->cons, cons + (uint32_t)got, 0, 0);
+	check_changes(model, f->page, rd, rd->cons, cons + (uint32_t)got, 0, 0);
 }
 
 /* ring_write of up to 8 KiB */
-static void op_write(struct fuzz *f, const struct op *o)
+static void op_write(struct fuzz *f)
 {
-	unsigned char *page = f->page;
-	const struct dir *wd = &o->wd;
-	uint32_t cons = idx_at(page, wd->cons), prod = idx_at(page, wd->prod);
-	uint32_t used = prod - cons;
+	const struct dir *wd = &f->wd;
+	uint32_t prod = idx_at(f->page, wd->prod), used = prod - idx_at(f->page, wd->cons);
 	size_t n = get_len(&f->in);
+	const unsigned char *src = pattern + f->op; /* differs per op */
+	long got = ring_write(&f->rings[f->r], src, n);
 
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (unsigned char)(i ^ o->code);
-	long got = ring_write(o->ring, buf, n);
 	if (used > wd->size) {
 		CHECK(got == RING_CORRUPT);
-		CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
+		model_same(f);
 		return;
 	}
 	CHECK(got == (long)(n < wd->size - used ? n : wd->size - used));
-	check_changes(before, page, wd, wd->prod, prod + (uint32_t)got, prod, (uint32_t)got);
-	for (long i = 0; i < got; i++)
-		CHECK(page[wd->data + ((prod + (uint32_t)i) & (wd->size - 1))] == buf[i]);
+	check_changes(model, f->page, wd, wd->prod, prod + (uint32_t)got, prod, (uint32_t)got);
+	CHECK(ring_equals(f->page, wd, prod, src, (size_t)got));
 }
 
 /* fill levels */
-static void op_levels(struct fuzz *f, const struct op *o)
+static void op_levels(struct fuzz *f)
 {
-	const unsigned char *page = f->page;
-	long rl = ring_readable(o->ring), wl = ring_writable(o->ring);
-	uint32_t ru = idx_at(page, o->rd.prod) - idx_at(page, o->rd.cons);
-	uint32_t wu = idx_at(page, o->wd.prod) - idx_at(page, o->wd.cons);
+	const struct dir *rd = &f->rd, *wd = &f->wd;
+	long rl = ring_readable(&f->rings[f->r]), wl = ring_writable(&f->rings[f->r]);
+	uint32_t ru = idx_at(f->page, rd->prod) - idx_at(f->page, rd->cons);
+	uint32_t wu = idx_at(f->page, wd->prod) - idx_at(f->page, wd->cons);
 
-	CHECK(memcmp(before, page, RING_PAGE_SIZE) == 0);
-	CHECK(rl == (ru > o->rd.size ? RING_CORRUPT : (long)ru));
-	CHECK(wl == (wu > o->wd.size ? RING_CORRUPT : (long)(o->wd.size - wu)));
+	model_same(f);
+	CHECK(rl == (ru > rd->size ? RING_CORRUPT : (long)ru));
+	CHECK(wl == (wu > wd->size ? RING_CORRUPT : (long)(wd->size - wu)));
 }
 
 /* commit a span from an earlier peek (maybe stale) */
-static void op_stale_commit(struct fuzz *f, const struct op *o)
+static void op_stale_commit(struct fuzz *f)
 {
 	int w = get8(&f->in) & 1;
-	const struct dir *d = w ? &o->wd : &o->rd;
+	const struct dir *d = w ? &f->wd : &f->rd;
 	size_t n = get_count(&f->in);
 
-	if (!f->have_last[o->r][w])
+	if (!f->have_last[f->r][w])
 		return;
-	struct ring_span s = f->last[o->r][w];
-	int rc = w ? ring_commit_write(o->ring, &s, n) : ring_commit_read(o->ring, &s, n);
+	struct ring_span s = f->last[f->r][w];
+	struct ring *ring = &f->rings[f->r];
+	int rc = w ? ring_commit_write(ring, &s, n) : ring_commit_read(ring, &s, n);
 	if (n > s.len) {
 		CHECK(rc == RING_BADARG);
-		CHECK(memcmp(before, f->page, RING_PAGE_SIZE) == 0);
+		model_same(f);
 	} else if (n == 0) {
 		CHECK(rc == RING_OK);
-		CHECK(memcmp(before, f->page, RING_PAGE_SIZE) == 0);
+		model_same(f);
 	} else {
 		/* publishes the peek's copy plus n, whatever the page says now */
 		CHECK(rc == RING_OK);
-		check_changes(before, f->page, d, w ? d->prod : d->cons, s.idx + (uint32_t)n, 0,
-		              0);
+		check_changes(model, f->page, d, w ? d->prod : d->cons, s.idx + (uint32_t)n, 0, 0);
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fuzz f = {.in = {data, size}, .page = malloc(RING_PAGE_SIZE)};
+	static unsigned char *page;
+	struct fuzz f = {.in = {data, size}};
 
-	if (!f.page)
-		return 0;
-	for (unsigned i = 0; i < RING_PAGE_SIZE; i++)
-		f.page[i] = (unsigned char)(i * 7);
+	if (!page) {
+		page = malloc(RING_PAGE_SIZE);
+		if (!page)
+			abort();
+		init_once();
+	}
+	f.page = page;
+	memcpy(page, start_page, RING_PAGE_SIZE);
 	/* Starting indices straight from the input. */
 	for (int i = 0; i < 4; i++) {
 		uint32_t v = get32(&f.in);
 
-		memcpy(f.page + idx_off[i], &v, 4);
+		memcpy(page + idx_off[i], &v, 4);
 	}
-	ring_init(&f.rings[0], f.page, RING_BACKEND);
-	ring_init(&f.rings[1], f.page, RING_FRONTEND);
+	memcpy(model, page, RING_PAGE_SIZE);
+	ring_init(&f.rings[0], page, RING_BACKEND);
+	ring_init(&f.rings[1], page, RING_FRONTEND);
 
 	while (f.in.n) {
-		struct op o = {.code = get8(&f.in)};
-
-		o.r = o.code >> 7; /* which role */
-		o.ring = &f.rings[o.r];
-		o.rd = rx_dir(o.r ? RING_FRONTEND : RING_BACKEND);
-		o.wd = tx_dir(o.r ? RING_FRONTEND : RING_BACKEND);
-		memcpy(before, f.page, RING_PAGE_SIZE);
-		switch (o.code & 7) {
-		case 0: op_poke(&f); break;
-		case 1: op_nudge(&f); break;
-		case 2: op_peek_read(&f, &o); break;
-		case 3: op_peek_write(&f, &o); break;
-		case 4: op_read(&f, &o); break;
-		case 5: op_write(&f, &o); break;
-		case 6: op_levels(&f, &o); break;
-		case 7: op_stale_commit(&f, &o); break;
+		f.op = get8(&f.in);
+		f.r = f.op >> 7; /* which role */
+		enum ring_role role = f.r ? RING_FRONTEND : RING_BACKEND;
+		f.rd = rx_dir(role);
+		f.wd = tx_dir(role);
+		switch (f.op & 7) {
+		case 0:
+		case 1:
+			op_poke(&f, f.op & 1);
+			break;
+		case 2:
+			op_peek_read(&f);
+			break;
+		case 3:
+			op_peek_write(&f);
+			break;
+		case 4:
+			op_read(&f);
+			break;
+		case 5:
+			op_write(&f);
+			break;
+		case 6:
+			op_levels(&f);
+			break;
+		case 7:
+			op_stale_commit(&f);
+			break;
 		}
 	}
-	free(f.page);
 	return 0;
 }

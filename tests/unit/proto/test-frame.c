@@ -176,11 +176,16 @@ static void truncated_frame_gives_way_to_next(void **state)
 	size_t cut = PROTO_HDR_SIZE + 100;
 	size_t b = make(buf + cut, sizeof(buf) - cut, PROTO_HELLO, 2, 1, "{\"nonce\":\"n\"}");
 	(void)a;
-	struct proto_decoder *d = proto_decoder_new(0);
-	uint32_t seqs[4];
-	assert_int_equal(decode_all(d, buf, cut + b, 16, seqs, 4, NULL, NULL), 1);
-	assert_int_equal(proto_decoder_stats(d)->truncated, 1);
-	proto_decoder_free(d);
+	/* in chunks, and byte by byte (the waiting header is checked once) */
+	static const size_t chunks[] = {16, 1};
+	for (size_t i = 0; i < 2; i++) {
+		struct proto_decoder *d = proto_decoder_new(0);
+		uint32_t seqs[4];
+		assert_int_equal(decode_all(d, buf, cut + b, chunks[i], seqs, 4, NULL, NULL), 1);
+		assert_int_equal(seqs[0], 1);
+		assert_int_equal(proto_decoder_stats(d)->truncated, 1);
+		proto_decoder_free(d);
+	}
 }
 
 static void random_noise_never_yields_a_frame(void **state)
@@ -203,17 +208,21 @@ static void random_noise_never_yields_a_frame(void **state)
 			buf[off++] = (uint8_t)rand();
 		}
 	}
-	struct proto_decoder *d = proto_decoder_new(4096);
-	uint32_t *seqs = calloc(expect + 1, sizeof(uint32_t));
-	int n = decode_all(d, buf, off, 4093, seqs, (int)expect + 1, NULL, NULL);
-	/* A frame right after a stray magic whose bogus length swallows it is
-	 * recovered by the truncation rule, so every frame is seen. */
-	assert_int_equal(n, (int)expect);
-	for (uint32_t i = 0; i < expect; i++)
-		assert_int_equal(seqs[i], i + 1);
-	free(seqs);
+	/* in large chunks, and byte by byte */
+	static const size_t chunks[] = {4093, 1};
+	for (size_t c = 0; c < 2; c++) {
+		struct proto_decoder *d = proto_decoder_new(4096);
+		uint32_t *seqs = calloc(expect + 1, sizeof(uint32_t));
+		int n = decode_all(d, buf, off, chunks[c], seqs, (int)expect + 1, NULL, NULL);
+		/* A frame right after a stray magic whose bogus length swallows it
+		 * is recovered by the truncation rule, so every frame is seen. */
+		assert_int_equal(n, (int)expect);
+		for (uint32_t i = 0; i < expect; i++)
+			assert_int_equal(seqs[i], i + 1);
+		free(seqs);
+		proto_decoder_free(d);
+	}
 	free(buf);
-	proto_decoder_free(d);
 }
 
 static void reset_forgets_partial_data(void **state)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -152,6 +154,95 @@ static void test_store_tree(void **state)
 	store_fini(&s);
 }
 
+/* Owner counts for any domid below the reserved ones, whatever order they
+ * come in (the table grows to the largest owner seen). */
+static void test_store_owner_counts(void **state)
+{
+	struct store s;
+	assert_int_equal(store_init(&s), 0);
+	struct perm p0 = {0, 0}, top = {XSD_DOMID_FIRST_RESERVED - 1, 0};
+	struct perm p3 = {3, 0}, rsv = {XSD_DOMID_FIRST_RESERVED, 0};
+	struct node *root = store_create(&s, NULL, "/", 1, NULL, 0, &p0, 1);
+	struct node *a = store_create(&s, root, "/a", 2, NULL, 0, &p3, 1);
+	struct node *b = store_create(&s, root, "/b", 2, NULL, 0, &top, 1);
+	store_create(&s, root, "/c", 2, NULL, 0, &rsv, 1);
+	assert_int_equal(store_owned(&s, 3), 1);
+	assert_int_equal(store_owned(&s, XSD_DOMID_FIRST_RESERVED - 1), 1);
+	assert_int_equal(store_owned(&s, XSD_DOMID_FIRST_RESERVED), 0); /* not counted */
+	assert_int_equal(store_owned(&s, 4000), 0);
+	assert_int_equal(store_set_perms(&s, a, &top, 1), 0);
+	assert_int_equal(store_owned(&s, 3), 0);
+	assert_int_equal(store_owned(&s, XSD_DOMID_FIRST_RESERVED - 1), 2);
+	assert_int_equal(store_set_perms(&s, b, &p3, 1), 0);
+	assert_int_equal(store_owned(&s, 3), 1);
+	assert_true(store_check(&s));
+	/* the check recounts the owners */
+	s.owned[3]++;
+	assert_false(store_check(&s));
+	s.owned[3]--;
+	s.owned[4]++;
+	assert_false(store_check(&s));
+	s.owned[4]--;
+	assert_true(store_check(&s));
+	store_remove(&s, a, NULL, NULL);
+	store_remove(&s, b, NULL, NULL);
+	assert_int_equal(store_owned(&s, 3), 0);
+	assert_int_equal(store_owned(&s, XSD_DOMID_FIRST_RESERVED - 1), 0);
+	store_fini(&s);
+}
+
+static void feed_msg(struct conn *c, uint32_t type, const char *body, uint32_t len)
+{
+	unsigned char m[XSD_HDR_SIZE + 64];
+	struct xsd_hdr h = {type, 7, 0, len};
+	wire_put_hdr(m, &h);
+	memcpy(m + XSD_HDR_SIZE, body, len);
+	conn_feed(c, m, XSD_HDR_SIZE + len);
+}
+
+/* Without a run directory the daemon binds no socket, not even for the
+ * domains it introduces, and otherwise behaves the same (the fuzz target). */
+static void test_in_process_daemon(void **state)
+{
+	char err[256];
+	struct loop *l = loop_new();
+	assert_non_null(l);
+	struct xsd *x = xsd_new(l, NULL, err, sizeof(err));
+	assert_non_null(x);
+	assert_int_equal(x->lfd, -1);
+	assert_int_equal(domain_introduce(x, XSD_DOMID_FIRST_RESERVED - 1, 1), 0);
+	assert_int_equal(domain_introduce(x, 2, 1), 0);
+	struct domain *d = domain_get(x, XSD_DOMID_FIRST_RESERVED - 1);
+	assert_non_null(d);
+	assert_int_equal(d->lfd, -1);
+	assert_non_null(domain_get(x, 2));
+	assert_null(domain_get(x, 3));
+	assert_null(domain_get(x, 100000));
+	assert_int_equal(domain_introduce(x, XSD_DOMID_FIRST_RESERVED, 1), EINVAL);
+	/* the permissions of a special node can grow past the initial one */
+	int sp[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
+	struct conn *c = conn_new(x, sp[0], NULL);
+	assert_non_null(c);
+	const char set[] = "@introduceDomain\0n0\0r3\0r4\0b5";
+	feed_msg(c, XSD_SET_PERMS, set, sizeof(set));
+	feed_msg(c, XSD_GET_PERMS, "@introduceDomain", 17);
+	unsigned char buf[256];
+	ssize_t n = read(sp[1], buf, sizeof(buf));
+	const char want[] = "n0\0r3\0r4\0b5";
+	assert_int_equal(n, 2 * XSD_HDR_SIZE + 3 + sizeof(want));
+	struct xsd_hdr h;
+	wire_get_hdr(buf, &h);
+	assert_int_equal(h.type, XSD_SET_PERMS);
+	wire_get_hdr(buf + XSD_HDR_SIZE + 3, &h);
+	assert_int_equal(h.type, XSD_GET_PERMS);
+	assert_int_equal(h.len, sizeof(want));
+	assert_memory_equal(buf + 2 * XSD_HDR_SIZE + 3, want, sizeof(want));
+	xsd_free(x); /* closes sp[0] */
+	loop_free(l);
+	close(sp[1]);
+}
+
 static void test_wire_strings(void **state)
 {
 	assert_non_null(wire_onearg("abc", 4));
@@ -171,9 +262,13 @@ static void test_wire_strings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_path_rules),   cmocka_unit_test(test_path_canon),
-	    cmocka_unit_test(test_perms),        cmocka_unit_test(test_store_tree),
+	    cmocka_unit_test(test_path_rules),
+	    cmocka_unit_test(test_path_canon),
+	    cmocka_unit_test(test_perms),
+	    cmocka_unit_test(test_store_tree),
 	    cmocka_unit_test(test_wire_strings),
+	    cmocka_unit_test(test_store_owner_counts),
+	    cmocka_unit_test(test_in_process_daemon),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
