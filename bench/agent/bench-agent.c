@@ -183,8 +183,8 @@ static int measure(struct side *s, int ours, int rounds, double t0)
 	while (!ready && now_ms() - t0 < 10000) {
 		if (ours)
 			ours_send(s, PROTO_HELLO,
-			          json_pack("{s:I, s:s, s:[i]}", "epoch", (json_int_t)s->epoch, "nonce",
-			                    "bench", "versions", 1));
+			          json_pack("{s:I, s:s, s:[i]}", "epoch", (json_int_t)s->epoch,
+			                    "nonce", "bench", "versions", 1));
 		else
 			write_all(s->master, qga_ping, strlen(qga_ping));
 		ready = ours ? ours_wait(s, PROTO_READY, 2) : qga_wait(s, 2);
@@ -203,7 +203,8 @@ static int measure(struct side *s, int ours, int rounds, double t0)
 	for (int i = 0; i < rounds; i++) {
 		double a = now_ms();
 		if (ours) {
-			ours_send(s, PROTO_REQUEST, json_pack("{s:i, s:s}", "id", i + 1, "op", "ping"));
+			ours_send(s, PROTO_REQUEST,
+			          json_pack("{s:i, s:s}", "id", i + 1, "op", "ping"));
 			if (!ours_wait(s, PROTO_REPLY, 5000))
 				return -1;
 		} else {
@@ -259,7 +260,8 @@ int main(int argc, char **argv)
 	if (!mkdtemp(tmp))
 		return 1;
 
-	struct side ours = {.name = "xenchannel-agent", .epoch = 0xbe9c4, .dec = proto_decoder_new(0)};
+	struct side ours = {
+	    .name = "xenchannel-agent", .epoch = 0xbe9c4, .dec = proto_decoder_new(0)};
 	struct side qga = {.name = "qemu-ga"};
 	char slave[256];
 	if (open_pty(&ours.master, slave, sizeof(slave)) < 0) {
@@ -272,13 +274,15 @@ int main(int argc, char **argv)
 	int ok_ours = measure(&ours, 1, rounds, t0) == 0;
 	stop(&ours);
 
-	int have_qga = access("/usr/sbin/qemu-ga", X_OK) == 0 || access("/usr/bin/qemu-ga", X_OK) == 0;
+	int have_qga =
+	    access("/usr/sbin/qemu-ga", X_OK) == 0 || access("/usr/bin/qemu-ga", X_OK) == 0;
 	int ok_qga = 0;
 	if (have_qga) {
 		char slave2[256], pidf[300];
 		open_pty(&qga.master, slave2, sizeof(slave2));
 		snprintf(pidf, sizeof(pidf), "%s/qga.pid", tmp);
-		char *qargv[] = {"qemu-ga", "-m", "isa-serial", "-p", slave2, "-t", tmp, "-f", pidf, NULL};
+		char *qargv[] = {"qemu-ga", "-m", "isa-serial", "-p", slave2,
+		                 "-t",      tmp,  "-f",         pidf, NULL};
 		t0 = now_ms();
 		qga.pid = spawn(qargv);
 		ok_qga = measure(&qga, 0, rounds, t0) == 0;
@@ -292,21 +296,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-agent: xenchannel-agent did not answer (%s)\n", agent);
 		return 1;
 	}
-	printf("transport: pty (agent on the slave, this program on the master), %d no-op round trips\n\n",
+	printf("transport: pty (agent on the slave, this program on the master), %d no-op round "
+	       "trips\n\n",
 	       rounds);
 	printf("%-18s %10s %10s %12s %12s %12s\n", "agent", "ready ms", "RSS KiB", "rtt p50 us",
 	       "rtt mean us", "rtt p99 us");
 	struct side *all[2] = {&ours, &qga};
 	for (int i = 0; i < 2; i++) {
 		if (i == 1 && !ok_qga) {
-			printf("%-18s %s\n", "qemu-ga", have_qga ? "did not answer" : "not installed");
+			printf("%-18s %s\n", "qemu-ga",
+			       have_qga ? "did not answer" : "not installed");
 			continue;
 		}
 		printf("%-18s %10.1f %10ld %12.1f %12.1f %12.1f\n", all[i]->name, all[i]->ready_ms,
 		       all[i]->rss, all[i]->rtt_p50_us, all[i]->rtt_mean_us, all[i]->rtt_p99_us);
 	}
 	if (ok_qga)
-		printf("\nratios (ours / qemu-ga): RSS %.2f (target <= 0.5), rtt p50 %.2f (target <= 1)\n",
+		printf("\nratios (ours / qemu-ga): RSS %.2f (target <= 0.5), rtt p50 %.2f (target "
+		       "<= 1)\n",
 		       (double)ours.rss / qga.rss, ours.rtt_p50_us / qga.rtt_p50_us);
 	if (json_path) {
 		FILE *f = fopen(json_path, "w");
@@ -317,11 +324,12 @@ int main(int argc, char **argv)
 		fprintf(f, "{\"ready_ms\": %.3f, \"agent_rss_kb\": %ld, \"agent_rtt_us\": %.2f",
 		        ours.ready_ms, ours.rss, ours.rtt_p50_us);
 		if (ok_qga)
-			fprintf(f,
-			        ", \"qga_ready_ms\": %.3f, \"qga_rss_kb\": %ld, \"qga_rtt_us\": %.2f, "
-			        "\"rss_ratio_vs_qga\": %.4f, \"rtt_ratio_vs_qga\": %.4f",
-			        qga.ready_ms, qga.rss, qga.rtt_p50_us, (double)ours.rss / qga.rss,
-			        ours.rtt_p50_us / qga.rtt_p50_us);
+			fprintf(
+			    f,
+			    ", \"qga_ready_ms\": %.3f, \"qga_rss_kb\": %ld, \"qga_rtt_us\": %.2f, "
+			    "\"rss_ratio_vs_qga\": %.4f, \"rtt_ratio_vs_qga\": %.4f",
+			    qga.ready_ms, qga.rss, qga.rtt_p50_us, (double)ours.rss / qga.rss,
+			    ours.rtt_p50_us / qga.rtt_p50_us);
 		fprintf(f, "}\n");
 		fclose(f);
 	}

@@ -39,8 +39,8 @@ int host_resolve_domain(struct xs_handle *xs, const char *spec, unsigned *domid,
  * /local/domain/0/backend/console/<D>/<devid> (keys name, connection, path).
  * Fails with a clear message when there is no such channel or its
  * connection is not "socket". */
-int host_lookup(struct xs_handle *xs, unsigned domid, const char *name, char *path,
-                size_t pathlen, char *err, size_t errlen);
+int host_lookup(struct xs_handle *xs, unsigned domid, const char *name, char *path, size_t pathlen,
+                char *err, size_t errlen);
 
 /* A channel to the agent behind a unix socket; connects without blocking and
  * queues the first HELLO. NULL with err on failure. */
@@ -80,7 +80,6 @@ const struct host_chan_stats *host_chan_stats(const struct host_chan *h);
 struct host_chan *host_chan_open(unsigned domid, const char *name, int timeout_ms, char *err,
                                  size_t errlen);
 /* Blocking: wait up to timeout_ms for the reply with this id. */
-json_t *host_chan_wait(struct host_chan *h, int64_t id, int timeout_ms, char *err,
-                       size_t errlen);
+json_t *host_chan_wait(struct host_chan *h, int64_t id, int timeout_ms, char *err, size_t errlen);
 
 #endif

@@ -18,8 +18,7 @@ void log_init(const char *progname);
 void log_use_syslog(int on);
 void log_set_level(enum log_level lvl);
 
-void log_msg(enum log_level lvl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
@@ -31,7 +30,7 @@ struct log_limit {
 	unsigned count;
 	unsigned suppressed;
 };
-void log_limited(struct log_limit *lim, unsigned burst, enum log_level lvl,
-                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void log_limited(struct log_limit *lim, unsigned burst, enum log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

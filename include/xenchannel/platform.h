@@ -55,8 +55,7 @@ int plat_gnttab_unmap(struct plat_gnttab *g, void *addr);
 /* Grant sharing (frontend side): allocate a zeroed page shared with domid. */
 struct plat_gntshr *plat_gntshr_open(struct platform *p);
 void plat_gntshr_close(struct plat_gntshr *s);
-void *plat_gntshr_share(struct plat_gntshr *s, uint32_t domid, int writable,
-                        uint32_t *gref);
+void *plat_gntshr_share(struct plat_gntshr *s, uint32_t domid, int writable, uint32_t *gref);
 int plat_gntshr_unshare(struct plat_gntshr *s, void *addr);
 
 #endif

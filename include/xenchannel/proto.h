@@ -59,16 +59,16 @@ uint32_t proto_crc32c(uint32_t crc, const void *buf, size_t len);
 long proto_encode(const struct proto_frame *f, uint8_t *out, size_t cap);
 
 /* Encode a frame whose payload is the compact JSON of obj; *out is malloc'd. */
-int proto_encode_json(uint8_t type, uint16_t flags, uint32_t epoch, uint32_t seq,
-                      const json_t *obj, uint8_t **out, size_t *outlen);
+int proto_encode_json(uint8_t type, uint16_t flags, uint32_t epoch, uint32_t seq, const json_t *obj,
+                      uint8_t **out, size_t *outlen);
 
 /* ---- decoder ---- */
 
 enum proto_event {
-	PROTO_EV_NONE = 0,  /* need more bytes */
-	PROTO_EV_FRAME,     /* a complete, checked frame */
-	PROTO_EV_OVERSIZE,  /* valid header announcing length > max: header in frame, no payload */
-	PROTO_EV_BADCRC,    /* valid header, payload CRC mismatch: header in frame */
+	PROTO_EV_NONE = 0, /* need more bytes */
+	PROTO_EV_FRAME,    /* a complete, checked frame */
+	PROTO_EV_OVERSIZE, /* valid header announcing length > max: header in frame, no payload */
+	PROTO_EV_BADCRC,   /* valid header, payload CRC mismatch: header in frame */
 };
 
 struct proto_decoder_stats {
@@ -122,7 +122,7 @@ json_t *proto_json_text(const char *s);
 /* {"id": id, "ok": false, "error": {"code": code, "message": msg}}; msg goes
  * through proto_json_text. */
 json_t *proto_error_reply(json_int_t id, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- configuration document ---- */
 
@@ -206,8 +206,7 @@ int proto_parse_mac(const char *s, uint8_t mac[6]);
 /* ---- authentication ---- */
 
 /* Hex HMAC-SHA256 of doc under key (out: 65 bytes incl. NUL). Returns 0 or -1. */
-int proto_hmac_hex(const uint8_t *key, size_t keylen, const void *doc, size_t doclen,
-                   char out[65]);
+int proto_hmac_hex(const uint8_t *key, size_t keylen, const void *doc, size_t doclen, char out[65]);
 /* Constant-time check of a hex HMAC. Returns 1 when it matches, else 0. */
 int proto_hmac_verify(const uint8_t *key, size_t keylen, const void *doc, size_t doclen,
                       const char *hex);

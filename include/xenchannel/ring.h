@@ -37,8 +37,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#define RING_IN_SIZE 1024u   /* backend -> guest */
-#define RING_OUT_SIZE 2048u  /* guest -> backend */
+#define RING_IN_SIZE 1024u  /* backend -> guest */
+#define RING_OUT_SIZE 2048u /* guest -> backend */
 #define RING_PAGE_SIZE 4096u
 
 /* Offsets of the fields in the page, as <xen/io/console.h> lays them out. */

@@ -199,7 +199,8 @@ int cmd_agent_shell(int argc, char **argv)
 	if (argc < 2 || argc > 3 || !strcmp(argv[1], "--help")) {
 		fprintf(argc < 2 ? stderr : stdout,
 		        "usage: xenchannel agent-shell DOMAIN|SOCKET [NAME]\n"
-		        "Type requests, one per line: ping | status | {\"op\": \"apply\", \"config\": {...}}\n");
+		        "Type requests, one per line: ping | status | {\"op\": \"apply\", "
+		        "\"config\": {...}}\n");
 		return argc < 2 ? 2 : 0;
 	}
 	const char *name = argc == 3 ? argv[2] : HOST_DEFAULT_NAME;

@@ -24,17 +24,17 @@ struct doc {
 };
 
 struct target {
-	const char *spec;    /* as given */
-	char label[512];     /* domain id or socket, as given */
+	const char *spec; /* as given */
+	char label[512];  /* domain id or socket, as given */
 	char sock[512];
 	struct doc *doc;
 	struct host_chan *h;
 	int64_t id;
 	uint64_t start_ms, end_ms;
 	int done;
-	json_t *reply;       /* the agent's reply, or NULL */
+	json_t *reply; /* the agent's reply, or NULL */
 	char err[700];
-	int counts[4];       /* applied, unchanged, failed, refused */
+	int counts[4]; /* applied, unchanged, failed, refused */
 	/* while running, in the scheduler's loop */
 	struct sched *sched;
 	int fd;
@@ -54,7 +54,8 @@ static void usage(FILE *f)
 static int is_yaml(const char *file)
 {
 	size_t n = strlen(file);
-	return (n > 5 && !strcmp(file + n - 5, ".yaml")) || (n > 4 && !strcmp(file + n - 4, ".yml"));
+	return (n > 5 && !strcmp(file + n - 5, ".yaml")) ||
+	       (n > 4 && !strcmp(file + n - 4, ".yml"));
 }
 
 static struct doc *load_doc(struct doc *docs, size_t *ndocs, const char *file, char *err,
@@ -74,7 +75,8 @@ static struct doc *load_doc(struct doc *docs, size_t *ndocs, const char *file, c
 		if (len + 4096 > cap) {
 			cap = cap ? cap * 2 : 8192;
 			if (cap > PROTO_MAX_PAYLOAD * 2u) {
-				snprintf(err, errlen, "config %s: larger than %u bytes", file, PROTO_MAX_PAYLOAD);
+				snprintf(err, errlen, "config %s: larger than %u bytes", file,
+				         PROTO_MAX_PAYLOAD);
 				fclose(f);
 				free(text);
 				return NULL;
@@ -189,22 +191,26 @@ static void print_table(struct target *t, size_t n, int verbose)
 		if (json_is_integer(gen))
 			snprintf(gbuf, sizeof(gbuf), "%lld", (long long)json_integer_value(gen));
 		char lbl[64];
-		printf("%-20s %6s %8d %10d %7d %8d %8llu  %s\n", cli_escaped(lbl, 21, t[i].label), gbuf,
-		       t[i].counts[0], t[i].counts[1], t[i].counts[2], t[i].counts[3],
+		printf("%-20s %6s %8d %10d %7d %8d %8llu  %s\n", cli_escaped(lbl, 21, t[i].label),
+		       gbuf, t[i].counts[0], t[i].counts[1], t[i].counts[2], t[i].counts[3],
 		       (unsigned long long)(t[i].end_ms - t[i].start_ms),
-		       target_ok(&t[i]) ? "ok" : t[i].err[0] ? t[i].err : "items failed");
+		       target_ok(&t[i]) ? "ok"
+		       : t[i].err[0]    ? t[i].err
+		                        : "items failed");
 		size_t k;
 		json_t *it;
 		json_array_foreach(json_object_get(res, "items"), k, it)
 		{
 			const char *r = json_string_value(json_object_get(it, "result"));
-			int bad = r && (!strcmp(r, PROTO_RES_FAILED) || !strcmp(r, PROTO_RES_REFUSED));
+			int bad =
+			    r && (!strcmp(r, PROTO_RES_FAILED) || !strcmp(r, PROTO_RES_REFUSED));
 			if (!bad && !verbose)
 				continue;
 			char ib[200], rb[300];
 			const char *reason = json_string_value(json_object_get(it, "reason"));
 			printf("    %-40s %-9s %s\n",
-			       cli_escaped(ib, sizeof(ib), json_string_value(json_object_get(it, "item"))),
+			       cli_escaped(ib, sizeof(ib),
+			                   json_string_value(json_object_get(it, "item"))),
 			       r ? r : "?", reason ? cli_escaped(rb, sizeof(rb), reason) : "");
 		}
 	}
@@ -255,8 +261,8 @@ static void show_progress(struct sched *s)
 		progress(s->finished, s->n, s->failed, 0);
 		s->last_progress = now;
 	} else {
-		s->progress_timer = loop_timer(s->loop, 100 - (now - s->last_progress),
-		                               on_progress_timer, s);
+		s->progress_timer =
+		    loop_timer(s->loop, 100 - (now - s->last_progress), on_progress_timer, s);
 	}
 }
 
@@ -319,8 +325,8 @@ static int target_step(struct target *x, unsigned got)
 static void on_target_fd(struct loop *l, int fd, unsigned events, void *arg)
 {
 	struct target *x = arg;
-	unsigned got = (events & LOOP_READ ? HOST_READ : 0) |
-	               (events & LOOP_WRITE ? HOST_WRITE : 0);
+	unsigned got =
+	    (events & LOOP_READ ? HOST_READ : 0) | (events & LOOP_WRITE ? HOST_WRITE : 0);
 	if (target_step(x, got))
 		target_done(x);
 	else
@@ -355,15 +361,15 @@ static int target_start(struct sched *s, struct target *x)
 	x->sched = s;
 	x->start_ms = loop_now_ms();
 	x->h = host_chan_new(x->sock, err, sizeof(err));
-	if (!x->h || (x->id = host_chan_apply(x->h, x->doc->text, x->doc->len, s->key,
-	                                      s->keylen)) < 0) {
+	if (!x->h ||
+	    (x->id = host_chan_apply(x->h, x->doc->text, x->doc->len, s->key, s->keylen)) < 0) {
 		finish(x, "%s", x->h ? host_chan_error(x->h) : err);
 		return -1;
 	}
 	x->fd = host_chan_fd(x->h);
 	if (loop_watch(s->loop, x->fd, LOOP_WRITE, on_target_fd, x) < 0 ||
-	    !(x->deadline_timer = loop_timer(s->loop, (uint64_t)(s->timeout * 1000), on_deadline,
-	                                     x))) {
+	    !(x->deadline_timer =
+	          loop_timer(s->loop, (uint64_t)(s->timeout * 1000), on_deadline, x))) {
 		loop_unwatch(s->loop, x->fd);
 		finish(x, "event loop: %s", strerror(errno));
 		return -1;
@@ -427,11 +433,15 @@ struct options {
 static int parse_options(int argc, char **argv, struct options *o, int *status)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'n'},
-		{"timeout", required_argument, NULL, 't'}, {"jobs", required_argument, NULL, 'j'},
-		{"key", required_argument, NULL, 'k'},    {"json", no_argument, NULL, 'J'},
-		{"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-		{0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"json", no_argument, NULL, 'J'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	*o = (struct options){.name = HOST_DEFAULT_NAME, .timeout = 30, .jobs = 64};
 	int c;
@@ -440,12 +450,17 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 	while ((c = getopt_long(argc, argv, "c:n:t:j:k:Jvh", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
-		case 'c': o->config = optarg; break;
-		case 'n': o->name = optarg; break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
 		case 't':
 			o->timeout = strtod(optarg, &end);
 			if (*end || o->timeout <= 0 || o->timeout > 86400) {
-				fprintf(stderr, "xenchannel: provision: --timeout %s: want seconds > 0\n",
+				fprintf(stderr,
+				        "xenchannel: provision: --timeout %s: want seconds > 0\n",
 				        optarg);
 				return -1;
 			}
@@ -453,15 +468,27 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 		case 'j':
 			o->jobs = strtol(optarg, &end, 10);
 			if (*end || o->jobs < 1 || o->jobs > 4096) {
-				fprintf(stderr, "xenchannel: provision: --jobs %s: want 1..4096\n", optarg);
+				fprintf(stderr, "xenchannel: provision: --jobs %s: want 1..4096\n",
+				        optarg);
 				return -1;
 			}
 			break;
-		case 'k': o->keyfile = optarg; break;
-		case 'J': o->json_out = 1; break;
-		case 'v': o->verbose = 1; break;
-		case 'h': usage(stdout); *status = 0; return -1;
-		default: usage(stderr); return -1;
+		case 'k':
+			o->keyfile = optarg;
+			break;
+		case 'J':
+			o->json_out = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			*status = 0;
+			return -1;
+		default:
+			usage(stderr);
+			return -1;
 		}
 	}
 	if (optind == argc) {
@@ -492,8 +519,10 @@ static int resolve_targets(struct target *t, size_t n, char **specs, const struc
 		}
 		snprintf(t[i].label, sizeof(t[i].label), "%s", spec);
 		if (!file) {
-			fprintf(stderr, "xenchannel: provision: %s: no document (give --config FILE or "
-			                "TARGET=FILE)\n", spec);
+			fprintf(stderr,
+			        "xenchannel: provision: %s: no document (give --config FILE or "
+			        "TARGET=FILE)\n",
+			        spec);
 			usage_err = 1;
 			continue;
 		}
@@ -508,7 +537,8 @@ static int resolve_targets(struct target *t, size_t n, char **specs, const struc
 			continue;
 		}
 		if (!xs && !(xs = xs_open(0))) {
-			snprintf(t[i].err, sizeof(t[i].err), "cannot reach xenstore: %s", strerror(errno));
+			snprintf(t[i].err, sizeof(t[i].err), "cannot reach xenstore: %s",
+			         strerror(errno));
 			t[i].done = 1;
 			continue;
 		}
@@ -563,8 +593,13 @@ int cmd_provision(int argc, char **argv)
 		free(t);
 		return 2;
 	}
-	struct sched s = {.t = t, .n = n, .jobs = fit_jobs_to_nofile(o.jobs), .key = key,
-	                  .keylen = keylen, .timeout = o.timeout, .tty = isatty(2) && !o.json_out};
+	struct sched s = {.t = t,
+	                  .n = n,
+	                  .jobs = fit_jobs_to_nofile(o.jobs),
+	                  .key = key,
+	                  .keylen = keylen,
+	                  .timeout = o.timeout,
+	                  .tty = isatty(2) && !o.json_out};
 	run_targets(&s);
 	if (o.json_out)
 		print_json(t, n);

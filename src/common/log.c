@@ -9,7 +9,10 @@ static const char *prog = "xenchannel";
 static int to_syslog;
 static enum log_level max_level = LOG_LVL_INFO;
 
-void log_init(const char *progname) { prog = progname; }
+void log_init(const char *progname)
+{
+	prog = progname;
+}
 
 void log_use_syslog(int on)
 {
@@ -18,7 +21,10 @@ void log_use_syslog(int on)
 		openlog(prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void log_set_level(enum log_level lvl) { max_level = lvl; }
+void log_set_level(enum log_level lvl)
+{
+	max_level = lvl;
+}
 
 static void vlog(enum log_level lvl, const char *fmt, va_list ap)
 {
@@ -43,8 +49,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_limited(struct log_limit *lim, unsigned burst, enum log_level lvl,
-                 const char *fmt, ...)
+void log_limited(struct log_limit *lim, unsigned burst, enum log_level lvl, const char *fmt, ...)
 {
 	uint64_t now = loop_now_ms();
 	if (now - lim->window_start_ms >= 10000u) {

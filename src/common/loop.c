@@ -51,7 +51,10 @@ uint64_t loop_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-uint64_t loop_now_ms(void) { return loop_now_us() / 1000u; }
+uint64_t loop_now_ms(void)
+{
+	return loop_now_us() / 1000u;
+}
 
 struct loop *loop_new(void)
 {
@@ -238,9 +241,15 @@ int loop_soon(struct loop *l, loop_cb cb, void *arg)
 	return 0;
 }
 
-void loop_stop(struct loop *l) { l->stop = 1; }
+void loop_stop(struct loop *l)
+{
+	l->stop = 1;
+}
 
-uint64_t loop_wakeups(const struct loop *l) { return l->wakeups; }
+uint64_t loop_wakeups(const struct loop *l)
+{
+	return l->wakeups;
+}
 
 static void run_timers(struct loop *l)
 {
@@ -275,7 +284,8 @@ int loop_run(struct loop *l)
 			timeout = 0;
 		else if (l->ntimers) {
 			uint64_t now = loop_now_ms();
-			timeout = l->timers[0].when_ms <= now ? 0 : (int)(l->timers[0].when_ms - now);
+			timeout =
+			    l->timers[0].when_ms <= now ? 0 : (int)(l->timers[0].when_ms - now);
 		}
 		int n = epoll_wait(l->epfd, evs, 64, timeout);
 		l->wakeups++;

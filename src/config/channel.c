@@ -275,12 +275,12 @@ static void check_connection(struct ctx *c, struct cfg_channel *out, const struc
 }
 
 /* name= (required, naming rules) and backend= (a domain id or name). */
-static void check_name_backend(struct ctx *c, const struct cfg_channel *out,
-                               const struct fields *f)
+static void check_name_backend(struct ctx *c, const struct cfg_channel *out, const struct fields *f)
 {
 	if (!out->name) {
 		if (!f->oom && !f->malformed)
-			report(c, CFG_ERROR, 0, "no name= (libxl: channel %u has no name)", c->index);
+			report(c, CFG_ERROR, 0, "no name= (libxl: channel %u has no name)",
+			       c->index);
 	} else {
 		const char *why = cfg_name_check(out->name);
 		if (why) {

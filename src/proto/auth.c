@@ -48,8 +48,7 @@ static void hmac_sha256(const uint8_t *key, size_t keylen, const void *doc, size
 	explicit_bzero(pad, sizeof(pad));
 }
 
-int proto_hmac_hex(const uint8_t *key, size_t keylen, const void *doc, size_t doclen,
-                   char out[65])
+int proto_hmac_hex(const uint8_t *key, size_t keylen, const void *doc, size_t doclen, char out[65])
 {
 	uint8_t md[32];
 	hmac_sha256(key, keylen, doc, doclen, md);
@@ -96,8 +95,9 @@ uint8_t *proto_key_load(const char *path, int require_private, size_t *len, char
 		return NULL;
 	}
 	if (require_private && (st.st_mode & 077)) {
-		snprintf(err, errlen, "key file %s: mode %04o lets group or others read it (want 0600)",
-		         path, (unsigned)(st.st_mode & 07777));
+		snprintf(err, errlen,
+		         "key file %s: mode %04o lets group or others read it (want 0600)", path,
+		         (unsigned)(st.st_mode & 07777));
 		close(fd);
 		return NULL;
 	}

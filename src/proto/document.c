@@ -15,7 +15,7 @@
 #define MAX_CONTENT (192u * 1024u)
 
 static int bad(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int bad(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -105,7 +105,8 @@ static int valid_ifname(const char *s)
 	if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return 0;
 	for (; *s; s++)
-		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) || !isprint((unsigned char)*s))
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
+		    !isprint((unsigned char)*s))
 			return 0;
 	return 1;
 }
@@ -165,8 +166,7 @@ static int only_keys(const json_t *o, const char *where, const char *const *allo
 	return 0;
 }
 
-static int string_list(const json_t *a, const char *where, size_t maxlen, char *err,
-                       size_t errlen)
+static int string_list(const json_t *a, const char *where, size_t maxlen, char *err, size_t errlen)
 {
 	if (!json_is_array(a))
 		return bad(err, errlen, "%s: not a list", where);
@@ -377,9 +377,9 @@ static int parse_nameservers(const json_t *ns, const char *w, struct proto_ether
 static int parse_ethernet(const char *id, const json_t *e, struct proto_ethernet *eth, char *err,
                           size_t errlen)
 {
-	static const char *const keys[] = {"match",   "addresses", "gateway4", "gateway6",
-	                                   "routes",  "nameservers", "mtu",    "dhcp4",
-	                                   "dhcp6",   NULL};
+	static const char *const keys[] = {"match",  "addresses",   "gateway4", "gateway6",
+	                                   "routes", "nameservers", "mtu",      "dhcp4",
+	                                   "dhcp6",  NULL};
 	char w[128], w2[256];
 	snprintf(w, sizeof(w), "network.ethernets.%s", id);
 	if (!json_is_object(e))
@@ -393,8 +393,8 @@ static int parse_ethernet(const char *id, const json_t *e, struct proto_ethernet
 	for (const char *const *d = (const char *const[]){"dhcp4", "dhcp6", NULL}; *d; d++) {
 		json_t *v = json_object_get(e, *d);
 		if (v && !json_is_false(v))
-			return bad(err, errlen, "%s.%s: only static addressing is supported (false)", w,
-			           *d);
+			return bad(err, errlen,
+			           "%s.%s: only static addressing is supported (false)", w, *d);
 	}
 	json_t *a = json_object_get(e, "addresses");
 	if (a && parse_addresses(a, w, eth, err, errlen) < 0)
@@ -580,8 +580,8 @@ static int parse_content(const json_t *c, const json_t *enc, const char *w, stru
 static int parse_file(const json_t *f, size_t i, const json_t *v, struct proto_file *pf, char *err,
                       size_t errlen)
 {
-	static const char *const keys[] = {"path",  "content", "permissions", "owner",
-	                                   "encoding", "append", "defer",    NULL};
+	static const char *const keys[] = {"path",     "content", "permissions", "owner",
+	                                   "encoding", "append",  "defer",       NULL};
 	char w[64];
 	snprintf(w, sizeof(w), "write_files[%zu]", i);
 	if (!json_is_object(v))
@@ -652,9 +652,8 @@ static int parse_files(const json_t *f, struct proto_config *c, char *err, size_
 
 static int parse_document(const json_t *doc, struct proto_config *c, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"generation", "hostname",   "fqdn",
-	                                   "network",    "users",      "write_files",
-	                                   NULL};
+	static const char *const keys[] = {"generation", "hostname",    "fqdn", "network",
+	                                   "users",      "write_files", NULL};
 	if (!json_is_object(doc))
 		return bad(err, errlen, "document: not a mapping");
 	if (only_keys(doc, "", keys, err, errlen) < 0)

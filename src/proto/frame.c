@@ -16,7 +16,10 @@ static void put32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -41,8 +44,8 @@ long proto_encode(const struct proto_frame *f, uint8_t *out, size_t cap)
 	return (long)(PROTO_HDR_SIZE + f->len);
 }
 
-int proto_encode_json(uint8_t type, uint16_t flags, uint32_t epoch, uint32_t seq,
-                      const json_t *obj, uint8_t **out, size_t *outlen)
+int proto_encode_json(uint8_t type, uint16_t flags, uint32_t epoch, uint32_t seq, const json_t *obj,
+                      uint8_t **out, size_t *outlen)
 {
 	char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
@@ -58,13 +61,13 @@ int proto_encode_json(uint8_t type, uint16_t flags, uint32_t epoch, uint32_t seq
 		return -1;
 	}
 	struct proto_frame f = {
-		.version = PROTO_VERSION,
-		.type = type,
-		.flags = flags,
-		.epoch = epoch,
-		.seq = seq,
-		.len = (uint32_t)n,
-		.payload = (const uint8_t *)text,
+	    .version = PROTO_VERSION,
+	    .type = type,
+	    .flags = flags,
+	    .epoch = epoch,
+	    .seq = seq,
+	    .len = (uint32_t)n,
+	    .payload = (const uint8_t *)text,
 	};
 	long r = proto_encode(&f, buf, PROTO_HDR_SIZE + n);
 	free(text);
@@ -110,7 +113,10 @@ void proto_decoder_free(struct proto_decoder *d)
 	free(d);
 }
 
-void proto_decoder_reset(struct proto_decoder *d) { d->start = d->end = d->scanned = 0; }
+void proto_decoder_reset(struct proto_decoder *d)
+{
+	d->start = d->end = d->scanned = 0;
+}
 
 const struct proto_decoder_stats *proto_decoder_stats(const struct proto_decoder *d)
 {

@@ -49,8 +49,8 @@ int host_resolve_domain(struct xs_handle *xs, const char *spec, unsigned *domid,
 	return 0;
 }
 
-int host_lookup(struct xs_handle *xs, unsigned domid, const char *name, char *path,
-                size_t pathlen, char *err, size_t errlen)
+int host_lookup(struct xs_handle *xs, unsigned domid, const char *name, char *path, size_t pathlen,
+                char *err, size_t errlen)
 {
 	struct xs_handle *own = NULL;
 	if (!name)
@@ -86,11 +86,12 @@ int host_lookup(struct xs_handle *xs, unsigned domid, const char *name, char *pa
 		snprintf(p, sizeof(p), "%s/%s/path", dir, devs[i]);
 		char *sp = xstore_read(xs, XBT_NULL, p);
 		if (!conn || strcmp(conn, "socket") != 0) {
-			snprintf(err, errlen, "domain %u: channel %s (%s/%s) has connection=%s, want socket",
+			snprintf(err, errlen,
+			         "domain %u: channel %s (%s/%s) has connection=%s, want socket",
 			         domid, name, dir, devs[i], conn ? conn : "(missing)");
 		} else if (!sp || !*sp || strlen(sp) >= pathlen) {
-			snprintf(err, errlen, "domain %u: channel %s (%s/%s): path %s", domid, name, dir,
-			         devs[i], sp ? "too long or empty" : "missing");
+			snprintf(err, errlen, "domain %u: channel %s (%s/%s): path %s", domid, name,
+			         dir, devs[i], sp ? "too long or empty" : "missing");
 		} else {
 			snprintf(path, pathlen, "%s", sp);
 			rc = 0;

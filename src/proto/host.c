@@ -33,10 +33,10 @@ struct host_chan {
 	uint64_t next_hello_ms;
 	unsigned hello_gap_ms;
 	int64_t next_id;
-	struct obuf out;      /* bytes being written */
-	json_t *pending;      /* requests queued before READY (array) */
-	json_t *replies;      /* replies not yet taken (array) */
-	json_t *ready;        /* READY payload */
+	struct obuf out; /* bytes being written */
+	json_t *pending; /* requests queued before READY (array) */
+	json_t *replies; /* replies not yet taken (array) */
+	json_t *ready;   /* READY payload */
 	struct proto_decoder *dec;
 	struct host_chan_stats stats;
 	char err[256];
@@ -88,7 +88,9 @@ static int send_frame(struct host_chan *h, uint8_t type, const json_t *obj)
 static int send_hello(struct host_chan *h)
 {
 	json_t *o = json_pack("{s:I, s:s, s:[i], s:s}", "epoch", (json_int_t)h->epoch, "nonce",
-	                      h->nonce, "versions", PROTO_VERSION, "host", "xenchannel " "0.1");
+	                      h->nonce, "versions", PROTO_VERSION, "host",
+	                      "xenchannel "
+	                      "0.1");
 	int rc = send_frame(h, PROTO_HELLO, o);
 	json_decref(o);
 	h->stats.hellos_sent++;
@@ -165,7 +167,10 @@ void host_chan_free(struct host_chan *h)
 	free(h);
 }
 
-int host_chan_fd(const struct host_chan *h) { return h->fd; }
+int host_chan_fd(const struct host_chan *h)
+{
+	return h->fd;
+}
 
 unsigned host_chan_events(const struct host_chan *h)
 {
@@ -181,10 +186,22 @@ uint64_t host_chan_next_ms(const struct host_chan *h)
 	return h->st == H_HELLO || h->st == H_CONNECTING ? h->next_hello_ms : 0;
 }
 
-const char *host_chan_error(const struct host_chan *h) { return h->err; }
-int host_chan_is_ready(const struct host_chan *h) { return h->st == H_READY; }
-const json_t *host_chan_ready(const struct host_chan *h) { return h->ready; }
-const struct host_chan_stats *host_chan_stats(const struct host_chan *h) { return &h->stats; }
+const char *host_chan_error(const struct host_chan *h)
+{
+	return h->err;
+}
+int host_chan_is_ready(const struct host_chan *h)
+{
+	return h->st == H_READY;
+}
+const json_t *host_chan_ready(const struct host_chan *h)
+{
+	return h->ready;
+}
+const struct host_chan_stats *host_chan_stats(const struct host_chan *h)
+{
+	return &h->stats;
+}
 
 static int flush_pending(struct host_chan *h)
 {
@@ -278,8 +295,8 @@ static int on_frame(struct host_chan *h, const struct proto_frame *f)
 		if (!json_is_integer(ver) || json_integer_value(ver) < PROTO_MIN_VERSION ||
 		    json_integer_value(ver) > PROTO_VERSION) {
 			json_decref(o);
-			return fail(h, "agent chose protocol version outside %u..%u", PROTO_MIN_VERSION,
-			            PROTO_VERSION);
+			return fail(h, "agent chose protocol version outside %u..%u",
+			            PROTO_MIN_VERSION, PROTO_VERSION);
 		}
 		json_t *e = json_object_get(o, "error");
 		if (e) {
@@ -369,8 +386,8 @@ int host_chan_io(struct host_chan *h, unsigned revents)
 	return 0;
 }
 
-static int wait_until(struct host_chan *h, uint64_t deadline, int (*done)(struct host_chan *, void *),
-                      void *arg, char *err, size_t errlen)
+static int wait_until(struct host_chan *h, uint64_t deadline,
+                      int (*done)(struct host_chan *, void *), void *arg, char *err, size_t errlen)
 {
 	for (;;) {
 		if (done(h, arg))
@@ -408,7 +425,10 @@ static int wait_until(struct host_chan *h, uint64_t deadline, int (*done)(struct
 	}
 }
 
-static int is_ready(struct host_chan *h, void *arg) { return h->st == H_READY; }
+static int is_ready(struct host_chan *h, void *arg)
+{
+	return h->st == H_READY;
+}
 
 struct host_chan *host_chan_open(unsigned domid, const char *name, int timeout_ms, char *err,
                                  size_t errlen)
@@ -421,7 +441,8 @@ struct host_chan *host_chan_open(unsigned domid, const char *name, int timeout_m
 		return NULL;
 	char e[200];
 	if (wait_until(h, loop_now_ms() + (uint64_t)timeout_ms, is_ready, NULL, e, sizeof(e)) < 0) {
-		snprintf(err, errlen, "domain %u: handshake with the agent on %s: %s", domid, path, e);
+		snprintf(err, errlen, "domain %u: handshake with the agent on %s: %s", domid, path,
+		         e);
 		host_chan_free(h);
 		return NULL;
 	}

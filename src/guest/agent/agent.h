@@ -38,7 +38,7 @@ struct policy {
 struct state {
 	json_int_t generation; /* 0: nothing applied yet */
 	char digest[65];
-	json_t *results;       /* array of item results */
+	json_t *results;        /* array of item results */
 	json_int_t interrupted; /* generation whose apply never finished, or 0 */
 };
 
@@ -63,15 +63,15 @@ struct session {
 
 struct agent {
 	struct loop *loop;
-	const char *root;     /* "/" or --root */
-	int rootfd;           /* O_PATH directory fd of root */
-	const char *name;     /* channel name */
+	const char *root;       /* "/" or --root */
+	int rootfd;             /* O_PATH directory fd of root */
+	const char *name;       /* channel name */
 	char devpath[PATH_MAX]; /* full path of the device (root + /dev/xen-channel/name) */
-	int explicit_device;  /* --device given */
-	int kernel;           /* apply hostname / network to the kernel */
+	int explicit_device;    /* --device given */
+	int kernel;             /* apply hostname / network to the kernel */
 	const char *policy_path, *key_path, *state_dir;
 	struct policy policy;
-	uint8_t *key;         /* HMAC key, NULL when documents need none */
+	uint8_t *key; /* HMAC key, NULL when documents need none */
 	size_t keylen;
 	struct state state;
 	struct session s;
@@ -94,8 +94,7 @@ int fs_mkdirs(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gi
 int fs_write(struct agent *a, const char *path, const void *data, size_t len, mode_t mode,
              uid_t uid, gid_t gid, int *changed);
 /* Make an existing directory have mode/uid/gid; *changed set when it did not. */
-int fs_fix_dir(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gid,
-               int *changed);
+int fs_fix_dir(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gid, int *changed);
 
 /* users.c: accounts from <root>/etc/passwd and <root>/etc/group. */
 struct account {

@@ -19,7 +19,8 @@ static char *new_hosts(const char *old, const char *line)
 		return NULL;
 	out[0] = 0;
 	if (!old || !*old) {
-		snprintf(out, cap, "127.0.0.1\tlocalhost\n%s::1\tlocalhost ip6-localhost ip6-loopback\n",
+		snprintf(out, cap,
+		         "127.0.0.1\tlocalhost\n%s::1\tlocalhost ip6-localhost ip6-loopback\n",
 		         line);
 		return out;
 	}
@@ -59,7 +60,8 @@ void apply_hostname(struct agent *a, const struct proto_config *cfg, json_t *ite
 	if (!host)
 		return;
 	if (!a->policy.allow[POLICY_HOSTNAME]) {
-		item_result(a, items, "hostname", PROTO_RES_REFUSED, "policy does not allow hostname");
+		item_result(a, items, "hostname", PROTO_RES_REFUSED,
+		            "policy does not allow hostname");
 		return;
 	}
 	int changed = 0, c;
@@ -68,8 +70,8 @@ void apply_hostname(struct agent *a, const struct proto_config *cfg, json_t *ite
 		gethostname(cur, sizeof(cur) - 1);
 		if (strcmp(cur, host) != 0) {
 			if (sethostname(host, strlen(host)) < 0) {
-				item_result(a, items, "hostname", PROTO_RES_FAILED, "sethostname: %s",
-				            strerror(errno));
+				item_result(a, items, "hostname", PROTO_RES_FAILED,
+				            "sethostname: %s", strerror(errno));
 				return;
 			}
 			changed = 1;
@@ -92,13 +94,15 @@ void apply_hostname(struct agent *a, const struct proto_config *cfg, json_t *ite
 	char *old = NULL;
 	size_t len;
 	if (fs_read(a, "/etc/hosts", &old, &len) < 0 && errno != ENOENT) {
-		item_result(a, items, "hostname", PROTO_RES_FAILED, "/etc/hosts: %s", strerror(errno));
+		item_result(a, items, "hostname", PROTO_RES_FAILED, "/etc/hosts: %s",
+		            strerror(errno));
 		return;
 	}
 	char *hosts = new_hosts(old, line);
 	free(old);
 	if (!hosts || fs_write(a, "/etc/hosts", hosts, strlen(hosts), 0644, 0, 0, &c) < 0) {
-		item_result(a, items, "hostname", PROTO_RES_FAILED, "/etc/hosts: %s", strerror(errno));
+		item_result(a, items, "hostname", PROTO_RES_FAILED, "/etc/hosts: %s",
+		            strerror(errno));
 		free(hosts);
 		return;
 	}

@@ -81,8 +81,8 @@ static int sync_addrs(struct agent *a, int fd, const struct proto_ethernet *e,
 			continue;
 		rc = nl_del_addr(fd, l->index, &have.v[j]);
 		if (rc < 0 && rc != -EADDRNOTAVAIL) {
-			item_result(a, items, item, PROTO_RES_FAILED, "%s: remove an old address: %s",
-			            l->name, strerror(-rc));
+			item_result(a, items, item, PROTO_RES_FAILED,
+			            "%s: remove an old address: %s", l->name, strerror(-rc));
 			return -1;
 		}
 		removed = changed = 1;
@@ -129,8 +129,8 @@ static int sync_routes(struct agent *a, int fd, const struct proto_ethernet *e,
 	for (size_t i = 0; i < e->nroutes; i++) {
 		rc = ensure_route(fd, l->index, &e->routes[i]);
 		if (rc < 0) {
-			item_result(a, items, item, PROTO_RES_FAILED, "%s: routes[%zu]: %s", l->name, i,
-			            strerror(-rc));
+			item_result(a, items, item, PROTO_RES_FAILED, "%s: routes[%zu]: %s",
+			            l->name, i, strerror(-rc));
 			return -1;
 		}
 		changed |= rc;
@@ -224,8 +224,8 @@ static void write_dns(struct agent *a, const char **ns, size_t nns, const char *
 	int resolved = fd >= 0 && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode);
 	if (fd >= 0)
 		close(fd);
-	const char *path = resolved ? "/etc/systemd/resolved.conf.d/xenchannel.conf"
-	                            : "/etc/resolv.conf";
+	const char *path =
+	    resolved ? "/etc/systemd/resolved.conf.d/xenchannel.conf" : "/etc/resolv.conf";
 	size_t off = format_dns(buf, sizeof(buf), resolved, ns, nns, search, nsearch);
 	if (off >= sizeof(buf)) {
 		item_result(a, items, "network.nameservers", PROTO_RES_FAILED, "too many entries");
@@ -279,7 +279,8 @@ void apply_network(struct agent *a, const struct proto_config *c, json_t *items)
 	if (!c->has_ethernets)
 		return;
 	if (!a->policy.allow[POLICY_NETWORK]) {
-		item_result(a, items, "network", PROTO_RES_REFUSED, "policy does not allow network");
+		item_result(a, items, "network", PROTO_RES_REFUSED,
+		            "policy does not allow network");
 		return;
 	}
 	int fd = a->kernel ? nl_open() : -1;

@@ -169,7 +169,7 @@ json_t *apply_request(struct agent *a, json_int_t id, const json_t *req)
 	                        items, "summary", "applied", counts[0], "unchanged", counts[1],
 	                        "failed", counts[2], "refused", counts[3]);
 	json_decref(items);
-	log_info("generation %lld: %d applied, %d unchanged, %d failed, %d refused",
-	         (long long)gen, counts[0], counts[1], counts[2], counts[3]);
+	log_info("generation %lld: %d applied, %d unchanged, %d failed, %d refused", (long long)gen,
+	         counts[0], counts[1], counts[2], counts[3]);
 	return ok_reply(id, res);
 }

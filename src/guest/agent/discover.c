@@ -13,8 +13,8 @@
 
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 2000
-#define WATCH_MASK                                                                              \
-	(IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF |  \
+#define WATCH_MASK                                                                                 \
+	(IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF |     \
 	 IN_ATTRIB | IN_ONLYDIR)
 
 static void try_open(struct agent *a);
@@ -44,7 +44,8 @@ static void rearm(struct agent *a)
 		int wd = inotify_add_watch(a->ino_fd, dir, WATCH_MASK);
 		if (wd >= 0) {
 			a->ino_wd[0] = wd;
-			a->ino_wd[1] = strlen(dir) + strlen(base(a->devpath)) + 1 == strlen(a->devpath);
+			a->ino_wd[1] =
+			    strlen(dir) + strlen(base(a->devpath)) + 1 == strlen(a->devpath);
 			return;
 		}
 		if (s == dir)
@@ -108,7 +109,8 @@ static void on_inotify(struct loop *l, int fd, unsigned events, void *arg)
 				continue;
 			}
 			if (!a->ino_wd[1]) {
-				dir_changed = 1; /* something changed on the way to the device dir */
+				dir_changed =
+				    1; /* something changed on the way to the device dir */
 				continue;
 			}
 			if (ev->len == 0 || strcmp(ev->name, base(a->devpath)) != 0)

@@ -19,9 +19,9 @@ int fs_open(struct agent *a, const char *path, int flags, mode_t mode)
 	if (!*rel)
 		rel = ".";
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.mode = (flags & O_CREAT) ? mode : 0,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	    .flags = (uint64_t)(flags | O_CLOEXEC),
+	    .mode = (flags & O_CREAT) ? mode : 0,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd;
 	do
@@ -188,8 +188,7 @@ int fs_mkdirs(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gi
 	return 0;
 }
 
-int fs_fix_dir(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gid,
-               int *changed)
+int fs_fix_dir(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gid, int *changed)
 {
 	int fd = fs_open(a, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
 	if (fd < 0)

@@ -13,10 +13,9 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: xenchannel-agent [--root DIR] [--name NAME | --device PATH]\n"
-	        "                        [--policy FILE] [--key FILE] [--state-dir DIR]\n"
-	        "                        [--kernel auto|on|off] [--syslog] [--verbose]\n");
+	fprintf(f, "usage: xenchannel-agent [--root DIR] [--name NAME | --device PATH]\n"
+	           "                        [--policy FILE] [--key FILE] [--state-dir DIR]\n"
+	           "                        [--kernel auto|on|off] [--syslog] [--verbose]\n");
 }
 
 static void on_signal(struct loop *l, int fd, unsigned events, void *arg)
@@ -53,9 +52,10 @@ static int load_key(struct agent *a, char *err, size_t errlen)
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) ||
 	    st.st_uid != geteuid() || st.st_size < 1 || st.st_size > 4096) {
-		snprintf(err, errlen,
-		         "key %s: must be a regular file of 1..4096 bytes, owned by uid %u, mode 0600",
-		         a->key_path, (unsigned)geteuid());
+		snprintf(
+		    err, errlen,
+		    "key %s: must be a regular file of 1..4096 bytes, owned by uid %u, mode 0600",
+		    a->key_path, (unsigned)geteuid());
 		close(fd);
 		return -1;
 	}
@@ -80,18 +80,12 @@ int main(int argc, char **argv)
 {
 	static struct agent a;
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'r'},
-		{"name", required_argument, NULL, 'n'},
-		{"device", required_argument, NULL, 'd'},
-		{"policy", required_argument, NULL, 'p'},
-		{"key", required_argument, NULL, 'k'},
-		{"state-dir", required_argument, NULL, 's'},
-		{"kernel", required_argument, NULL, 'K'},
-		{"syslog", no_argument, NULL, 'S'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"root", required_argument, NULL, 'r'},   {"name", required_argument, NULL, 'n'},
+	    {"device", required_argument, NULL, 'd'}, {"policy", required_argument, NULL, 'p'},
+	    {"key", required_argument, NULL, 'k'},    {"state-dir", required_argument, NULL, 's'},
+	    {"kernel", required_argument, NULL, 'K'}, {"syslog", no_argument, NULL, 'S'},
+	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},         {0},
 	};
 	log_init("xenchannel-agent");
 	const char *root = getenv("XENSIM_GUEST_ROOT");
@@ -103,18 +97,42 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "r:n:d:p:k:s:K:SvVh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': root = optarg; break;
-		case 'n': a.name = optarg; break;
-		case 'd': device = optarg; break;
-		case 'p': a.policy_path = optarg; break;
-		case 'k': a.key_path = optarg; break;
-		case 's': a.state_dir = optarg; break;
-		case 'K': kernel = optarg; break;
-		case 'S': log_use_syslog(1); break;
-		case 'v': log_set_level(LOG_LVL_DEBUG); break;
-		case 'V': printf("xenchannel-agent %s\n", AGENT_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'r':
+			root = optarg;
+			break;
+		case 'n':
+			a.name = optarg;
+			break;
+		case 'd':
+			device = optarg;
+			break;
+		case 'p':
+			a.policy_path = optarg;
+			break;
+		case 'k':
+			a.key_path = optarg;
+			break;
+		case 's':
+			a.state_dir = optarg;
+			break;
+		case 'K':
+			kernel = optarg;
+			break;
+		case 'S':
+			log_use_syslog(1);
+			break;
+		case 'v':
+			log_set_level(LOG_LVL_DEBUG);
+			break;
+		case 'V':
+			printf("xenchannel-agent %s\n", AGENT_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
@@ -151,8 +169,8 @@ int main(int argc, char **argv)
 		snprintf(a.devpath, sizeof(a.devpath), "%s", device);
 		a.explicit_device = 1;
 	} else {
-		snprintf(a.devpath, sizeof(a.devpath), "%s/dev/xen-channel/%s", is_slash ? "" : root,
-		         a.name);
+		snprintf(a.devpath, sizeof(a.devpath), "%s/dev/xen-channel/%s",
+		         is_slash ? "" : root, a.name);
 	}
 	char err[PATH_MAX + 128];
 	if (policy_load(&a, err, sizeof(err)) < 0) {

@@ -7,13 +7,16 @@
 #include <string.h>
 
 static const char *const action_names[POLICY_NACTIONS] = {
-	[POLICY_HOSTNAME] = "hostname",
-	[POLICY_NETWORK] = "network",
-	[POLICY_USERS] = "users",
-	[POLICY_WRITE_FILES] = "write_files",
+    [POLICY_HOSTNAME] = "hostname",
+    [POLICY_NETWORK] = "network",
+    [POLICY_USERS] = "users",
+    [POLICY_WRITE_FILES] = "write_files",
 };
 
-const char *policy_action_name(enum policy_action act) { return action_names[act]; }
+const char *policy_action_name(enum policy_action act)
+{
+	return action_names[act];
+}
 
 /*
  * Policy file (JSON, inside the root):
@@ -68,11 +71,13 @@ int policy_load(struct agent *a, char *err, size_t errlen)
 		{
 			int found = 0;
 			for (int j = 0; j < POLICY_NACTIONS; j++)
-				if (json_is_string(v) && strcmp(json_string_value(v), action_names[j]) == 0)
+				if (json_is_string(v) &&
+				    strcmp(json_string_value(v), action_names[j]) == 0)
 					p->allow[j] = found = 1;
 			if (!found) {
 				snprintf(err, errlen,
-				         "policy %s: allow[%zu]: want hostname, network, users or write_files",
+				         "policy %s: allow[%zu]: want hostname, network, users or "
+				         "write_files",
 				         a->policy_path, i);
 				json_decref(o);
 				return -1;
@@ -82,7 +87,8 @@ int policy_load(struct agent *a, char *err, size_t errlen)
 	json_t *paths = json_object_get(o, "write_files_paths");
 	if (paths) {
 		if (!json_is_array(paths)) {
-			snprintf(err, errlen, "policy %s: write_files_paths: not a list", a->policy_path);
+			snprintf(err, errlen, "policy %s: write_files_paths: not a list",
+			         a->policy_path);
 			json_decref(o);
 			return -1;
 		}
@@ -91,7 +97,8 @@ int policy_load(struct agent *a, char *err, size_t errlen)
 		json_array_foreach(paths, i, v)
 		{
 			if (!json_is_string(v) || json_string_value(v)[0] != '/') {
-				snprintf(err, errlen, "policy %s: write_files_paths[%zu]: not an absolute path",
+				snprintf(err, errlen,
+				         "policy %s: write_files_paths[%zu]: not an absolute path",
 				         a->policy_path, i);
 				json_decref(o);
 				return -1;

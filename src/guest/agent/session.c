@@ -16,7 +16,10 @@ void session_init(struct agent *a)
 	a->s.fd = -1;
 }
 
-int session_attached(const struct agent *a) { return a->s.fd >= 0; }
+int session_attached(const struct agent *a)
+{
+	return a->s.fd >= 0;
+}
 
 static void on_io(struct loop *l, int fd, unsigned events, void *arg);
 
@@ -134,7 +137,8 @@ static void on_request(struct agent *a, json_t *o)
 			r = apply_request(a, id, o);
 		else
 			r = proto_error_reply(id, PROTO_ERR_UNSUPPORTED,
-			                      "unknown op \"%.64s\" (have ping, status, apply)", op);
+			                      "unknown op \"%.64s\" (have ping, status, apply)",
+			                      op);
 	}
 	send_json(a, PROTO_REPLY, r);
 	json_decref(r);
@@ -182,20 +186,21 @@ static void drain(struct agent *a)
 			on_frame(a, &f);
 		} else if (ev == PROTO_EV_OVERSIZE) {
 			log_limited(&s->lim, 5, LOG_LVL_WARN,
-			            "%s: frame seq %u announces %u bytes (max %u); skipped", a->devpath,
-			            f.seq, f.len, PROTO_MAX_PAYLOAD);
+			            "%s: frame seq %u announces %u bytes (max %u); skipped",
+			            a->devpath, f.seq, f.len, PROTO_MAX_PAYLOAD);
 			if (s->active && f.epoch == s->epoch && !(f.flags & PROTO_F_AGENT)) {
-				json_t *r = proto_error_reply(0, PROTO_ERR_INVALID,
-				                              "frame seq %u of %u bytes exceeds the maximum "
-				                              "payload of %u bytes",
-				                              f.seq, f.len, PROTO_MAX_PAYLOAD);
+				json_t *r = proto_error_reply(
+				    0, PROTO_ERR_INVALID,
+				    "frame seq %u of %u bytes exceeds the maximum "
+				    "payload of %u bytes",
+				    f.seq, f.len, PROTO_MAX_PAYLOAD);
 				json_object_set_new(r, "seq", json_integer(f.seq));
 				send_json(a, PROTO_REPLY, r);
 				json_decref(r);
 			}
 		} else if (ev == PROTO_EV_BADCRC) {
-			log_limited(&s->lim, 5, LOG_LVL_WARN, "%s: frame seq %u: payload CRC mismatch",
-			            a->devpath, f.seq);
+			log_limited(&s->lim, 5, LOG_LVL_WARN,
+			            "%s: frame seq %u: payload CRC mismatch", a->devpath, f.seq);
 		}
 	}
 }

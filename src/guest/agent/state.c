@@ -36,8 +36,9 @@ int state_load(struct agent *a, char *err, size_t errlen)
 	json_int_t g = 0, pend = 0;
 	const char *dg = "";
 	json_t *res = NULL;
-	if (!o || json_unpack_ex(o, &je, 0, "{s?I, s?s, s?o, s?I}", "generation", &g, "digest", &dg,
-	                         "results", &res, "pending", &pend) < 0 ||
+	if (!o ||
+	    json_unpack_ex(o, &je, 0, "{s?I, s?s, s?o, s?I}", "generation", &g, "digest", &dg,
+	                   "results", &res, "pending", &pend) < 0 ||
 	    strlen(dg) > 64 || g < 0) {
 		snprintf(err, errlen, "state %s: unreadable (%s); starting from generation 0", path,
 		         je.text);

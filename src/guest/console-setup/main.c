@@ -68,7 +68,8 @@ static char *read_name(int devid, unsigned timeout_ms, size_t *len, const char *
 		unsigned int l = 0;
 		v = xs_read(xs, XBT_NULL, path, &l);
 		if (!v)
-			*why = errno == ENOENT ? "no name key (not a channel)" : "xenstore read failed";
+			*why = errno == ENOENT ? "no name key (not a channel)"
+			                       : "xenstore read failed";
 		*len = l;
 		xs_close(xs);
 	}
@@ -80,9 +81,9 @@ static char *read_name(int devid, unsigned timeout_ms, size_t *len, const char *
 struct setup {
 	const char *root, *action, *devpath, *group;
 	mode_t mode;
-	gid_t gid;            /* (gid_t)-1: keep the tty's group */
+	gid_t gid; /* (gid_t)-1: keep the tty's group */
 	unsigned timeout_ms;
-	const char *kernel;   /* "console-<devid>", the last part of DEVPATH */
+	const char *kernel; /* "console-<devid>", the last part of DEVPATH */
 	int devid;
 };
 
@@ -90,14 +91,20 @@ struct setup {
  * with the exit status in *status. */
 static int parse_options(int argc, char **argv, struct setup *s, int *status)
 {
-	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'r'},   {"action", required_argument, NULL, 'a'},
-		{"devpath", required_argument, NULL, 'd'}, {"group", required_argument, NULL, 'g'},
-		{"mode", required_argument, NULL, 'm'},   {"timeout", required_argument, NULL, 't'},
-		{"syslog", no_argument, NULL, 's'},       {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
-	*s = (struct setup){.root = getenv("XENSIM_GUEST_ROOT"), .action = getenv("ACTION"),
-	                    .devpath = getenv("DEVPATH"), .mode = 0600, .gid = (gid_t)-1,
+	static const struct option opts[] = {{"root", required_argument, NULL, 'r'},
+	                                     {"action", required_argument, NULL, 'a'},
+	                                     {"devpath", required_argument, NULL, 'd'},
+	                                     {"group", required_argument, NULL, 'g'},
+	                                     {"mode", required_argument, NULL, 'm'},
+	                                     {"timeout", required_argument, NULL, 't'},
+	                                     {"syslog", no_argument, NULL, 's'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	*s = (struct setup){.root = getenv("XENSIM_GUEST_ROOT"),
+	                    .action = getenv("ACTION"),
+	                    .devpath = getenv("DEVPATH"),
+	                    .mode = 0600,
+	                    .gid = (gid_t)-1,
 	                    .timeout_ms = DEFAULT_TIMEOUT_MS};
 	if (!s->root || !*s->root)
 		s->root = "/";

@@ -129,8 +129,8 @@ int con_probe(struct fe_dev *d)
 	d->probe_seq = ++g->probes;
 	struct fe_dev *owner = ring_owner(d);
 	if (owner != d)
-		log_warn("%s: devid %d is %s's too: this tty uses %s's ring, as in Linux",
-		         d->kname, d->devid, owner->kname, owner->kname);
+		log_warn("%s: devid %d is %s's too: this tty uses %s's ring, as in Linux", d->kname,
+		         d->devid, owner->kname, owner->kname);
 	log_info("%s: probed: hvc%d, ring-ref %u, port %d, backend dom%u", d->kname, d->hvc,
 	         (unsigned)gref, port, (unsigned)d->be_domid);
 	con_kick(d);
@@ -319,7 +319,8 @@ static size_t garbage_bytes(const char *arg, unsigned char *out, size_t max)
 int con_fault(struct fe_dev *d, const char *kind, const char *arg, char *err, size_t errlen)
 {
 	if (!d->page) {
-		snprintf(err, errlen, "%s has no ring (state %s)", d->kname, xb_state_name(d->state));
+		snprintf(err, errlen, "%s has no ring (state %s)", d->kname,
+		         xb_state_name(d->state));
 		return -1;
 	}
 	if (strcmp(kind, "corrupt-index") == 0) {

@@ -37,12 +37,12 @@ struct guest;
 struct fe_dev {
 	struct guest *g;
 	struct fe_dev *next;
-	char node[16];       /* child name under device/console */
-	char kname[32];      /* xenbus device name: console-<node> */
-	char fe_path[48];    /* device/console/<node> (relative to our home) */
-	char be_path[256];   /* the other end (absolute) */
+	char node[16];     /* child name under device/console */
+	char kname[32];    /* xenbus device name: console-<node> */
+	char fe_path[48];  /* device/console/<node> (relative to our home) */
+	char be_path[256]; /* the other end (absolute) */
 	uint32_t be_domid;
-	char token[64];      /* otherend watch token */
+	char token[64]; /* otherend watch token */
 	int watching;
 	int bound;           /* driver probe succeeded */
 	int bind_sent;       /* a bind uevent went out: unbind goes out on removal */
@@ -50,7 +50,7 @@ struct fe_dev {
 	enum xb_state be_state;
 
 	/* xencons_info */
-	int devid; /* Linux: last character of the node name - '0' */
+	int devid;          /* Linux: last character of the node name - '0' */
 	uint64_t probe_seq; /* order in Linux's xenconsoles list (0: not in it) */
 	void *page;
 	uint32_t gref;
@@ -58,12 +58,12 @@ struct fe_dev {
 	struct ring ring;
 
 	/* hvc line (hvc.c) */
-	int hvc;      /* index, -1 when removed */
+	int hvc;          /* index, -1 when removed */
 	uint64_t hvc_seq; /* allocation order (hvc_structs list position) */
-	int master;   /* pty master, -1 when none */
-	int keep;     /* our slave fd: keeps the pty alive between guest opens */
-	int ino_wd;   /* inotify watch on the slave (guest opens/closes), -1 if none */
-	int opens;    /* guest processes holding the tty open (1 when untracked) */
+	int master;       /* pty master, -1 when none */
+	int keep;         /* our slave fd: keeps the pty alive between guest opens */
+	int ino_wd;       /* inotify watch on the slave (guest opens/closes), -1 if none */
+	int opens;        /* guest processes holding the tty open (1 when untracked) */
 	char pts[64];
 	struct termios std; /* the line's termios at creation (tty_std_termios) */
 	int reset_due;      /* last close seen: restore std before the next open */
@@ -87,13 +87,13 @@ struct guest {
 	uint32_t domid;
 	const char *run_dir;
 	const char *root;
-	char **base_env; /* environment for RUN programs */
+	char **base_env;                /* environment for RUN programs */
 	int vtermnos[HVC_MAX_CONSOLES]; /* slot -> vterm number (devid), -1 free; 0: primary */
 	int last_hvc;                   /* counter for indices beyond the table (-1 at boot) */
 	uint64_t hvc_allocs;            /* hvc_seq source */
-	uint64_t probes; /* successful probes so far (probe_seq source) */
-	int ino_fd;      /* one inotify instance for all ttys, -1 until needed */
-	int ino_failed;  /* inotify unavailable: ttys count as always open */
+	uint64_t probes;                /* successful probes so far (probe_seq source) */
+	int ino_fd;                     /* one inotify instance for all ttys, -1 until needed */
+	int ino_failed;                 /* inotify unavailable: ttys count as always open */
 	struct fe_dev *devs;
 	struct hotplug *hp;
 };

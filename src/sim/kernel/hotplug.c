@@ -125,8 +125,8 @@ static void put(struct fe_dev *d, const char *file, const char *text)
 
 static void sysfs_uevent_file(struct fe_dev *d)
 {
-	put(d, "uevent", d->bind_sent ? "DRIVER=xenconsole\nMODALIAS=xen:console\n"
-	                              : "MODALIAS=xen:console\n");
+	put(d, "uevent",
+	    d->bind_sent ? "DRIVER=xenconsole\nMODALIAS=xen:console\n" : "MODALIAS=xen:console\n");
 }
 
 void hp_sysfs_state(struct fe_dev *d)
@@ -166,7 +166,7 @@ static void sysfs_add(struct fe_dev *d)
 
 static void sysfs_remove(struct fe_dev *d)
 {
-	static const char *const files[] = {"nodename", "devtype", "modalias", "state",
+	static const char *const files[] = {"nodename", "devtype",   "modalias", "state",
 	                                    "uevent",   "subsystem", "driver"};
 	const char *root = d->g->root;
 	char path[4096];
@@ -268,8 +268,8 @@ static void run_next(struct hotplug *hp, struct hp_event *e)
 		snprintf(e->cur, sizeof(e->cur), "%s", cmd);
 		char **argv = udev_split_argv(cmd);
 		if (!argv) {
-			log_warn("%s %s: RUN '%s': cannot split into arguments", e->kname, e->action,
-			         cmd);
+			log_warn("%s %s: RUN '%s': cannot split into arguments", e->kname,
+			         e->action, cmd);
 			continue;
 		}
 		char path[4096];
@@ -288,7 +288,8 @@ static void run_next(struct hotplug *hp, struct hp_event *e)
 			char key[128];
 			if (!eq || (size_t)(eq - g->base_env[i]) >= sizeof(key))
 				continue;
-			snprintf(key, sizeof(key), "%.*s", (int)(eq - g->base_env[i]), g->base_env[i]);
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - g->base_env[i]),
+			         g->base_env[i]);
 			udev_env_set(&env, key, eq + 1);
 		}
 		udev_env_copy(&env, &e->env);
@@ -368,7 +369,10 @@ static void start_ready(struct hotplug *hp)
 	}
 }
 
-static void on_soon(struct loop *l, void *arg) { start_ready(arg); }
+static void on_soon(struct loop *l, void *arg)
+{
+	start_ready(arg);
+}
 
 /*
  * A kernel uevent, with exactly the variables Linux 6.1 sends for a xen bus
@@ -453,8 +457,8 @@ void hp_sigchld(struct hotplug *hp)
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			log_debug("%s %s: RUN '%s' done", e->kname, e->action, e->cur);
 		else if (WIFEXITED(status))
-			log_warn("%s %s: RUN '%s' exited with status %d", e->kname, e->action, e->cur,
-			         WEXITSTATUS(status));
+			log_warn("%s %s: RUN '%s' exited with status %d", e->kname, e->action,
+			         e->cur, WEXITSTATUS(status));
 		else
 			log_warn("%s %s: RUN '%s' killed by signal %d", e->kname, e->action, e->cur,
 			         WTERMSIG(status));
@@ -462,7 +466,10 @@ void hp_sigchld(struct hotplug *hp)
 	}
 }
 
-int hp_busy(const struct hotplug *hp) { return hp->events != NULL; }
+int hp_busy(const struct hotplug *hp)
+{
+	return hp->events != NULL;
+}
 
 int hp_settle(struct hotplug *hp, void (*cb)(void *arg), void *arg)
 {

@@ -18,9 +18,15 @@
 
 extern char **environ;
 
-static void on_xs(struct loop *l, int fd, unsigned ev, void *arg) { xb_on_xs_readable(arg); }
+static void on_xs(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	xb_on_xs_readable(arg);
+}
 
-static void on_evtchn(struct loop *l, int fd, unsigned ev, void *arg) { con_evtchn_readable(arg); }
+static void on_evtchn(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	con_evtchn_readable(arg);
+}
 
 static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 {
@@ -37,9 +43,15 @@ static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
 /* RUN programs get the guest's environment, not all of ours. */
 static char **guest_env(void)
 {
-	static const char *const keep[] = {"PATH=",           "XENSTORED_PATH=",  "XENSIM_GUEST_ROOT=",
-	                                   "XENSIM_DOMID=",   "XENSIM_RUN_DIR=",  "ASAN_OPTIONS=",
-	                                   "UBSAN_OPTIONS=",  "LSAN_OPTIONS=",    "TMPDIR=",
+	static const char *const keep[] = {"PATH=",
+	                                   "XENSTORED_PATH=",
+	                                   "XENSIM_GUEST_ROOT=",
+	                                   "XENSIM_DOMID=",
+	                                   "XENSIM_RUN_DIR=",
+	                                   "ASAN_OPTIONS=",
+	                                   "UBSAN_OPTIONS=",
+	                                   "LSAN_OPTIONS=",
+	                                   "TMPDIR=",
 	                                   NULL};
 	size_t n = 0;
 	char **env = calloc(16, sizeof(char *));
@@ -89,7 +101,8 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 		case 'd':
 			o->domid = strtol(optarg, &end, 10);
 			if (!*optarg || *end || o->domid < 1 || o->domid >= 0x7ff0) {
-				fprintf(stderr, "xensim-guest: --domid '%s' is not a guest domain id\n",
+				fprintf(stderr,
+				        "xensim-guest: --domid '%s' is not a guest domain id\n",
 				        optarg);
 				return -1;
 			}
@@ -134,9 +147,16 @@ static int guest_setup(const char *run_dir, long domid, char *root, size_t rootl
 		snprintf(xsp, sizeof(xsp), "%s/domains/%ld/xenstored.sock", run_dir, domid);
 		setenv("XENSTORED_PATH", xsp, 1);
 	}
-	static const char *const dirs[] = {"",     "/dev",      "/sys",           "/run",
-	                                   "/etc", "/etc/udev", "/etc/udev/rules.d", "/lib",
-	                                   "/lib/udev", "/lib/udev/rules.d"};
+	static const char *const dirs[] = {"",
+	                                   "/dev",
+	                                   "/sys",
+	                                   "/run",
+	                                   "/etc",
+	                                   "/etc/udev",
+	                                   "/etc/udev/rules.d",
+	                                   "/lib",
+	                                   "/lib/udev",
+	                                   "/lib/udev/rules.d"};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		char p[4200];
 		snprintf(p, sizeof(p), "%s%s", root, dirs[i]);
@@ -167,8 +187,11 @@ int main(int argc, char **argv)
 
 	tools_seed(root);
 
-	struct guest g = {.domid = (uint32_t)domid, .run_dir = run_dir, .root = root,
-	                  .last_hvc = -1, .ino_fd = -1};
+	struct guest g = {.domid = (uint32_t)domid,
+	                  .run_dir = run_dir,
+	                  .root = root,
+	                  .last_hvc = -1,
+	                  .ino_fd = -1};
 	/* hvc_console's vtermnos[]: all free but slot 0, the primary console
 	 * (hvc_instantiate at boot; its vterm number is devid 0's) */
 	for (size_t i = 0; i < HVC_MAX_CONSOLES; i++)

@@ -126,7 +126,8 @@ static void register_node(struct guest *g, const char *node)
 	char *be = xstore_read(g->xs, XBT_NULL, p);
 	char *end = NULL;
 	unsigned long domid = bid ? strtoul(bid, &end, 10) : 0;
-	int ok = bid && be && *bid && !*end && domid < 0x7ff0 && *be && strlen(be) < sizeof(d->be_path);
+	int ok =
+	    bid && be && *bid && !*end && domid < 0x7ff0 && *be && strlen(be) < sizeof(d->be_path);
 	if (ok) {
 		snprintf(d->be_path, sizeof(d->be_path), "%s", be);
 		d->be_domid = (uint32_t)domid;

@@ -44,8 +44,8 @@ static int write_pidfile(const char *path, char *err, size_t errlen)
 }
 
 /* Returns 0, or -1 with the exit status in *status. */
-static int parse_options(int argc, char **argv, const char **run_dir, int *foreground,
-                         int *trace, int *status)
+static int parse_options(int argc, char **argv, const char **run_dir, int *foreground, int *trace,
+                         int *status)
 {
 	static const struct option opts[] = {
 	    {"run-dir", required_argument, NULL, 'r'},

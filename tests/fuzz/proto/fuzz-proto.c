@@ -65,7 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (o) {
 					json_t *doc = json_object_get(o, "document");
 					if (json_is_string(doc))
-						check_doc(json_string_value(doc), json_string_length(doc));
+						check_doc(json_string_value(doc),
+						          json_string_length(doc));
 					char e2[256];
 					proto_config_validate(o, e2, sizeof(e2));
 					json_decref(o);

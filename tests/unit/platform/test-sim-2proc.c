@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "xenchannel/sim-wire.h"
 #include "tmpdir.h"
 #include "xenchannel/platform.h"
+#include "xenchannel/sim-wire.h"
 
 #include <errno.h>
 #include <limits.h>

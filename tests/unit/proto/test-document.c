@@ -13,18 +13,18 @@
 #include "xenchannel/proto.h"
 
 static const char *full_doc =
-	"{\"generation\": 3, \"hostname\": \"web1\", \"fqdn\": \"web1.example.org\","
-	" \"network\": {\"version\": 2, \"ethernets\": {"
-	"   \"eth0\": {\"match\": {\"macaddress\": \"52:54:00:12:34:56\"},"
-	"     \"addresses\": [\"10.0.0.5/24\", \"fd00::5/64\"], \"gateway4\": \"10.0.0.1\","
-	"     \"gateway6\": \"fd00::1\", \"mtu\": 1400, \"dhcp4\": false,"
-	"     \"routes\": [{\"to\": \"192.168.0.0/16\", \"via\": \"10.0.0.254\", \"metric\": 10}],"
-	"     \"nameservers\": {\"addresses\": [\"10.0.0.53\"], \"search\": [\"example.org\"]}},"
-	"   \"lan1\": {\"addresses\": [\"192.0.2.1/28\"]}}},"
-	" \"users\": [{\"name\": \"ops\", \"ssh_authorized_keys\": [\"ssh-ed25519 AAAA ops@x\"]}],"
-	" \"write_files\": [{\"path\": \"/etc/motd\", \"content\": \"hi\\n\","
-	"   \"permissions\": \"0644\", \"owner\": \"root:root\"},"
-	"   {\"path\": \"/srv/b\", \"content\": \"aGk=\", \"encoding\": \"b64\"}]}";
+    "{\"generation\": 3, \"hostname\": \"web1\", \"fqdn\": \"web1.example.org\","
+    " \"network\": {\"version\": 2, \"ethernets\": {"
+    "   \"eth0\": {\"match\": {\"macaddress\": \"52:54:00:12:34:56\"},"
+    "     \"addresses\": [\"10.0.0.5/24\", \"fd00::5/64\"], \"gateway4\": \"10.0.0.1\","
+    "     \"gateway6\": \"fd00::1\", \"mtu\": 1400, \"dhcp4\": false,"
+    "     \"routes\": [{\"to\": \"192.168.0.0/16\", \"via\": \"10.0.0.254\", \"metric\": 10}],"
+    "     \"nameservers\": {\"addresses\": [\"10.0.0.53\"], \"search\": [\"example.org\"]}},"
+    "   \"lan1\": {\"addresses\": [\"192.0.2.1/28\"]}}},"
+    " \"users\": [{\"name\": \"ops\", \"ssh_authorized_keys\": [\"ssh-ed25519 AAAA ops@x\"]}],"
+    " \"write_files\": [{\"path\": \"/etc/motd\", \"content\": \"hi\\n\","
+    "   \"permissions\": \"0644\", \"owner\": \"root:root\"},"
+    "   {\"path\": \"/srv/b\", \"content\": \"aGk=\", \"encoding\": \"b64\"}]}";
 
 static void check(const char *text, const char *want)
 {
@@ -72,7 +72,8 @@ static void network_rules(void **state)
 	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"e\": {\"match\": "
 	      "{\"macaddress\": \"52:54:00:12:34\"}}}}}",
 	      "network.ethernets.e.match.macaddress");
-	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"this-name-is-too-long-for-linux\": "
+	check("{\"generation\": 1, \"network\": {\"ethernets\": "
+	      "{\"this-name-is-too-long-for-linux\": "
 	      "{}}}}",
 	      "without match.macaddress the id must be an interface name");
 	check("{\"generation\": 1, \"network\": {\"ethernets\": {\"e0\": {\"addresses\": "
@@ -123,8 +124,9 @@ static void files_rules(void **state)
 	      "write_files[0].path");
 	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\"}, {\"path\": \"/a\"}]}",
 	      "write_files[1].path: \"/a\" listed twice");
-	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"permissions\": \"0999\"}]}",
-	      "write_files[0].permissions");
+	check(
+	    "{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"permissions\": \"0999\"}]}",
+	    "write_files[0].permissions");
 	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"permissions\": 420}]}",
 	      "write_files[0].permissions");
 	check("{\"generation\": 1, \"write_files\": [{\"path\": \"/a\", \"owner\": \"x:Y\"}]}",

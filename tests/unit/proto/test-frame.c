@@ -17,7 +17,10 @@
 static size_t make(uint8_t *out, size_t cap, uint8_t type, uint32_t epoch, uint32_t seq,
                    const char *payload)
 {
-	struct proto_frame f = {.version = PROTO_VERSION, .type = type, .epoch = epoch, .seq = seq,
+	struct proto_frame f = {.version = PROTO_VERSION,
+	                        .type = type,
+	                        .epoch = epoch,
+	                        .seq = seq,
 	                        .len = (uint32_t)strlen(payload),
 	                        .payload = (const uint8_t *)payload};
 	long n = proto_encode(&f, out, cap);
@@ -61,8 +64,12 @@ static void crc32c_known_vector(void **state)
 static void header_layout_is_little_endian(void **state)
 {
 	uint8_t buf[64];
-	struct proto_frame f = {.version = 1, .type = PROTO_REQUEST, .flags = 0x0102,
-	                        .epoch = 0x11223344, .seq = 0x55667788, .len = 2,
+	struct proto_frame f = {.version = 1,
+	                        .type = PROTO_REQUEST,
+	                        .flags = 0x0102,
+	                        .epoch = 0x11223344,
+	                        .seq = 0x55667788,
+	                        .len = 2,
 	                        .payload = (const uint8_t *)"{}"};
 	assert_int_equal(proto_encode(&f, buf, sizeof(buf)), 30);
 	static const uint8_t want[20] = {0xF1, 'x',  'c',  'h',  1,    3,    0x02, 0x01, 0x44, 0x33,
@@ -97,7 +104,8 @@ static void garbage_and_at_commands_are_skipped(void **state)
 {
 	uint8_t buf[1024];
 	size_t off = 0;
-	const char *junk = "AT\rATZ\r\n+++ATH0\r\xF1xc\xF1x garbage \xF1xch not a header at all....";
+	const char *junk =
+	    "AT\rATZ\r\n+++ATH0\r\xF1xc\xF1x garbage \xF1xch not a header at all....";
 	memcpy(buf, junk, strlen(junk));
 	off = strlen(junk);
 	off += make(buf + off, sizeof(buf) - off, PROTO_REQUEST, 1, 1, "{\"id\":1}");
@@ -327,9 +335,11 @@ static void sha256_and_hmac_match_openssl(void **state)
 {
 	char hex[65];
 	proto_sha256_hex("abc", 3, hex);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(hex,
+	                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	proto_sha256_hex("", 0, hex);
-	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(hex,
+	                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	srand(99);
 	static uint8_t data[5000], key[200];
 	for (int round = 0; round < 300; round++) {
@@ -353,21 +363,21 @@ static void sha256_and_hmac_match_openssl(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(crc32c_known_vector),
-		cmocka_unit_test(header_layout_is_little_endian),
-		cmocka_unit_test(roundtrip_byte_by_byte),
-		cmocka_unit_test(garbage_and_at_commands_are_skipped),
-		cmocka_unit_test(corrupt_header_is_not_a_frame),
-		cmocka_unit_test(bad_payload_crc_reported_then_resync),
-		cmocka_unit_test(oversized_frame_reported_and_skipped),
-		cmocka_unit_test(truncated_frame_gives_way_to_next),
-		cmocka_unit_test(random_noise_never_yields_a_frame),
-		cmocka_unit_test(reset_forgets_partial_data),
-		cmocka_unit_test(full_buffer_makes_progress),
-		cmocka_unit_test(json_payloads_and_versions),
-		cmocka_unit_test(error_replies_survive_any_bytes),
-		cmocka_unit_test(hmac_rfc4231_case2),
-		cmocka_unit_test(sha256_and_hmac_match_openssl),
+	    cmocka_unit_test(crc32c_known_vector),
+	    cmocka_unit_test(header_layout_is_little_endian),
+	    cmocka_unit_test(roundtrip_byte_by_byte),
+	    cmocka_unit_test(garbage_and_at_commands_are_skipped),
+	    cmocka_unit_test(corrupt_header_is_not_a_frame),
+	    cmocka_unit_test(bad_payload_crc_reported_then_resync),
+	    cmocka_unit_test(oversized_frame_reported_and_skipped),
+	    cmocka_unit_test(truncated_frame_gives_way_to_next),
+	    cmocka_unit_test(random_noise_never_yields_a_frame),
+	    cmocka_unit_test(reset_forgets_partial_data),
+	    cmocka_unit_test(full_buffer_makes_progress),
+	    cmocka_unit_test(json_payloads_and_versions),
+	    cmocka_unit_test(error_replies_survive_any_bytes),
+	    cmocka_unit_test(hmac_rfc4231_case2),
+	    cmocka_unit_test(sha256_and_hmac_match_openssl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,19 +75,21 @@ static void *agent(void *arg)
 				put(fd, PROTO_READY, PROTO_F_AGENT, epoch,
 				    json_pack("{s:s, s:i}", "nonce", "someone-else", "version", 1));
 				put(fd, PROTO_READY, PROTO_F_AGENT, epoch,
-				    json_pack("{s:s, s:i, s:s}", "nonce", nonce, "version", 1, "agent",
-				              "scripted"));
+				    json_pack("{s:s, s:i, s:s}", "nonce", nonce, "version", 1,
+				              "agent", "scripted"));
 				ready = 1;
 			} else if (f.type == PROTO_REQUEST) {
 				json_int_t id = json_integer_value(json_object_get(o, "id"));
 				put(fd, PROTO_REPLY, PROTO_F_AGENT, epoch ^ 7,
-				    json_pack("{s:I, s:b, s:s}", "id", id, "ok", 1, "stale", "yes"));
+				    json_pack("{s:I, s:b, s:s}", "id", id, "ok", 1, "stale",
+				              "yes"));
 				put(fd, PROTO_REPLY, 0, epoch,
 				    json_pack("{s:I, s:b, s:s}", "id", id, "ok", 1, "echo", "yes"));
 				put(fd, PROTO_REPLY, PROTO_F_AGENT, epoch,
 				    json_pack("{s:I, s:b, s:O}", "id", id, "ok", 1, "result",
-				              json_object_get(o, "document") ? json_object_get(o, "hmac")
-				                                             : json_null()));
+				              json_object_get(o, "document")
+				                  ? json_object_get(o, "hmac")
+				                  : json_null()));
 			}
 			json_decref(o);
 		}
@@ -183,9 +185,9 @@ static void connect_errors_name_the_socket(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(host_ignores_echo_stale_and_foreign_frames),
-		cmocka_unit_test(host_repeats_hello_and_times_out),
-		cmocka_unit_test(connect_errors_name_the_socket),
+	    cmocka_unit_test(host_ignores_echo_stale_and_foreign_frames),
+	    cmocka_unit_test(host_repeats_hello_and_times_out),
+	    cmocka_unit_test(connect_errors_name_the_socket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

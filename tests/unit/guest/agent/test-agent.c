@@ -60,7 +60,10 @@ static char *read_file(const char *root, const char *rel, struct stat *st)
 	return buf;
 }
 
-static void on_stop(struct loop *l, int fd, unsigned ev, void *arg) { loop_stop(l); }
+static void on_stop(struct loop *l, int fd, unsigned ev, void *arg)
+{
+	loop_stop(l);
+}
 
 static void *run(void *arg)
 {
@@ -246,10 +249,10 @@ static const char *item(json_t *r, const char *name)
 	return "(missing)";
 }
 
-#define DOC(gen, motd)                                                                         \
+#define DOC(gen, motd)                                                                             \
 	"{\"generation\": " #gen ", \"hostname\": \"web1\", \"fqdn\": \"web1.example.org\","       \
 	" \"users\": [{\"name\": \"ops\", \"ssh_authorized_keys\": [\"ssh-ed25519 AAAAkey1 a@b\"," \
-	" \"ssh-rsa AAAAkey2 c@d\"]}],"                                                             \
+	" \"ssh-rsa AAAAkey2 c@d\"]}],"                                                            \
 	" \"write_files\": [{\"path\": \"/etc/motd\", \"content\": \"" motd "\","                  \
 	" \"permissions\": \"0640\", \"owner\": \"ops:root\"}]}"
 
@@ -271,8 +274,8 @@ static void apply_then_same_generation_is_unchanged(void **state)
 
 	struct stat st;
 	assert_string_equal(read_file(x->root, "/etc/hostname", NULL), "web1\n");
-	assert_non_null(strstr(read_file(x->root, "/etc/hosts", NULL),
-	                       "127.0.1.1\tweb1.example.org web1\n"));
+	assert_non_null(
+	    strstr(read_file(x->root, "/etc/hosts", NULL), "127.0.1.1\tweb1.example.org web1\n"));
 	assert_string_equal(read_file(x->root, "/home/ops/.ssh/authorized_keys", &st),
 	                    "ssh-ed25519 AAAAkey1 a@b\nssh-rsa AAAAkey2 c@d\n");
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -301,9 +304,8 @@ static void apply_then_same_generation_is_unchanged(void **state)
 	assert_int_equal(st.st_ino, before.st_ino); /* not even rewritten */
 
 	r = call(x, json_pack("{s:s}", "op", "status"));
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "result"),
-	                                                    "generation")),
-	                 3);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(r, "result"), "generation")), 3);
 	json_decref(r);
 	stop_agent(x);
 
@@ -328,9 +330,9 @@ static void older_or_reused_generation_refused(void **state)
 	json_decref(r);
 	r = apply_text(x, DOC(4, "four"), NULL, 0);
 	assert_string_equal(error_code(r), "refused");
-	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"),
-	                                                          "message")),
-	                       "older than the last applied (5)"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(json_object_get(r, "error"), "message")),
+	           "older than the last applied (5)"));
 	json_decref(r);
 	r = apply_text(x, DOC(5, "other"), NULL, 0);
 	assert_string_equal(error_code(r), "refused");
@@ -353,7 +355,8 @@ static void hmac_wrong_key_altered_replayed_refused(void **state)
 	memcpy(x->a.key, key, sizeof(key) - 1);
 	x->a.keylen = sizeof(key) - 1;
 	json_t *ready = hello(x, 9);
-	assert_true(json_is_true(json_object_get(json_object_get(ready, "policy"), "hmac_required")));
+	assert_true(
+	    json_is_true(json_object_get(json_object_get(ready, "policy"), "hmac_required")));
 	json_decref(ready);
 
 	json_t *r = apply_text(x, DOC(2, "unsigned"), NULL, 0);
@@ -392,9 +395,10 @@ static void policy_refuses_items(void **state)
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/etc/xenchannel", x->root);
 	mkdir(p, 0755);
-	write_file(x->root, AGENT_POLICY_FILE,
-	           "{\"allow\": [\"hostname\", \"write_files\"], \"write_files_paths\": [\"/srv/\"]}",
-	           0644);
+	write_file(
+	    x->root, AGENT_POLICY_FILE,
+	    "{\"allow\": [\"hostname\", \"write_files\"], \"write_files_paths\": [\"/srv/\"]}",
+	    0644);
 	start_agent(x);
 	json_t *ready = hello(x, 3);
 	json_t *allow = json_object_get(json_object_get(ready, "policy"), "allow");
@@ -425,8 +429,12 @@ static void stale_epoch_echo_and_garbage_ignored(void **state)
 	send_raw(x, "AT\r\nATZ\r\n\xF1xch\x01\x02garbage", 23);
 	send_json(x, PROTO_REQUEST, 0, 5, json_pack("{s:i, s:s}", "id", 100, "op", "ping"));
 	uint8_t half[64];
-	struct proto_frame hf = {.version = 1, .type = PROTO_REQUEST, .epoch = 5, .seq = 1,
-	                         .len = 20, .payload = (const uint8_t *)"{\"id\":1,\"op\":\"ping\"}"};
+	struct proto_frame hf = {.version = 1,
+	                         .type = PROTO_REQUEST,
+	                         .epoch = 5,
+	                         .seq = 1,
+	                         .len = 20,
+	                         .payload = (const uint8_t *)"{\"id\":1,\"op\":\"ping\"}"};
 	long hn = proto_encode(&hf, half, sizeof(half));
 	send_raw(x, half, (size_t)hn / 2);
 	json_decref(hello(x, 0x33));
@@ -467,17 +475,21 @@ static void errors_use_the_taxonomy(void **state)
 	r = call(x, json_pack("{s:s, s:s}", "op", "apply", "document",
 	                      "{\"generation\": 1, \"hostname\": \"bad_name\"}"));
 	assert_string_equal(error_code(r), "invalid");
-	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"),
-	                                                          "message")),
-	                       "hostname"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(json_object_get(r, "error"), "message")),
+	           "hostname"));
 	json_decref(r);
 	r = call(x, json_pack("{s:s, s:s}", "op", "apply", "document", "{not json"));
 	assert_string_equal(error_code(r), "invalid");
 	json_decref(r);
 	/* An oversized frame: error reply, then the stream goes on. */
 	uint8_t hdr[PROTO_HDR_SIZE + 2];
-	struct proto_frame f = {.version = 1, .type = PROTO_REQUEST, .epoch = 2, .seq = 77,
-	                        .len = 2, .payload = (const uint8_t *)"{}"};
+	struct proto_frame f = {.version = 1,
+	                        .type = PROTO_REQUEST,
+	                        .epoch = 2,
+	                        .seq = 77,
+	                        .len = 2,
+	                        .payload = (const uint8_t *)"{}"};
 	proto_encode(&f, hdr, sizeof(hdr));
 	uint32_t big = PROTO_MAX_PAYLOAD + 1;
 	memcpy(hdr + 16, &big, 4); /* little-endian host */
@@ -507,11 +519,12 @@ static void writes_stay_inside_the_root(void **state)
 	assert_int_equal(symlink("../../../../../../..", link), 0);
 	start_agent(x);
 	json_decref(hello(x, 1));
-	json_t *r = apply_text(x,
-	                       "{\"generation\": 1, \"write_files\": [{\"path\": \"/escape/f\", "
-	                       "\"content\": \"x\"}, {\"path\": \"/up/tmp/g\", \"content\": \"y\"}, "
-	                       "{\"path\": \"/b64\", \"content\": \"aGkAdGhlcmU=\", \"encoding\": \"b64\"}]}",
-	                       NULL, 0);
+	json_t *r = apply_text(
+	    x,
+	    "{\"generation\": 1, \"write_files\": [{\"path\": \"/escape/f\", "
+	    "\"content\": \"x\"}, {\"path\": \"/up/tmp/g\", \"content\": \"y\"}, "
+	    "{\"path\": \"/b64\", \"content\": \"aGkAdGhlcmU=\", \"encoding\": \"b64\"}]}",
+	    NULL, 0);
 	json_decref(r);
 	char p[PATH_MAX + 8];
 	snprintf(p, sizeof(p), "%s/f", outside);
@@ -609,18 +622,18 @@ static void deep_paths_are_created(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(apply_then_same_generation_is_unchanged, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(older_or_reused_generation_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(hmac_wrong_key_altered_replayed_refused, setup,
-		                                teardown),
-		cmocka_unit_test_setup_teardown(policy_refuses_items, setup, teardown),
-		cmocka_unit_test_setup_teardown(stale_epoch_echo_and_garbage_ignored, setup, teardown),
-		cmocka_unit_test_setup_teardown(errors_use_the_taxonomy, setup, teardown),
-		cmocka_unit_test_setup_teardown(writes_stay_inside_the_root, setup, teardown),
-		cmocka_unit_test_setup_teardown(setuid_mode_survives_the_owner, setup, teardown),
-		cmocka_unit_test_setup_teardown(long_reasons_stay_in_the_reply, setup, teardown),
-		cmocka_unit_test_setup_teardown(deep_paths_are_created, setup, teardown),
+	    cmocka_unit_test_setup_teardown(apply_then_same_generation_is_unchanged, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(older_or_reused_generation_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(hmac_wrong_key_altered_replayed_refused, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(policy_refuses_items, setup, teardown),
+	    cmocka_unit_test_setup_teardown(stale_epoch_echo_and_garbage_ignored, setup, teardown),
+	    cmocka_unit_test_setup_teardown(errors_use_the_taxonomy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(writes_stay_inside_the_root, setup, teardown),
+	    cmocka_unit_test_setup_teardown(setuid_mode_survives_the_owner, setup, teardown),
+	    cmocka_unit_test_setup_teardown(long_reasons_stay_in_the_reply, setup, teardown),
+	    cmocka_unit_test_setup_teardown(deep_paths_are_created, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* test-console-setup.c - names, devids, hvc line inference, links and records of xen-console-setup. */
+/* test-console-setup.c - names, devids, hvc line inference, links and records of xen-console-setup.
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -465,21 +466,21 @@ static void test_record_parse_strict(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_name_values),
-		cmocka_unit_test(test_hvc_pick),
-		cmocka_unit_test(test_devids),
-		cmocka_unit_test_setup_teardown(test_dev_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_infer_single_candidate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_infer_devid_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_infer_last_line_beyond_hvc7, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_infer_unbound_not_counted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_records_clean, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_link_dir_symlink_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tty_perms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
-		cmocka_unit_test(test_record_parse_strict),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_name_values),
+	    cmocka_unit_test(test_hvc_pick),
+	    cmocka_unit_test(test_devids),
+	    cmocka_unit_test_setup_teardown(test_dev_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_infer_single_candidate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_infer_devid_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_infer_last_line_beyond_hvc7, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_infer_unbound_not_counted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_records_clean, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_links, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_link_dir_symlink_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tty_perms, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+	    cmocka_unit_test(test_record_parse_strict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

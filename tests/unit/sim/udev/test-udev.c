@@ -57,8 +57,8 @@ static void run_rules(const char *text, const char *const *props, const char *sy
 
 static const char *const add1[] = {"ACTION=add", "SUBSYSTEM=xen", "DEVPATH=/devices/console-1",
                                    "MODALIAS=xen:console", NULL};
-static const char *const rm3[] = {"ACTION=remove", "SUBSYSTEM=xen",
-                                  "DEVPATH=/devices/console-3", NULL};
+static const char *const rm3[] = {"ACTION=remove", "SUBSYSTEM=xen", "DEVPATH=/devices/console-3",
+                                  NULL};
 
 static void test_man_page_rule_matches(void **state)
 {
@@ -403,19 +403,19 @@ static void test_common_rules_corpus(void **state)
 	struct udev_result res;
 	struct warns w;
 	run_rules(
-		"ACTION==\"remove\", GOTO=\"serial_end\"\n"
-		"SUBSYSTEM!=\"tty\", GOTO=\"serial_end\"\n"
-		"SUBSYSTEMS==\"pci\", ENV{ID_BUS}=\"pci\", ENV{ID_VENDOR_ID}=\"$attr{vendor}\"\n"
-		"IMPORT{builtin}=\"path_id\"\n"
-		"ENV{ID_PATH}==\"?*\", SYMLINK+=\"serial/by-path/$env{ID_PATH}\"\n"
-		"LABEL=\"serial_end\"\n"
-		"ACTION!=\"add|change|move|bind\", GOTO=\"mm_end\"\n"
-		"SUBSYSTEMS==\"usb\", ATTRS{idVendor}==\"12d1\", ENV{ID_MM_DEVICE_PROCESS}=\"1\"\n"
-		"KERNEL==\"ttyS*\", ENV{ID_MM_CANDIDATE}=\"1\"\n"
-		"LABEL=\"mm_end\"\n"
-		"KERNEL==\"hvc[0-9]*\", TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"getty@%k.service\"\n"
-		"SUBSYSTEM==\"block\", KERNEL==\"sd*\", OPTIONS+=\"watch\"\n",
-		add1, NULL, &res, &w);
+	    "ACTION==\"remove\", GOTO=\"serial_end\"\n"
+	    "SUBSYSTEM!=\"tty\", GOTO=\"serial_end\"\n"
+	    "SUBSYSTEMS==\"pci\", ENV{ID_BUS}=\"pci\", ENV{ID_VENDOR_ID}=\"$attr{vendor}\"\n"
+	    "IMPORT{builtin}=\"path_id\"\n"
+	    "ENV{ID_PATH}==\"?*\", SYMLINK+=\"serial/by-path/$env{ID_PATH}\"\n"
+	    "LABEL=\"serial_end\"\n"
+	    "ACTION!=\"add|change|move|bind\", GOTO=\"mm_end\"\n"
+	    "SUBSYSTEMS==\"usb\", ATTRS{idVendor}==\"12d1\", ENV{ID_MM_DEVICE_PROCESS}=\"1\"\n"
+	    "KERNEL==\"ttyS*\", ENV{ID_MM_CANDIDATE}=\"1\"\n"
+	    "LABEL=\"mm_end\"\n"
+	    "KERNEL==\"hvc[0-9]*\", TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"getty@%k.service\"\n"
+	    "SUBSYSTEM==\"block\", KERNEL==\"sd*\", OPTIONS+=\"watch\"\n",
+	    add1, NULL, &res, &w);
 	assert_int_equal(res.nrun, 0);
 	assert_int_equal(res.nsymlinks, 0);
 	assert_null(udev_env_get(&res.env, "ID_MM_CANDIDATE"));
@@ -437,8 +437,8 @@ static void test_load_dirs_order_and_override(void **state)
 	char root[256];
 	assert_non_null(ut_tmpdir(root, sizeof(root), "udev-root"));
 	char p[600];
-	const char *dirs[] = {"etc", "etc/udev", "etc/udev/rules.d", "lib", "lib/udev",
-	                      "lib/udev/rules.d"};
+	const char *dirs[] = {"etc", "etc/udev", "etc/udev/rules.d",
+	                      "lib", "lib/udev", "lib/udev/rules.d"};
 	for (size_t i = 0; i < 6; i++) {
 		snprintf(p, sizeof(p), "%s/%s", root, dirs[i]);
 		assert_int_equal(mkdir(p, 0755), 0);
@@ -520,18 +520,22 @@ static void test_shipped_rule_events(void **state)
 	text[n] = '\0';
 	static const char *const hot_add[] = {"ACTION=add", "DEVPATH=/devices/console-5",
 	                                      "SUBSYSTEM=xen", "MODALIAS=xen:console", NULL};
-	static const char *const bind[] = {"ACTION=bind", "DEVPATH=/devices/console-5",
-	                                   "SUBSYSTEM=xen", "DRIVER=xenconsole",
+	static const char *const bind[] = {"ACTION=bind",          "DEVPATH=/devices/console-5",
+	                                   "SUBSYSTEM=xen",        "DRIVER=xenconsole",
 	                                   "MODALIAS=xen:console", NULL};
-	static const char *const cold_add[] = {"ACTION=add", "DEVPATH=/devices/console-1",
-	                                       "SUBSYSTEM=xen", "SYNTH_UUID=0",
-	                                       "DRIVER=xenconsole", "MODALIAS=xen:console", NULL};
+	static const char *const cold_add[] = {"ACTION=add",
+	                                       "DEVPATH=/devices/console-1",
+	                                       "SUBSYSTEM=xen",
+	                                       "SYNTH_UUID=0",
+	                                       "DRIVER=xenconsole",
+	                                       "MODALIAS=xen:console",
+	                                       NULL};
 	static const char *const unbind[] = {"ACTION=unbind", "DEVPATH=/devices/console-5",
 	                                     "SUBSYSTEM=xen", NULL};
 	static const char *const remove[] = {"ACTION=remove", "DEVPATH=/devices/console-5",
 	                                     "SUBSYSTEM=xen", "MODALIAS=xen:console", NULL};
-	static const char *const vif[] = {"ACTION=bind", "DEVPATH=/devices/vif-0",
-	                                  "SUBSYSTEM=xen", "DRIVER=vif", NULL};
+	static const char *const vif[] = {"ACTION=bind", "DEVPATH=/devices/vif-0", "SUBSYSTEM=xen",
+	                                  "DRIVER=vif", NULL};
 	const struct {
 		const char *const *ev;
 		size_t nrun;
@@ -553,27 +557,27 @@ static void test_shipped_rule_events(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_man_page_rule_matches),
-		cmocka_unit_test(test_no_match_runs_nothing),
-		cmocka_unit_test(test_glob_classes_and_alternatives),
-		cmocka_unit_test(test_env_assign_match_and_substitution),
-		cmocka_unit_test(test_goto_label_skips),
-		cmocka_unit_test(test_goto_without_label_warns),
-		cmocka_unit_test(test_continuation_and_comments),
-		cmocka_unit_test(test_unknown_match_key_disables_rule),
-		cmocka_unit_test(test_attr_reads_sysfs),
-		cmocka_unit_test(test_list_operators),
-		cmocka_unit_test(test_syntax_errors_never_misread),
-		cmocka_unit_test(test_errors_name_line_and_column),
-		cmocka_unit_test(test_env_property_name_invalid),
-		cmocka_unit_test(test_env_long_key_reaches_run_env),
-		cmocka_unit_test(test_nul_byte_refuses_its_line),
-		cmocka_unit_test(test_messages_are_printable),
-		cmocka_unit_test(test_escaped_quote_in_value),
-		cmocka_unit_test(test_common_rules_corpus),
-		cmocka_unit_test(test_load_dirs_order_and_override),
-		cmocka_unit_test(test_env_helpers),
-		cmocka_unit_test(test_shipped_rule_events),
+	    cmocka_unit_test(test_man_page_rule_matches),
+	    cmocka_unit_test(test_no_match_runs_nothing),
+	    cmocka_unit_test(test_glob_classes_and_alternatives),
+	    cmocka_unit_test(test_env_assign_match_and_substitution),
+	    cmocka_unit_test(test_goto_label_skips),
+	    cmocka_unit_test(test_goto_without_label_warns),
+	    cmocka_unit_test(test_continuation_and_comments),
+	    cmocka_unit_test(test_unknown_match_key_disables_rule),
+	    cmocka_unit_test(test_attr_reads_sysfs),
+	    cmocka_unit_test(test_list_operators),
+	    cmocka_unit_test(test_syntax_errors_never_misread),
+	    cmocka_unit_test(test_errors_name_line_and_column),
+	    cmocka_unit_test(test_env_property_name_invalid),
+	    cmocka_unit_test(test_env_long_key_reaches_run_env),
+	    cmocka_unit_test(test_nul_byte_refuses_its_line),
+	    cmocka_unit_test(test_messages_are_printable),
+	    cmocka_unit_test(test_escaped_quote_in_value),
+	    cmocka_unit_test(test_common_rules_corpus),
+	    cmocka_unit_test(test_load_dirs_order_and_override),
+	    cmocka_unit_test(test_env_helpers),
+	    cmocka_unit_test(test_shipped_rule_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
