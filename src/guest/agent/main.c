@@ -76,9 +76,9 @@ static int load_key(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Options into a: 0, or -1 with the exit status in *status. */
+static int configure(struct agent *a, int argc, char **argv, int *status)
 {
-	static struct agent a;
 	static const struct option opts[] = {
 	    {"root", required_argument, NULL, 'r'},   {"name", required_argument, NULL, 'n'},
 	    {"device", required_argument, NULL, 'd'}, {"policy", required_argument, NULL, 'p'},
@@ -87,13 +87,13 @@ int main(int argc, char **argv)
 	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},         {0},
 	};
-	log_init("xenchannel-agent");
 	const char *root = getenv("XENSIM_GUEST_ROOT");
 	const char *device = NULL, *kernel = "auto";
-	a.name = AGENT_DEFAULT_NAME;
-	a.policy_path = AGENT_POLICY_FILE;
-	a.key_path = AGENT_KEY_FILE;
-	a.state_dir = AGENT_STATE_DIR;
+	a->name = AGENT_DEFAULT_NAME;
+	a->policy_path = AGENT_POLICY_FILE;
+	a->key_path = AGENT_KEY_FILE;
+	a->state_dir = AGENT_STATE_DIR;
+	*status = 2;
 	int c;
 	while ((c = getopt_long(argc, argv, "r:n:d:p:k:s:K:SvVh", opts, NULL)) != -1) {
 		switch (c) {
@@ -101,19 +101,19 @@ int main(int argc, char **argv)
 			root = optarg;
 			break;
 		case 'n':
-			a.name = optarg;
+			a->name = optarg;
 			break;
 		case 'd':
 			device = optarg;
 			break;
 		case 'p':
-			a.policy_path = optarg;
+			a->policy_path = optarg;
 			break;
 		case 'k':
-			a.key_path = optarg;
+			a->key_path = optarg;
 			break;
 		case 's':
-			a.state_dir = optarg;
+			a->state_dir = optarg;
 			break;
 		case 'K':
 			kernel = optarg;
@@ -126,52 +126,65 @@ int main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("xenchannel-agent %s\n", AGENT_VERSION);
-			return 0;
+			*status = 0;
+			return -1;
 		case 'h':
 			usage(stdout);
-			return 0;
+			*status = 0;
+			return -1;
 		default:
 			usage(stderr);
-			return 2;
+			return -1;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return 2;
+		return -1;
 	}
 	if (!root || !*root)
 		root = "/";
-	if (!*a.name || strchr(a.name, '/') || strcmp(a.name, ".") == 0 ||
-	    strcmp(a.name, "..") == 0) {
-		log_err("--name %s: not a valid channel name", a.name);
-		return 2;
+	if (!*a->name || strchr(a->name, '/') || strcmp(a->name, ".") == 0 ||
+	    strcmp(a->name, "..") == 0) {
+		log_err("--name %s: not a valid channel name", a->name);
+		return -1;
 	}
-	a.root = root;
-	a.rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (a.rootfd < 0) {
+	a->root = root;
+	a->rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (a->rootfd < 0) {
 		log_err("--root %s: %s", root, strerror(errno));
-		return 1;
+		*status = 1;
+		return -1;
 	}
 	int is_slash = strcmp(root, "/") == 0;
 	if (strcmp(kernel, "on") == 0) {
-		a.kernel = 1;
+		a->kernel = 1;
 	} else if (strcmp(kernel, "off") == 0) {
-		a.kernel = 0;
+		a->kernel = 0;
 	} else if (strcmp(kernel, "auto") == 0) {
 		/* Under a --root the agent plays a guest: touch the kernel only from
 		 * namespaces of our own, never the machine's. */
-		a.kernel = is_slash || (!same_ns("uts") && !same_ns("net"));
+		a->kernel = is_slash || (!same_ns("uts") && !same_ns("net"));
 	} else {
 		log_err("--kernel %s: want auto, on or off", kernel);
-		return 2;
+		return -1;
 	}
 	if (device) {
-		snprintf(a.devpath, sizeof(a.devpath), "%s", device);
-		a.explicit_device = 1;
+		snprintf(a->devpath, sizeof(a->devpath), "%s", device);
+		a->explicit_device = 1;
 	} else {
-		snprintf(a.devpath, sizeof(a.devpath), "%s/dev/xen-channel/%s",
-		         is_slash ? "" : root, a.name);
+		snprintf(a->devpath, sizeof(a->devpath), "%s/dev/xen-channel/%s",
+		         is_slash ? "" : root, a->name);
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct agent a;
+	int status;
+	log_init("xenchannel-agent");
+	if (configure(&a, argc, argv, &status) < 0)
+		return status;
 	char err[PATH_MAX + 128];
 	if (policy_load(&a, err, sizeof(err)) < 0) {
 		log_err("%s", err);
@@ -196,7 +209,7 @@ int main(int argc, char **argv)
 	}
 	session_init(&a);
 	log_info("root %s, channel %s, kernel changes %s, documents %s, last generation %lld%s",
-	         root, a.devpath, a.kernel ? "on" : "off",
+	         a.root, a.devpath, a.kernel ? "on" : "off",
 	         a.key ? "must carry an HMAC" : "need no HMAC", (long long)a.state.generation,
 	         a.state.interrupted ? " (a later apply was interrupted)" : "");
 	if (discover_start(&a, err, sizeof(err)) < 0) {
