@@ -1,4 +1,5 @@
 /* msg.c - payload parsing, version negotiation, error replies. */
+#include "xenchannel/escape.h"
 #include "xenchannel/proto.h"
 
 #include <stdarg.h>
@@ -46,20 +47,12 @@ json_t *proto_json_text(const char *s)
 	json_t *j = json_string(s);
 	if (j)
 		return j;
+	/* not UTF-8: every byte outside printable ASCII shown as \xNN */
 	size_t n = strlen(s);
 	char *buf = malloc(n * 4 + 1);
 	if (!buf)
 		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf[o++] = (char)c;
-		else
-			o += (size_t)sprintf(buf + o, "\\x%02x", c);
-	}
-	buf[o] = 0;
-	j = json_string(buf);
+	j = json_string(esc_text(buf, n * 4 + 1, s, n, 0, ESC_BACKSLASH));
 	free(buf);
 	return j;
 }

@@ -9,29 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "xenchannel/escape.h"
+
 #define RULES_MAX_FILE (1u << 20)
 
-/* in as printable ASCII, other bytes as \xNN, into out (4 * strlen(in) + 1
- * bytes): rules files and their names come from the guest. */
-static void escape(char *out, const char *in)
-{
-	static char bad[161]; /* every byte but NUL and printable ASCII */
-	if (!bad[0])
-		for (int c = 1, n = 0; c < 256; c++)
-			if (c < 0x20 || c >= 0x7f)
-				bad[n++] = (char)c;
-	size_t o = 0;
-	while (*in) {
-		size_t good = strcspn(in, bad);
-		memcpy(out + o, in, good);
-		o += good;
-		in += good;
-		if (*in)
-			o += (size_t)sprintf(out + o, "\\x%02x", (unsigned char)*in++);
-	}
-	out[o] = '\0';
-}
-
+/* Rules files and their names come from the guest: shown escaped. */
 static void vwarn(const struct udev_rules *r, const char *file, unsigned line, unsigned col,
                   const char *fmt, va_list ap)
 {
@@ -39,7 +21,7 @@ static void vwarn(const struct udev_rules *r, const char *file, unsigned line, u
 	if (!r->warn)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	escape(out, msg);
+	esc_text(out, sizeof(out), msg, strlen(msg), 0, 0);
 	r->warn(r->warn_arg, file, line, col, out);
 }
 
@@ -393,7 +375,7 @@ static const char *intern_file(struct udev_rules *r, const char *fname)
 	f[r->nfiles] = malloc(strlen(fname) * 4 + 1);
 	if (!f[r->nfiles])
 		return NULL;
-	escape(f[r->nfiles], fname); /* only ever shown */
+	esc_text(f[r->nfiles], strlen(fname) * 4 + 1, fname, strlen(fname), 0, 0); /* only shown */
 	return f[r->nfiles++];
 }
 
