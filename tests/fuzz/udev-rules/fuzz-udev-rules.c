@@ -3,7 +3,10 @@
  *
  * The input is one rules file, any bytes. It is parsed, then applied to a
  * fixed event (the `bind` of console-1, as Linux 6.1 sends it) with a fixed
- * sysfs (sysroot/ beside this file) for ATTR{} and $attr{}. The engine never
+ * sysfs (sysroot/ beside this file) for ATTR{} and $attr{}. A `sysroot`
+ * directory beside the binary's path as invoked wins over the built-in one:
+ * scripts/fuzz --check puts a copy at a path of fixed length there, so the
+ * coverage reached does not depend on where the tree is checked out. The engine never
  * runs anything itself: RUN programs only come back in the result (running
  * them is hotplug.c's job), and PROGRAM is not supported, so nothing is
  * executed here. Checked, beyond no crash and no leak:
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "udev.h"
 
@@ -121,6 +125,22 @@ NOCOV static void check_result(const struct udev_result *res)
 	}
 }
 
+static char sysroot[4096] = FUZZ_SYSROOT;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *self = (*argc > 0) ? (*argv)[0] : "";
+	const char *slash = strrchr(self, '/');
+	char beside[sizeof(sysroot)];
+	struct stat st;
+	int n = snprintf(beside, sizeof(beside), "%.*s/sysroot", slash ? (int)(slash - self) : 1,
+	                 slash ? self : ".");
+	if (n > 0 && (size_t)n < sizeof(beside) && stat(beside, &st) == 0 && S_ISDIR(st.st_mode))
+		memcpy(sysroot, beside, (size_t)n + 1);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -142,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* libFuzzer's copy of the input is an exact-size heap block: a read
 	 * past the text's length is caught */
 	CHECK(udev_rules_add_text(r, FNAME, (const char *)data, size) == 0);
-	CHECK(udev_rules_apply(r, &ev, FUZZ_SYSROOT, &res) == 0);
+	CHECK(udev_rules_apply(r, &ev, sysroot, &res) == 0);
 	check_result(&res);
 	udev_result_clear(&res);
 	udev_rules_free(r);
