@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "xenchannel/escape.h"
+#include "xenchannel/host.h"
 
 /* Set by meson: the installed registries, and where the build tree's copy
  * and the installed one lie relative to this executable. */
@@ -151,4 +152,19 @@ int cli_print_json(json_t *obj)
 	printf("\n");
 	json_decref(obj);
 	return fflush(stdout) == 0 ? 0 : -1;
+}
+
+/* The socket of DOMAIN's channel NAME, or SOCKET itself (it has a '/'). */
+int cli_agent_socket(const char *target, const char *name, char *sock, size_t size, char *err,
+                     size_t errlen)
+{
+	if (strchr(target, '/')) {
+		snprintf(sock, size, "%s", target);
+		return 0;
+	}
+	unsigned domid;
+	if (host_resolve_domain(NULL, target, &domid, err, errlen) < 0 ||
+	    host_lookup(NULL, domid, name, sock, size, err, errlen) < 0)
+		return -1;
+	return 0;
 }

@@ -19,6 +19,8 @@ int cmd_config(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_agent_shell(int argc, char **argv);
+int cmd_agent_command(int argc, char **argv);
+int cmd_console(int argc, char **argv);
 
 /* cli-util.c */
 /* The channel registry: $XENCHANNEL_REGISTRY when set (only it); run from
@@ -43,6 +45,11 @@ const char *cli_escaped(char *buf, size_t size, const char *s);
 /* xenchanneld's control socket ($XENSIM_RUN_DIR/xenchanneld/control.sock in
  * the simulator, else /run/xenchanneld/control.sock). */
 const char *cli_control_socket(char *buf, size_t size);
+
+/* The agent's socket: TARGET itself when it has a '/', else the socket of
+ * channel NAME of domain TARGET (an id or a name). 0, or -1 with err. */
+int cli_agent_socket(const char *target, const char *name, char *sock, size_t size, char *err,
+                     size_t errlen);
 
 /* provision-yaml.c */
 /* A YAML provisioning document -> its JSON text (malloc'd, compact), or
