@@ -71,8 +71,16 @@ const char *cli_registry_find(char *tried, size_t triedlen)
 	} else {
 		snprintf(cand[nc++], sizeof(cand[0]), "%s", XC_LOCAL_REGISTRY_PATH);
 		/* relocated installs (DESTDIR, a moved prefix) find their own copy */
-		if (dir[0] && *XC_REGISTRY_REL)
-			snprintf(cand[nc++], sizeof(cand[0]), "%s/%s", dir, XC_REGISTRY_REL);
+		if (dir[0] && *XC_REGISTRY_REL) {
+			/* "../" taken off lexically: the path is shown when missing */
+			const char *rel = XC_REGISTRY_REL;
+			char *slash;
+			while (!strncmp(rel, "../", 3) && (slash = strrchr(dir, '/')) && slash != dir) {
+				*slash = 0;
+				rel += 3;
+			}
+			snprintf(cand[nc++], sizeof(cand[0]), "%s/%s", dir, rel);
+		}
 		snprintf(cand[nc++], sizeof(cand[0]), "%s", XC_REGISTRY_PATH);
 	}
 	for (int i = 0; i < nc; i++) {
