@@ -75,7 +75,8 @@ const char *cli_registry_find(char *tried, size_t triedlen)
 			/* "../" taken off lexically: the path is shown when missing */
 			const char *rel = XC_REGISTRY_REL;
 			char *slash;
-			while (!strncmp(rel, "../", 3) && (slash = strrchr(dir, '/')) && slash != dir) {
+			while (!strncmp(rel, "../", 3) && (slash = strrchr(dir, '/')) &&
+			       slash != dir) {
 				*slash = 0;
 				rel += 3;
 			}
