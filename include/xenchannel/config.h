@@ -33,6 +33,8 @@
 
 /* ---- diagnostics ---------------------------------------------------- */
 
+struct json_t; /* jansson's json_t */
+
 enum cfg_severity { CFG_ERROR, CFG_WARNING };
 
 struct cfg_msg {
@@ -53,6 +55,10 @@ int cfg_diag_add(struct cfg_diag *d, enum cfg_severity sev, const char *fmt, ...
     __attribute__((format(printf, 3, 4)));
 /* Write every message, one per line (warnings say "warning:" in the text). */
 void cfg_diag_print(const struct cfg_diag *d, void *stdio_file);
+/* The messages of one severity as a JSON array (a jansson json_t *) of
+ * {"file", "line", "column", "message"} objects, line and column only where
+ * the message has them; NULL without memory. */
+struct json_t *cfg_diag_json(const struct cfg_diag *d, enum cfg_severity sev);
 
 /* ---- xl.cfg file grammar ------------------------------------------- */
 
@@ -92,8 +98,21 @@ struct cfg_file {
 /* Parse a whole file held in memory. source names it in messages. */
 int cfg_parse(const char *source, const char *data, size_t len, struct cfg_file **out,
               struct cfg_diag *d);
-/* Read and parse path; messages use path as given. */
+/* Like cfg_parse(), but a file with syntax errors still yields (in *out)
+ * the settings that parsed, statements in error left out, so that later
+ * checks report their errors too; still -1 when there was an error. */
+int cfg_parse_keep(const char *source, const char *data, size_t len, struct cfg_file **out,
+                   struct cfg_diag *d);
+/* What standard input is called in messages. */
+#define CFG_STDIN_NAME "<stdin>"
+/* Read a whole file (a regular file, at most 4 MiB), or standard input when
+ * path is "-". Returns 0 with a malloc'd *data, or -1. */
+int cfg_read(const char *path, char **data, size_t *len, struct cfg_diag *d);
+/* cfg_read() then cfg_parse(); messages use path as given. */
 int cfg_parse_file(const char *path, struct cfg_file **out, struct cfg_diag *d);
+/* Warn (FILE:LINE:COL) about keys xl ignores that are one edit away from a
+ * key xl knows: `channels' for `channel'. */
+void cfg_check_keys(const struct cfg_file *f, struct cfg_diag *d);
 void cfg_file_free(struct cfg_file *f);
 /* The setting xl uses for key (the last one), or NULL. */
 const struct cfg_setting *cfg_get(const struct cfg_file *f, const char *key);
@@ -148,8 +167,10 @@ struct cfg_registry;
 int cfg_domain_from_file(const struct cfg_file *f, const struct cfg_registry *reg,
                          struct cfg_domain *out, struct cfg_diag *d);
 void cfg_domain_clear(struct cfg_domain *dom);
-/* JSON text of a domain (malloc'd), as `xenchannel config --json` prints. */
+/* JSON text of a domain (malloc'd): {"name", "channels": [...]}. */
 char *cfg_domain_to_json(const struct cfg_domain *dom, const struct cfg_registry *reg);
+/* The same as a jansson object (a new reference), NULL without memory. */
+struct json_t *cfg_domain_json(const struct cfg_domain *dom, const struct cfg_registry *reg);
 
 /* ---- channel names and the registry -------------------------------- */
 

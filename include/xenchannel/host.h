@@ -31,14 +31,15 @@ struct xs_handle;
 struct host_chan;
 
 /* Domain "7" or a domain name (/local/domain/<D>/name) -> domid. xs may be
- * NULL (a connection is opened for the call). Returns 0 or -1 with err. */
+ * NULL (a connection is opened for the call). Returns 0 or -1 with err
+ * (errno ENOENT: no such domain). */
 int host_resolve_domain(struct xs_handle *xs, const char *spec, unsigned *domid, char *err,
                         size_t errlen);
 
 /* Socket path of channel `name` of domain domid, from the backend directory
  * /local/domain/0/backend/console/<D>/<devid> (keys name, connection, path).
- * Fails with a clear message when there is no such channel or its
- * connection is not "socket". */
+ * Fails with a clear message when there is no such channel (errno ENOENT)
+ * or its connection is not "socket" (EINVAL). */
 int host_lookup(struct xs_handle *xs, unsigned domid, const char *name, char *path, size_t pathlen,
                 char *err, size_t errlen);
 

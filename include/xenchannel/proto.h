@@ -188,9 +188,10 @@ struct proto_config {
 };
 
 /* Parse and validate a configuration document into c. Returns 0, or -1 with
- * the first problem in err, naming the key path (e.g.
- * "network.ethernets.eth0.addresses[1]: not an address/prefix"); c is then
- * empty. Free a parsed c with proto_config_free(). */
+ * the problems in err, one line each ('\n' between them), each naming its
+ * key path (e.g. "network.ethernets.eth0.addresses[1]: not an
+ * address/prefix"): the first problem of every top-level key, interface,
+ * user and file; c is then empty. Free a parsed c with proto_config_free(). */
 int proto_config_parse(const json_t *doc, struct proto_config *c, char *err, size_t errlen);
 void proto_config_free(struct proto_config *c);
 /* Only validate: proto_config_parse() without keeping the result. */

@@ -1,21 +1,126 @@
 /*
  * cli-util.c - small things every subcommand shares.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "xenchannel/escape.h"
+#include "xenchannel/host.h"
 
+/* Set by meson: the installed registries, and where the build tree's copy
+ * and the installed one lie relative to this executable. */
 #ifndef XC_REGISTRY_PATH
 #define XC_REGISTRY_PATH "/usr/share/xenchannel/channel-registry"
 #endif
+#ifndef XC_LOCAL_REGISTRY_PATH
+#define XC_LOCAL_REGISTRY_PATH "/etc/xenchannel/channel-registry"
+#endif
+#ifndef XC_BUILD_ROOT_REL
+#define XC_BUILD_ROOT_REL "../.."
+#endif
+#ifndef XC_REGISTRY_REL
+#define XC_REGISTRY_REL ""
+#endif
+
+static char registry_used[PATH_MAX + 64];
+
+/* The directory of this executable, from /proc/self/exe; "" if unknown. */
+static const char *exe_dir(char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+	if (n <= 0)
+		return buf[0] = 0, buf;
+	buf[n] = 0;
+	char *slash = strrchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	return buf;
+}
+
+/* Appends path to the list of places tried (for the error message). */
+static void tried_add(char *tried, size_t size, const char *path)
+{
+	size_t n = strlen(tried);
+	snprintf(tried + n, size - n, "%s%s", n ? ", " : "", path);
+}
+
+const char *cli_registry_find(char *tried, size_t triedlen)
+{
+	tried[0] = 0;
+	const char *e = getenv("XENCHANNEL_REGISTRY");
+	if (e && *e) {
+		/* an explicit choice: no fallback that could hide a typo */
+		snprintf(registry_used, sizeof(registry_used), "%s", e);
+		tried_add(tried, triedlen, e);
+		return access(e, F_OK) == 0 ? registry_used : NULL;
+	}
+	char dir[PATH_MAX], cand[3][PATH_MAX + 64];
+	int nc = 0;
+	exe_dir(dir, sizeof(dir));
+	char marker[PATH_MAX + 32];
+	snprintf(marker, sizeof(marker), "%s/" XC_BUILD_ROOT_REL "/build.ninja", dir);
+	if (dir[0] && access(marker, F_OK) == 0) {
+		/* run from the build tree: its own copy, never an installed one */
+		snprintf(cand[nc++], sizeof(cand[0]),
+		         "%s/" XC_BUILD_ROOT_REL "/data/channel-registry", dir);
+	} else {
+		snprintf(cand[nc++], sizeof(cand[0]), "%s", XC_LOCAL_REGISTRY_PATH);
+		/* relocated installs (DESTDIR, a moved prefix) find their own copy */
+		if (dir[0] && *XC_REGISTRY_REL) {
+			/* "../" taken off lexically: the path is shown when missing */
+			const char *rel = XC_REGISTRY_REL;
+			char *slash;
+			while (!strncmp(rel, "../", 3) && (slash = strrchr(dir, '/')) &&
+			       slash != dir) {
+				*slash = 0;
+				rel += 3;
+			}
+			snprintf(cand[nc++], sizeof(cand[0]), "%s/%s", dir, rel);
+		}
+		snprintf(cand[nc++], sizeof(cand[0]), "%s", XC_REGISTRY_PATH);
+	}
+	for (int i = 0; i < nc; i++) {
+		char canon[PATH_MAX];
+		const char *p = realpath(cand[i], canon) ? canon : cand[i];
+		if (strstr(tried, p))
+			continue;
+		tried_add(tried, triedlen, p);
+		if (access(p, F_OK) == 0 && strlen(p) < sizeof(registry_used)) {
+			memcpy(registry_used, p, strlen(p) + 1);
+			return registry_used;
+		}
+	}
+	return NULL;
+}
 
 const char *cli_registry_path(void)
 {
-	const char *e = getenv("XENCHANNEL_REGISTRY");
-	return e && *e ? e : XC_REGISTRY_PATH;
+	char tried[1024];
+	const char *p = cli_registry_find(tried, sizeof(tried));
+	return p ? p : XC_REGISTRY_PATH;
+}
+
+int cli_registry_load(struct cfg_registry **out, struct cfg_diag *d)
+{
+	char tried[1024];
+	*out = NULL;
+	const char *p = cli_registry_find(tried, sizeof(tried));
+	if (!p) {
+		/* named after the last place tried: the build tree's or datadir's copy */
+		const char *last = strrchr(tried, ',');
+		const char *env = getenv("XENCHANNEL_REGISTRY");
+		cfg_diag_add(d, CFG_ERROR,
+		             "%s: cannot open the channel registry: no such file (tried %s)%s",
+		             last ? last + 2 : tried, tried,
+		             env && *env ? "" : "; set XENCHANNEL_REGISTRY to use another file");
+		return -1;
+	}
+	return cfg_registry_load(p, out, d);
 }
 
 const char *cli_escaped(char *buf, size_t size, const char *s)
@@ -31,4 +136,44 @@ const char *cli_control_socket(char *buf, size_t size)
 	else
 		snprintf(buf, size, "/run/xenchanneld/control.sock");
 	return buf;
+}
+
+json_t *cli_with_diag(json_t *obj, const struct cfg_diag *d)
+{
+	if (!obj)
+		return NULL;
+	json_t *e = cfg_diag_json(d, CFG_ERROR), *w = cfg_diag_json(d, CFG_WARNING);
+	if (!e || !w || json_object_set_new(obj, "errors", e) ||
+	    json_object_set_new(obj, "warnings", w)) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+int cli_print_json(json_t *obj)
+{
+	if (!obj) {
+		fprintf(stderr, "xenchannel: out of memory\n");
+		return -1;
+	}
+	json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	json_decref(obj);
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
+/* The socket of DOMAIN's channel NAME, or SOCKET itself (it has a '/'). */
+int cli_agent_socket(const char *target, const char *name, char *sock, size_t size, char *err,
+                     size_t errlen)
+{
+	if (strchr(target, '/')) {
+		snprintf(sock, size, "%s", target);
+		return 0;
+	}
+	unsigned domid;
+	if (host_resolve_domain(NULL, target, &domid, err, errlen) < 0 ||
+	    host_lookup(NULL, domid, name, sock, size, err, errlen) < 0)
+		return -1;
+	return 0;
 }

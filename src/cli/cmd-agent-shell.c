@@ -4,6 +4,7 @@
  * such as `ping` or `status`); replies are printed as they arrive.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,9 @@ struct shell {
 	int fd;          /* the channel's socket */
 	int interactive; /* stdin is a terminal: prompts on stderr */
 	int ready_shown, stdin_open, waiting;
-	uint64_t hello_timer, give_up_timer;
+	uint64_t hello_timer, give_up_timer, handshake_timer;
+	double timeout; /* seconds the agent has to answer HELLO */
+	const char *sock;
 	int stdin_polled; /* stdin cannot be watched (a file): read it every turn */
 	int done, status; /* stopped, and the exit status */
 	char line[PROTO_MAX_PAYLOAD / 4];
@@ -52,6 +55,8 @@ static void after_event(struct shell *s)
 	if (s->done)
 		return;
 	if (!s->ready_shown && host_chan_is_ready(s->h)) {
+		loop_timer_cancel(s->loop, s->handshake_timer);
+		s->handshake_timer = 0;
 		printf("READY ");
 		print(host_chan_ready(s->h));
 		s->ready_shown = 1;
@@ -103,9 +108,25 @@ static void on_hello_timer(struct loop *l, void *arg)
 	chan_io(s, 0);
 }
 
+/* Nobody answered HELLO: say so rather than wait for ever. */
+static void no_agent(struct loop *l, void *arg)
+{
+	struct shell *s = arg;
+	s->handshake_timer = 0;
+	fprintf(stderr,
+	        "xenchannel: agent-shell: %s: no agent answered within %g s; is "
+	        "xenchannel-agent running in the guest?\n",
+	        s->sock, s->timeout);
+	stop(s, 1);
+}
+
 static void on_give_up(struct loop *l, void *arg)
 {
 	struct shell *s = arg;
+	if (!host_chan_is_ready(s->h)) {
+		no_agent(l, s);
+		return;
+	}
 	fprintf(stderr, "xenchannel: agent-shell: %d repl%s still missing\n", s->waiting,
 	        s->waiting == 1 ? "y" : "ies");
 	stop(s, 1);
@@ -194,29 +215,43 @@ static void watch_stdin(struct shell *s)
 	}
 }
 
+#define USAGE                                                                                      \
+	"usage: xenchannel agent-shell [--timeout SECONDS] DOMAIN|SOCKET [NAME]\n"                 \
+	"Type requests, one per line: ping | status | {\"op\": \"apply\", \"config\": {...}}\n"
+
 int cmd_agent_shell(int argc, char **argv)
 {
-	if (argc < 2 || argc > 3 || !strcmp(argv[1], "--help")) {
-		fprintf(argc < 2 ? stderr : stdout,
-		        "usage: xenchannel agent-shell DOMAIN|SOCKET [NAME]\n"
-		        "Type requests, one per line: ping | status | {\"op\": \"apply\", "
-		        "\"config\": {...}}\n");
-		return argc < 2 ? 2 : 0;
-	}
-	const char *name = argc == 3 ? argv[2] : HOST_DEFAULT_NAME;
-	char sock[256], err[600];
-	if (strchr(argv[1], '/')) {
-		snprintf(sock, sizeof(sock), "%s", argv[1]);
-	} else {
-		unsigned domid;
-		if (host_resolve_domain(NULL, argv[1], &domid, err, sizeof(err)) < 0 ||
-		    host_lookup(NULL, domid, name, sock, sizeof(sock), err, sizeof(err)) < 0) {
-			fprintf(stderr, "xenchannel: agent-shell: %s\n", err);
-			return 1;
+	static const struct option opts[] = {{"timeout", required_argument, NULL, 't'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	double timeout = 10;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+		char *end;
+		if (c == 'h') {
+			printf(USAGE);
+			return 0;
+		}
+		if (c != 't' || (timeout = strtod(optarg, &end), *end) ||
+		    !(timeout > 0 && timeout <= 86400)) {
+			fprintf(stderr, USAGE);
+			return 2;
 		}
 	}
+	if (argc - optind < 1 || argc - optind > 2) {
+		fprintf(stderr, USAGE);
+		return 2;
+	}
+	const char *name = argc - optind == 2 ? argv[optind + 1] : HOST_DEFAULT_NAME;
+	char sock[256], err[600];
+	if (cli_agent_socket(argv[optind], name, sock, sizeof(sock), err, sizeof(err)) < 0) {
+		fprintf(stderr, "xenchannel: agent-shell: %s\n", err);
+		return 1;
+	}
 	static struct shell s; /* its line buffer is large */
-	s = (struct shell){.stdin_open = 1, .interactive = isatty(0)};
+	s = (struct shell){
+	    .stdin_open = 1, .interactive = isatty(0), .timeout = timeout, .sock = sock};
 	s.h = host_chan_new(sock, err, sizeof(err));
 	if (!s.h) {
 		fprintf(stderr, "xenchannel: agent-shell: %s\n", err);
@@ -231,6 +266,7 @@ int cmd_agent_shell(int argc, char **argv)
 		host_chan_free(s.h);
 		return 1;
 	}
+	s.handshake_timer = loop_timer(s.loop, (uint64_t)(timeout * 1000), no_agent, &s);
 	watch_stdin(&s);
 	after_event(&s);
 	if (!s.done && loop_run(s.loop) < 0) {

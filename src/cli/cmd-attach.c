@@ -4,7 +4,6 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "xenchannel/config.h"
@@ -47,8 +46,7 @@ int cmd_attach(int argc, char **argv)
 	cfg_diag_print(&d, stderr); /* warnings */
 	struct cfg_registry *reg = NULL;
 	int rc = 1;
-	if (access(cli_registry_path(), F_OK) == 0 &&
-	    cfg_registry_load(cli_registry_path(), &reg, &d)) {
+	if (cli_registry_load(&reg, &d)) {
 		cfg_diag_print(&d, stderr);
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,11 @@
 
 struct doc {
 	char *file;
-	char *text;
+	char *text; /* NULL: the document is bad (its errors reported once) */
 	size_t len;
 };
+
+#define BACKEND_DOWN "backend not running (xenchanneld not serving the channel): "
 
 struct target {
 	const char *spec; /* as given */
@@ -34,7 +37,8 @@ struct target {
 	int done;
 	json_t *reply; /* the agent's reply, or NULL */
 	char err[700];
-	int counts[4]; /* applied, unchanged, failed, refused */
+	const char *kind; /* with err: what went wrong, for --json ("no-domain", ...) */
+	int counts[4];    /* applied, unchanged, failed, refused */
 	/* while running, in the scheduler's loop */
 	struct sched *sched;
 	int fd;
@@ -48,7 +52,7 @@ static void usage(FILE *f)
 	           "                            TARGET[=FILE]...\n"
 	           "TARGET is a domain id or name, or the path of a channel socket; =FILE gives\n"
 	           "that target its own document instead of --config. FILE is JSON, or YAML\n"
-	           "when it ends in .yaml or .yml.\n");
+	           "when it ends in .yaml or .yml. Each guest may be given once.\n");
 }
 
 static int is_yaml(const char *file)
@@ -58,45 +62,34 @@ static int is_yaml(const char *file)
 	       (n > 4 && !strcmp(file + n - 4, ".yml"));
 }
 
-static struct doc *load_doc(struct doc *docs, size_t *ndocs, const char *file, char *err,
-                            size_t errlen)
+/* Read, convert and validate one document, once per file; every problem
+ * goes to d as "FILE[:LINE:COL]: what". NULL when the document is bad. */
+static struct doc *load_doc(struct doc *docs, size_t *ndocs, const char *file, struct cfg_diag *d)
 {
 	for (size_t i = 0; i < *ndocs; i++)
 		if (strcmp(docs[i].file, file) == 0)
-			return &docs[i];
-	FILE *f = fopen(file, "rb");
-	if (!f) {
-		snprintf(err, errlen, "config %s: %s", file, strerror(errno));
+			return docs[i].text ? &docs[i] : NULL;
+	struct doc *doc = &docs[(*ndocs)++];
+	if (!(doc->file = strdup(file))) {
+		cfg_diag_add(d, CFG_ERROR, "%s: out of memory", file);
 		return NULL;
 	}
-	char *text = NULL;
-	size_t cap = 0, len = 0;
-	for (;;) {
-		if (len + 4096 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			if (cap > PROTO_MAX_PAYLOAD * 2u) {
-				snprintf(err, errlen, "config %s: larger than %u bytes", file,
-				         PROTO_MAX_PAYLOAD);
-				fclose(f);
-				free(text);
-				return NULL;
-			}
-			text = realloc(text, cap);
-		}
-		size_t n = fread(text + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
+	char *text;
+	size_t len;
+	if (cfg_read(file, &text, &len, d))
+		return NULL;
+	if (len > PROTO_MAX_PAYLOAD) {
+		cfg_diag_add(d, CFG_ERROR, "%s: larger than %u bytes", file, PROTO_MAX_PAYLOAD);
+		free(text);
+		return NULL;
 	}
-	fclose(f);
-	text[len] = 0;
 	if (is_yaml(file)) {
 		/* The document sent (and signed) is the JSON form of the YAML. */
 		char yerr[300];
 		char *js = cli_yaml_to_json(text, len, yerr, sizeof(yerr));
 		free(text);
 		if (!js) {
-			snprintf(err, errlen, "config %s: %s", file, yerr);
+			cfg_diag_add(d, CFG_ERROR, "%s: %s", file, yerr);
 			return NULL;
 		}
 		text = js;
@@ -105,28 +98,32 @@ static struct doc *load_doc(struct doc *docs, size_t *ndocs, const char *file, c
 	json_error_t je;
 	json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!o) {
-		snprintf(err, errlen, "config %s:%d:%d: %s", file, je.line, je.column, je.text);
+		cfg_diag_add(d, CFG_ERROR, "%s:%d:%d: %s", file, je.line, je.column, je.text);
 		free(text);
 		return NULL;
 	}
-	char verr[400];
-	if (proto_config_validate(o, verr, sizeof(verr)) < 0) {
-		snprintf(err, errlen, "config %s: %s", file, verr);
-		json_decref(o);
-		free(text);
-		return NULL;
-	}
+	char verr[4096];
+	int bad = proto_config_validate(o, verr, sizeof(verr)) < 0;
 	json_decref(o);
-	struct doc *d = &docs[(*ndocs)++];
-	d->file = strdup(file);
-	d->text = text;
-	d->len = len;
-	return d;
+	for (char *line = verr, *nl; bad && line; line = nl ? nl + 1 : NULL) {
+		if ((nl = strchr(line, '\n')))
+			*nl = 0;
+		cfg_diag_add(d, CFG_ERROR, "%s: %s", file, line);
+	}
+	if (bad) {
+		free(text);
+		return NULL;
+	}
+	doc->text = text;
+	doc->len = len;
+	return doc;
 }
 
-static void finish(struct target *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void finish(struct target *t, const char *fmt, ...)
+static void finish(struct target *t, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void finish(struct target *t, const char *kind, const char *fmt, ...)
 {
+	t->kind = kind;
 	if (fmt) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -135,6 +132,8 @@ static void finish(struct target *t, const char *fmt, ...)
 	}
 	t->done = 1;
 	t->end_ms = loop_now_ms();
+	if (!t->start_ms)
+		t->start_ms = t->end_ms; /* failed before it started */
 	host_chan_free(t->h);
 	t->h = NULL;
 }
@@ -151,7 +150,7 @@ static void take_reply(struct target *t, json_t *r)
 		json_t *e = json_object_get(r, "error");
 		const char *code = json_string_value(json_object_get(e, "code"));
 		const char *msg = json_string_value(json_object_get(e, "message"));
-		finish(t, "agent: %s: %s", code ? code : "error", msg ? msg : "");
+		finish(t, "agent-error", "agent: %s: %s", code ? code : "error", msg ? msg : "");
 		return;
 	}
 	size_t i;
@@ -165,7 +164,7 @@ static void take_reply(struct target *t, json_t *r)
 			if (res && strcmp(res, names[k]) == 0)
 				t->counts[k]++;
 	}
-	finish(t, NULL);
+	finish(t, t->counts[2] || t->counts[3] ? "items-failed" : NULL, NULL);
 }
 
 static int target_ok(const struct target *t)
@@ -180,9 +179,22 @@ static void progress(size_t done, size_t total, size_t failed, int final)
 	fflush(stderr);
 }
 
+static const char *status_of(const struct target *t)
+{
+	return target_ok(t) ? "ok" : t->err[0] ? t->err : "items failed";
+}
+
 static void print_table(struct target *t, size_t n, int verbose)
 {
-	printf("%-20s %6s %8s %10s %7s %8s %8s  %s\n", "TARGET", "GEN", "APPLIED", "UNCHANGED",
+	/* the TARGET column fits the longest target: names are never cut */
+	int w = 6;
+	char lbl[2048];
+	for (size_t i = 0; i < n; i++) {
+		int l = (int)strlen(cli_escaped(lbl, sizeof(lbl), t[i].label));
+		if (l > w)
+			w = l;
+	}
+	printf("%-*s %6s %8s %10s %7s %8s %8s  %s\n", w, "TARGET", "GEN", "APPLIED", "UNCHANGED",
 	       "FAILED", "REFUSED", "MS", "STATUS");
 	for (size_t i = 0; i < n; i++) {
 		json_t *res = t[i].reply ? json_object_get(t[i].reply, "result") : NULL;
@@ -190,13 +202,10 @@ static void print_table(struct target *t, size_t n, int verbose)
 		char gbuf[24] = "-";
 		if (json_is_integer(gen))
 			snprintf(gbuf, sizeof(gbuf), "%lld", (long long)json_integer_value(gen));
-		char lbl[64];
-		printf("%-20s %6s %8d %10d %7d %8d %8llu  %s\n", cli_escaped(lbl, 21, t[i].label),
-		       gbuf, t[i].counts[0], t[i].counts[1], t[i].counts[2], t[i].counts[3],
-		       (unsigned long long)(t[i].end_ms - t[i].start_ms),
-		       target_ok(&t[i]) ? "ok"
-		       : t[i].err[0]    ? t[i].err
-		                        : "items failed");
+		printf("%-*s %6s %8d %10d %7d %8d %8llu  %s\n", w,
+		       cli_escaped(lbl, sizeof(lbl), t[i].label), gbuf, t[i].counts[0],
+		       t[i].counts[1], t[i].counts[2], t[i].counts[3],
+		       (unsigned long long)(t[i].end_ms - t[i].start_ms), status_of(&t[i]));
 		size_t k;
 		json_t *it;
 		json_array_foreach(json_object_get(res, "items"), k, it)
@@ -216,18 +225,37 @@ static void print_table(struct target *t, size_t n, int verbose)
 	}
 }
 
+/* The last line: "N guests: A applied, U unchanged, F failed" (applied: ok
+ * with an item applied; unchanged: ok with nothing to do). */
+static void print_summary(const struct target *t, size_t n)
+{
+	size_t applied = 0, unchanged = 0, failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!target_ok(&t[i]))
+			failed++;
+		else if (t[i].counts[0])
+			applied++;
+		else
+			unchanged++;
+	}
+	printf("%zu guest%s: %zu applied, %zu unchanged, %zu failed\n", n, n == 1 ? "" : "s",
+	       applied, unchanged, failed);
+}
+
 static void print_json(struct target *t, size_t n)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_pack("{s:s, s:s, s:b, s:I}", "target", t[i].label, "socket",
-		                      t[i].sock, "ok", target_ok(&t[i]), "ms",
-		                      (json_int_t)(t[i].end_ms - t[i].start_ms));
+		json_t *o = json_pack("{s:o, s:o, s:b, s:I}", "target", proto_json_text(t[i].label),
+		                      "socket", proto_json_text(t[i].sock), "ok", target_ok(&t[i]),
+		                      "ms", (json_int_t)(t[i].end_ms - t[i].start_ms));
 		json_t *res = t[i].reply ? json_object_get(t[i].reply, "result") : NULL;
 		if (res)
 			json_object_set(o, "result", res);
 		if (t[i].err[0])
-			json_object_set_new(o, "error", json_string(t[i].err));
+			json_object_set_new(o, "error", proto_json_text(t[i].err));
+		if (t[i].kind)
+			json_object_set_new(o, "error_kind", json_string(t[i].kind));
 		json_array_append_new(arr, o);
 	}
 	json_dumpf(arr, stdout, JSON_INDENT(2));
@@ -313,7 +341,11 @@ static void target_arm(struct target *x)
 static int target_step(struct target *x, unsigned got)
 {
 	if (host_chan_io(x->h, got) < 0) {
-		finish(x, "%s", host_chan_error(x->h));
+		const char *e = host_chan_error(x->h);
+		if (!strncmp(e, "connect", 7))
+			finish(x, "backend-not-running", BACKEND_DOWN "%s", e);
+		else
+			finish(x, "channel-failed", "%s", e);
 		return 1;
 	}
 	json_t *r;
@@ -348,9 +380,11 @@ static void on_deadline(struct loop *l, void *arg)
 	struct target *x = arg;
 	x->deadline_timer = 0;
 	if (!target_step(x, 0))
-		finish(x, "timed out after %.1f s (%s)", x->sched->timeout,
+		finish(x, host_chan_is_ready(x->h) ? "no-reply" : "no-agent",
+		       "timed out after %.1f s (%s)", x->sched->timeout,
 		       host_chan_is_ready(x->h) ? "no reply to the document"
-		                                : "no agent answered HELLO");
+		                                : "no agent answered HELLO: is xenchannel-agent "
+		                                  "running in the guest?");
 	target_done(x);
 }
 
@@ -361,9 +395,17 @@ static int target_start(struct sched *s, struct target *x)
 	x->sched = s;
 	x->start_ms = loop_now_ms();
 	x->h = host_chan_new(x->sock, err, sizeof(err));
-	if (!x->h ||
-	    (x->id = host_chan_apply(x->h, x->doc->text, x->doc->len, s->key, s->keylen)) < 0) {
-		finish(x, "%s", x->h ? host_chan_error(x->h) : err);
+	if (!x->h) {
+		/* nobody listens on the socket: no backend serves the channel */
+		int e = errno;
+		if (e == ENOENT || e == ECONNREFUSED)
+			finish(x, "backend-not-running", BACKEND_DOWN "%s", err);
+		else
+			finish(x, "channel-failed", "%s", err);
+		return -1;
+	}
+	if ((x->id = host_chan_apply(x->h, x->doc->text, x->doc->len, s->key, s->keylen)) < 0) {
+		finish(x, "channel-failed", "%s", host_chan_error(x->h));
 		return -1;
 	}
 	x->fd = host_chan_fd(x->h);
@@ -371,7 +413,7 @@ static int target_start(struct sched *s, struct target *x)
 	    !(x->deadline_timer =
 	          loop_timer(s->loop, (uint64_t)(s->timeout * 1000), on_deadline, x))) {
 		loop_unwatch(s->loop, x->fd);
-		finish(x, "event loop: %s", strerror(errno));
+		finish(x, "channel-failed", "event loop: %s", strerror(errno));
 		return -1;
 	}
 	target_arm(x);
@@ -500,13 +542,13 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 
 /* Each TARGET[=FILE] gets its document and its socket. A target whose domain
  * or channel cannot be found is done (failed) already; a missing or bad
- * document is a usage error: returns -1. */
+ * document is a usage error, reported in d: returns -1. */
 static int resolve_targets(struct target *t, size_t n, char **specs, const struct options *o,
-                           struct doc *docs, size_t *ndocs)
+                           struct doc *docs, size_t *ndocs, struct cfg_diag *d, struct cfg_diag *td)
 {
 	struct xs_handle *xs = NULL;
 	char err[600];
-	int usage_err = 0;
+	size_t errs = d->nerrors + td->nerrors;
 	for (size_t i = 0; i < n; i++) {
 		char spec[512];
 		snprintf(spec, sizeof(spec), "%s", specs[i]);
@@ -519,40 +561,66 @@ static int resolve_targets(struct target *t, size_t n, char **specs, const struc
 		}
 		snprintf(t[i].label, sizeof(t[i].label), "%s", spec);
 		if (!file) {
-			fprintf(stderr,
-			        "xenchannel: provision: %s: no document (give --config FILE or "
-			        "TARGET=FILE)\n",
-			        spec);
-			usage_err = 1;
+			cfg_diag_add(
+			    td, CFG_ERROR,
+			    "target %zu (%s): no document (give --config FILE or TARGET=FILE)",
+			    i + 1, spec);
 			continue;
 		}
-		t[i].doc = load_doc(docs, ndocs, file, err, sizeof(err));
-		if (!t[i].doc) {
-			fprintf(stderr, "xenchannel: provision: %s\n", err);
-			usage_err = 1;
+		if (!(t[i].doc = load_doc(docs, ndocs, file, d)))
 			continue;
-		}
 		if (strchr(spec, '/')) {
 			snprintf(t[i].sock, sizeof(t[i].sock), "%s", spec);
 			continue;
 		}
 		if (!xs && !(xs = xs_open(0))) {
-			snprintf(t[i].err, sizeof(t[i].err), "cannot reach xenstore: %s",
-			         strerror(errno));
-			t[i].done = 1;
+			finish(&t[i], "xenstore", "cannot reach xenstore: %s", strerror(errno));
 			continue;
 		}
 		unsigned domid;
-		if (host_resolve_domain(xs, spec, &domid, err, sizeof(err)) < 0 ||
-		    host_lookup(xs, domid, o->name, t[i].sock, sizeof(t[i].sock), err,
-		                sizeof(err)) < 0) {
-			snprintf(t[i].err, sizeof(t[i].err), "%s", err);
-			t[i].done = 1;
+		if (host_resolve_domain(xs, spec, &domid, err, sizeof(err)) < 0) {
+			if (errno == ENOENT)
+				finish(&t[i], "no-domain", "no such domain");
+			else
+				finish(&t[i], "xenstore", "%s", err);
+		} else if (host_lookup(xs, domid, o->name, t[i].sock, sizeof(t[i].sock), err,
+		                       sizeof(err)) < 0) {
+			char nb[200];
+			if (errno == ENOENT)
+				finish(&t[i], "no-channel", "no channel %s on domain %s",
+				       cli_escaped(nb, sizeof(nb), o->name), spec);
+			else
+				finish(&t[i], "no-channel", "%s", err);
 		}
 	}
 	if (xs)
 		xs_close(xs);
-	return usage_err ? -1 : 0;
+	return d->nerrors + td->nerrors > errs ? -1 : 0;
+}
+
+/* The same guest given twice (by name and id, or by its socket) is a usage
+ * error: two documents for one guest, or one sent twice, is a mistake. */
+static int find_duplicates(const struct target *t, size_t n, struct cfg_diag *d)
+{
+	size_t errs = d->nerrors;
+	for (size_t i = 0; i < n; i++) {
+		char ri[PATH_MAX], rj[PATH_MAX];
+		const char *si = t[i].sock[0] && realpath(t[i].sock, ri) ? ri : t[i].sock;
+		for (size_t j = 0; j < i; j++) {
+			const char *sj = t[j].sock[0] && realpath(t[j].sock, rj) ? rj : t[j].sock;
+			if (strcmp(t[i].label, t[j].label) && (!si[0] || strcmp(si, sj)))
+				continue;
+			char a[200], b[200];
+			cfg_diag_add(
+			    d, CFG_ERROR,
+			    "targets %zu (%s) and %zu (%s) are the same guest%s%s: give each "
+			    "guest once",
+			    j + 1, cli_escaped(a, sizeof(a), t[j].label), i + 1,
+			    cli_escaped(b, sizeof(b), t[i].label), si[0] ? ", socket " : "", si);
+			break;
+		}
+	}
+	return d->nerrors > errs ? -1 : 0;
 }
 
 /* One socket per running target: make room for --jobs of them (fewer jobs
@@ -567,6 +635,34 @@ static long fit_jobs_to_nofile(long jobs)
 			jobs = (long)rl.rlim_cur - 64;
 	}
 	return jobs;
+}
+
+/* Bad documents and targets: on stderr, or {"errors": [...]} on stdout with
+ * "file", "line", "column" where a document's problem has them. */
+static void print_usage_errors(const struct cfg_diag *d, const struct cfg_diag *td, int json)
+{
+	if (!json) {
+		for (size_t i = 0; i < d->n; i++)
+			fprintf(stderr, "xenchannel: provision: %s\n", d->msgs[i].text);
+		for (size_t i = 0; i < td->n; i++)
+			fprintf(stderr, "xenchannel: provision: %s\n", td->msgs[i].text);
+		return;
+	}
+	json_t *o = cli_with_diag(json_object(), d);
+	json_t *errs = json_object_get(o, "errors");
+	for (size_t i = 0; errs && i < td->n; i++)
+		json_array_append_new(
+		    errs, json_pack("{s:o}", "message", proto_json_text(td->msgs[i].text)));
+	cli_print_json(o);
+}
+
+static void free_docs(struct doc *docs, size_t ndocs)
+{
+	for (size_t i = 0; i < ndocs; i++) {
+		free(docs[i].file);
+		free(docs[i].text);
+	}
+	free(docs);
 }
 
 int cmd_provision(int argc, char **argv)
@@ -589,9 +685,20 @@ int cmd_provision(int argc, char **argv)
 	struct target *t = calloc(n, sizeof(*t));
 	struct doc *docs = calloc(n + 1, sizeof(*docs));
 	size_t ndocs = 0;
-	if (resolve_targets(t, n, argv + optind, &o, docs, &ndocs) < 0) {
-		free(t);
-		return 2;
+	struct cfg_diag d, td; /* problems of documents (FILE: ...), of targets */
+	cfg_diag_init(&d);
+	cfg_diag_init(&td);
+	if (!t || !docs) {
+		fprintf(stderr, "xenchannel: provision: out of memory\n");
+		status = 1;
+		goto out;
+	}
+	/* every bad document and every duplicate, before anything is sent */
+	int bad = resolve_targets(t, n, argv + optind, &o, docs, &ndocs, &d, &td);
+	if (find_duplicates(t, n, &td) < 0 || bad < 0) {
+		print_usage_errors(&d, &td, o.json_out);
+		status = 2;
+		goto out;
 	}
 	struct sched s = {.t = t,
 	                  .n = n,
@@ -601,21 +708,25 @@ int cmd_provision(int argc, char **argv)
 	                  .timeout = o.timeout,
 	                  .tty = isatty(2) && !o.json_out};
 	run_targets(&s);
-	if (o.json_out)
+	if (o.json_out) {
 		print_json(t, n);
-	else
+	} else {
 		print_table(t, n, o.verbose);
-	int ok = 1;
-	for (size_t i = 0; i < n; i++) {
-		ok &= target_ok(&t[i]);
+		print_summary(t, n);
+	}
+	status = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!target_ok(&t[i]))
+			status = 1;
+out:
+	for (size_t i = 0; t && i < n; i++) {
 		json_decref(t[i].reply);
+		host_chan_free(t[i].h);
 	}
-	for (size_t i = 0; i < ndocs; i++) {
-		free(docs[i].file);
-		free(docs[i].text);
-	}
-	free(docs);
+	cfg_diag_free(&d);
+	cfg_diag_free(&td);
+	free_docs(docs, ndocs);
 	free(t);
 	free(key);
-	return ok ? 0 : 1;
+	return status;
 }

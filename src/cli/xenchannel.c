@@ -24,14 +24,19 @@ static const struct command commands[] = {
     {"detach", cmd_detach, "detach [--force] [--timeout SECONDS] DOMAIN NAME|DEVID",
      "remove a channel with the xenbus close handshake"},
     {"list", cmd_list, "list [DOMAIN] [--json] [--stats]", "show every channel and its state"},
-    {"config", cmd_config, "config FILE [--json]",
+    {"config", cmd_config, "config [--json] FILE|-",
      "check an xl domain configuration file and show its channels"},
-    {"registry", cmd_registry, "registry [check NAME]",
+    {"registry", cmd_registry, "registry [--json] [check NAME]",
      "list the channel name registry, or check a name"},
     {"provision", cmd_provision, "provision [options] TARGET[=FILE]...",
      "send a configuration document to guests' agents and report the result"},
-    {"agent-shell", cmd_agent_shell, "agent-shell DOMAIN|SOCKET [NAME]",
+    {"agent-shell", cmd_agent_shell, "agent-shell [--timeout SECONDS] DOMAIN|SOCKET [NAME]",
      "talk to a guest's agent interactively"},
+    {"agent-command", cmd_agent_command,
+     "agent-command [--timeout SECONDS] [--name NAME] DOMAIN|SOCKET JSON",
+     "send one request to a guest's agent and print its reply"},
+    {"console", cmd_console, "console [--timeout SECONDS] DOMAIN NAME|DEVID",
+     "connect the terminal (or stdin/stdout) to a channel; Ctrl-] leaves"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

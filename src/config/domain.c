@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "xenchannel/config.h"
-#include "xenchannel/escape.h"
+#include "xenchannel/proto.h"
 
 void cfg_domain_clear(struct cfg_domain *dom)
 {
@@ -29,6 +29,7 @@ int cfg_domain_from_file(const struct cfg_file *f, const struct cfg_registry *re
 	memset(out, 0, sizeof(*out));
 	size_t errs = d->nerrors;
 	const char *src = f->source;
+	cfg_check_keys(f, d);
 
 	const struct cfg_setting *s = cfg_get(f, "name");
 	if (!s) {
@@ -118,25 +119,13 @@ oom:
 	return -1;
 }
 
-/* A JSON string of s; bytes that are not valid UTF-8 text become \xNN. */
+/* A JSON string of s (NULL: null); text that is not UTF-8 is escaped. */
 static json_t *jstr(const char *s)
 {
-	if (!s)
-		return json_null();
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	size_t n = strlen(s), size = n * 4 + 8; /* every byte escaped, never cut */
-	char *buf = malloc(size);
-	if (!buf)
-		return NULL;
-	esc_text(buf, size, s, n, 0, ESC_BACKSLASH);
-	j = json_string(buf);
-	free(buf);
-	return j;
+	return s ? proto_json_text(s) : json_null();
 }
 
-char *cfg_domain_to_json(const struct cfg_domain *dom, const struct cfg_registry *reg)
+json_t *cfg_domain_json(const struct cfg_domain *dom, const struct cfg_registry *reg)
 {
 	json_t *root = json_object();
 	json_t *chans = json_array();
@@ -165,7 +154,13 @@ char *cfg_domain_to_json(const struct cfg_domain *dom, const struct cfg_registry
 		json_array_append_new(chans, o);
 	}
 	json_object_set_new(root, "channels", chans);
-	char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	return root;
+}
+
+char *cfg_domain_to_json(const struct cfg_domain *dom, const struct cfg_registry *reg)
+{
+	json_t *root = cfg_domain_json(dom, reg);
+	char *s = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(root);
 	return s;
 }

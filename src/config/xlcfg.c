@@ -733,8 +733,9 @@ const struct cfg_setting *cfg_get(const struct cfg_file *f, const char *key)
 	return NULL;
 }
 
-int cfg_parse(const char *source, const char *data, size_t len, struct cfg_file **out,
-              struct cfg_diag *d)
+/* keep: on syntax errors, hand out the settings that did parse. */
+static int parse_text(const char *source, const char *data, size_t len, int keep,
+                      struct cfg_file **out, struct cfg_diag *d)
 {
 	*out = NULL;
 	if (!source)
@@ -768,16 +769,80 @@ int cfg_parse(const char *source, const char *data, size_t len, struct cfg_file 
 			             "%s: warning: the file looks like it contains Python code; xl "
 			             "does not run Python any more",
 			             source);
-		cfg_file_free(f);
+		if (keep && !p.oom)
+			*out = f;
+		else
+			cfg_file_free(f);
 		return -1;
 	}
 	*out = f;
 	return 0;
 }
 
-int cfg_parse_file(const char *path, struct cfg_file **out, struct cfg_diag *d)
+int cfg_parse(const char *source, const char *data, size_t len, struct cfg_file **out,
+              struct cfg_diag *d)
 {
-	*out = NULL;
+	return parse_text(source, data, len, 0, out, d);
+}
+
+int cfg_parse_keep(const char *source, const char *data, size_t len, struct cfg_file **out,
+                   struct cfg_diag *d)
+{
+	return parse_text(source, data, len, 1, out, d);
+}
+
+/* Everything fd holds, up to the size limit. */
+static int read_fd(int fd, const char *path, size_t hint, char **data, size_t *len,
+                   struct cfg_diag *d)
+{
+	size_t cap = hint + 1, n = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		cfg_diag_add(d, CFG_ERROR, "%s: out of memory", path);
+		return -1;
+	}
+	for (;;) {
+		if (n == cap) {
+			/* the file grew while we read it, or a pipe: keep to the limit */
+			if (cap > MAX_FILE_SIZE) {
+				cfg_diag_add(d, CFG_ERROR,
+				             "%s: file too large (more than %u bytes)", path,
+				             MAX_FILE_SIZE);
+				free(buf);
+				return -1;
+			}
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				cfg_diag_add(d, CFG_ERROR, "%s: out of memory", path);
+				free(buf);
+				return -1;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			cfg_diag_add(d, CFG_ERROR, "%s: read error: %s", path, strerror(errno));
+			free(buf);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+int cfg_read(const char *path, char **data, size_t *len, struct cfg_diag *d)
+{
+	*data = NULL;
+	*len = 0;
+	if (!strcmp(path, "-"))
+		return read_fd(0, CFG_STDIN_NAME, 4095, data, len, d);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		cfg_diag_add(d, CFG_ERROR, "%s: cannot open: %s", path, strerror(errno));
@@ -795,39 +860,19 @@ int cfg_parse_file(const char *path, struct cfg_file **out, struct cfg_diag *d)
 		close(fd);
 		return -1;
 	}
-	size_t cap = (size_t)st.st_size + 1, n = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		cfg_diag_add(d, CFG_ERROR, "%s: out of memory", path);
-		return -1;
-	}
-	for (;;) {
-		if (n == cap) {
-			/* the file grew while we read it: keep to the limit */
-			if (cap > MAX_FILE_SIZE)
-				break;
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			cfg_diag_add(d, CFG_ERROR, "%s: read error: %s", path, strerror(errno));
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
+	int rc = read_fd(fd, path, (size_t)st.st_size, data, len, d);
 	close(fd);
-	int rc = cfg_parse(path, buf, n, out, d);
+	return rc;
+}
+
+int cfg_parse_file(const char *path, struct cfg_file **out, struct cfg_diag *d)
+{
+	*out = NULL;
+	char *buf;
+	size_t n;
+	if (cfg_read(path, &buf, &n, d))
+		return -1;
+	int rc = cfg_parse(strcmp(path, "-") ? path : CFG_STDIN_NAME, buf, n, out, d);
 	free(buf);
 	return rc;
 }

@@ -1,5 +1,8 @@
 /* document.c - the configuration document (desired state): parsed and
- * validated in one pass into a struct proto_config. */
+ * validated in one pass into a struct proto_config. Independent parts (each
+ * top-level key, each interface, user and file) are all checked, so one
+ * pass reports every one that is wrong, one line each; within a part the
+ * first problem is reported. */
 #include "xenchannel/proto.h"
 
 #include <arpa/inet.h>
@@ -18,9 +21,15 @@ static int bad(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int bad(char *err, size_t errlen, const char *fmt, ...)
 {
+	/* appended on a line of its own after earlier problems */
+	size_t n = strnlen(err, errlen);
+	if (n && n + 1 < errlen)
+		err[n++] = '\n';
+	if (n + 1 >= errlen)
+		return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	vsnprintf(err + n, errlen - n, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -443,14 +452,15 @@ static int parse_network(const json_t *n, struct proto_config *c, char *err, siz
 	size_t i = 0;
 	const char *id;
 	json_t *e;
+	int rc = 0;
 	json_object_foreach(eth, id, e)
 	{
 		if (strlen(id) == 0 || strlen(id) > 64)
-			return bad(err, errlen, "network.ethernets: id length must be 1..64");
-		if (parse_ethernet(id, e, &c->ethernets[i++], err, errlen) < 0)
-			return -1;
+			rc = bad(err, errlen, "network.ethernets: id length must be 1..64");
+		else if (parse_ethernet(id, e, &c->ethernets[i++], err, errlen) < 0)
+			rc = -1;
 	}
-	return 0;
+	return rc;
 }
 
 static int parse_user(const json_t *u, size_t i, const json_t *v, struct proto_user *pu, char *err,
@@ -499,12 +509,13 @@ static int parse_users(const json_t *u, struct proto_config *c, char *err, size_
 	c->nusers = json_array_size(u);
 	size_t i;
 	json_t *v;
+	int rc = 0;
 	json_array_foreach(u, i, v)
 	{
 		if (parse_user(u, i, v, &c->users[i], err, errlen) < 0)
-			return -1;
+			rc = -1;
 	}
-	return 0;
+	return rc;
 }
 
 static int valid_owner(const char *s)
@@ -642,12 +653,13 @@ static int parse_files(const json_t *f, struct proto_config *c, char *err, size_
 	c->nfiles = json_array_size(f);
 	size_t i;
 	json_t *v;
+	int rc = 0;
 	json_array_foreach(f, i, v)
 	{
 		if (parse_file(f, i, v, &c->files[i], err, errlen) < 0)
-			return -1;
+			rc = -1;
 	}
-	return 0;
+	return rc;
 }
 
 static int parse_document(const json_t *doc, struct proto_config *c, char *err, size_t errlen)
@@ -656,38 +668,41 @@ static int parse_document(const json_t *doc, struct proto_config *c, char *err, 
 	                                   "users",      "write_files", NULL};
 	if (!json_is_object(doc))
 		return bad(err, errlen, "document: not a mapping");
-	if (only_keys(doc, "", keys, err, errlen) < 0)
-		return -1;
+	int rc = only_keys(doc, "", keys, err, errlen);
 	json_t *g = json_object_get(doc, "generation");
 	if (!json_is_integer(g) || json_integer_value(g) < 1)
-		return bad(err, errlen, "generation: missing or not an integer >= 1");
-	c->generation = json_integer_value(g);
+		rc = bad(err, errlen, "generation: missing or not an integer >= 1");
+	else
+		c->generation = json_integer_value(g);
 	json_t *h = json_object_get(doc, "hostname");
 	if (h && (!json_is_string(h) || !valid_hostname(json_string_value(h), 0)))
-		return bad(err, errlen, "hostname: not a host name (letters, digits, '-', max 63)");
+		rc = bad(err, errlen, "hostname: not a host name (letters, digits, '-', max 63)");
+	else if (h && dup_string(h, &c->hostname, err, errlen) < 0)
+		return -1;
 	json_t *fq = json_object_get(doc, "fqdn");
 	if (fq && (!json_is_string(fq) || !valid_hostname(json_string_value(fq), 1)))
-		return bad(err, errlen, "fqdn: not a domain name");
-	if (fq && !h)
-		return bad(err, errlen, "fqdn: given without hostname");
-	if ((h && dup_string(h, &c->hostname, err, errlen) < 0) ||
-	    (fq && dup_string(fq, &c->fqdn, err, errlen) < 0))
+		rc = bad(err, errlen, "fqdn: not a domain name");
+	else if (fq && !h)
+		rc = bad(err, errlen, "fqdn: given without hostname");
+	else if (fq && dup_string(fq, &c->fqdn, err, errlen) < 0)
 		return -1;
 	json_t *n = json_object_get(doc, "network");
 	if (n && parse_network(n, c, err, errlen) < 0)
-		return -1;
+		rc = -1;
 	json_t *u = json_object_get(doc, "users");
 	if (u && parse_users(u, c, err, errlen) < 0)
-		return -1;
+		rc = -1;
 	json_t *f = json_object_get(doc, "write_files");
 	if (f && parse_files(f, c, err, errlen) < 0)
-		return -1;
-	return 0;
+		rc = -1;
+	return rc;
 }
 
 int proto_config_parse(const json_t *doc, struct proto_config *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
+	if (errlen)
+		err[0] = 0;
 	if (parse_document(doc, c, err, errlen) < 0) {
 		proto_config_free(c);
 		return -1;

@@ -17,8 +17,6 @@ static int domid_of(const char *s, unsigned *domid)
 int host_resolve_domain(struct xs_handle *xs, const char *spec, unsigned *domid, char *err,
                         size_t errlen)
 {
-	if (domid_of(spec, domid) == 0)
-		return 0;
 	struct xs_handle *own = NULL;
 	if (!xs) {
 		xs = own = xs_open(0);
@@ -27,6 +25,22 @@ int host_resolve_domain(struct xs_handle *xs, const char *spec, unsigned *domid,
 			         strerror(errno));
 			return -1;
 		}
+	}
+	if (domid_of(spec, domid) == 0) {
+		/* an id names a domain only while /local/domain/<id> exists */
+		char p[64];
+		snprintf(p, sizeof(p), "/local/domain/%u", *domid);
+		char *v = xstore_read(xs, XBT_NULL, p);
+		int exists = v != NULL || errno != ENOENT;
+		free(v);
+		if (own)
+			xs_close(own);
+		if (!exists) {
+			snprintf(err, errlen, "domain %s: no domain with that id or name", spec);
+			errno = ENOENT;
+			return -1;
+		}
+		return 0;
 	}
 	unsigned int n = 0;
 	char **doms = xs_directory(xs, XBT_NULL, "/local/domain", &n);
@@ -44,6 +58,7 @@ int host_resolve_domain(struct xs_handle *xs, const char *spec, unsigned *domid,
 		xs_close(own);
 	if (!found) {
 		snprintf(err, errlen, "domain %s: no domain with that id or name", spec);
+		errno = ENOENT;
 		return -1;
 	}
 	return 0;
@@ -100,9 +115,10 @@ int host_lookup(struct xs_handle *xs, unsigned domid, const char *name, char *pa
 		free(sp);
 		break;
 	}
-	(void)seen;
 	free(devs);
 	if (own)
 		xs_close(own);
+	if (rc)
+		errno = seen ? EINVAL : ENOENT; /* no such channel, or not usable */
 	return rc;
 }

@@ -19,6 +19,8 @@ for f in "$C"/valid/*.cfg; do
 import json, sys
 got = json.load(open(sys.argv[1]))
 want = json.load(open(sys.argv[2]))["domain"]
+assert got.pop("valid") is True and got.pop("errors") == [] and got.pop("file"), got
+got.pop("warnings")
 assert got == want, (got, want)
 PY
 done
@@ -26,7 +28,7 @@ expect_fail 1 "^channel-socket-no-path.cfg:7:85: channel\\[1\\]: connection=sock
 	bash -c "cd '$C/invalid' && '$XENCHANNEL' config channel-socket-no-path.cfg"
 expect_fail 1 "spec-whitespace.cfg:5:54: warning: channel\\[2\\]: unknown channel parameter 'colour', ignoring" \
 	bash -c "'$XENCHANNEL' config '$C/valid/spec-whitespace.cfg' >/dev/null; exit 1"
-expect_fail 2 "usage: xenchannel config FILE" "$XENCHANNEL" config
+expect_fail 2 "usage: xenchannel config \\[--json\\] FILE\\|-" "$XENCHANNEL" config
 expect_fail 1 "cannot open: No such file or directory" "$XENCHANNEL" config "$E2E_TMP/none.cfg"
 
 "$XENCHANNEL" registry | grep -q "^org.xenchannel.agent.0 " || fail "registry list"

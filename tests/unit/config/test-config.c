@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "xenchannel/config.h"
 
@@ -287,6 +288,72 @@ static void test_json_escapes_bytes(void **state)
 	cfg_file_free(f);
 }
 
+/* A key one edit away from an xl key gets a warning where it is; other
+ * unknown keys, and keys xl knows, do not. */
+static void test_near_miss_keys(void **state)
+{
+	const char *text = "name = \"a\"\nchannels = []\n  vcpu = 2\nchanel = []\n"
+	                   "my_own_key = 1\nchannels = []\nmemory = 1\nvif = []\n";
+	struct cfg_file *f = parse_ok(text);
+	struct cfg_diag d;
+	cfg_diag_init(&d);
+	cfg_check_keys(f, &d);
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(d.n, 3); /* channels once, vcpu, chanel */
+	assert_string_equal(d.msgs[0].text, "t.cfg:2:1: warning: unknown key 'channels': did you "
+	                                    "mean 'channel'? (xl ignores it)");
+	assert_string_equal(d.msgs[1].text, "t.cfg:3:3: warning: unknown key 'vcpu': did you mean "
+	                                    "'vcpus'? (xl ignores it)");
+	assert_non_null(strstr(d.msgs[2].text, "t.cfg:4:1: warning: unknown key 'chanel'"));
+	cfg_diag_free(&d);
+	cfg_file_free(f);
+}
+
+/* cfg_parse_keep hands out what parsed around a syntax error. */
+static void test_parse_keep(void **state)
+{
+	const char *text = "name = \"a\"\nmemory = 1 2\nchannel = [ \"x\" ]\n";
+	struct cfg_diag d;
+	cfg_diag_init(&d);
+	struct cfg_file *f = NULL;
+	assert_int_equal(cfg_parse_keep("t.cfg", text, strlen(text), &f, &d), -1);
+	assert_non_null(f);
+	assert_int_equal(f->n, 2);
+	assert_non_null(cfg_get(f, "name"));
+	assert_non_null(cfg_get(f, "channel"));
+	assert_null(cfg_get(f, "memory"));
+	assert_int_equal(d.nerrors, 1);
+	cfg_file_free(f);
+	cfg_diag_free(&d);
+}
+
+/* Messages as JSON objects: file, line, column where the text has them. */
+static void test_diag_json(void **state)
+{
+	struct cfg_diag d;
+	cfg_diag_init(&d);
+	cfg_diag_add(&d, CFG_ERROR, "a:b.cfg:3:14: bad: thing");
+	cfg_diag_add(&d, CFG_ERROR, "reg:7: NUL byte");
+	cfg_diag_add(&d, CFG_ERROR, "vm.cfg: no name= setting");
+	cfg_diag_add(&d, CFG_WARNING, "vm.cfg:1:2: warning: unknown key 'x'");
+	cfg_diag_add(&d, CFG_ERROR, "f:1:1: \xff not text");
+	json_t *e = cfg_diag_json(&d, CFG_ERROR), *w = cfg_diag_json(&d, CFG_WARNING);
+	char *es = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
+	char *ws = json_dumps(w, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(es, "[{\"column\":14,\"file\":\"a:b.cfg\",\"line\":3,\"message\":"
+	                        "\"bad: thing\"},{\"file\":\"reg\",\"line\":7,\"message\":\"NUL "
+	                        "byte\"},{\"file\":\"vm.cfg\",\"message\":\"no name= setting\"},"
+	                        "{\"column\":1,\"file\":\"f\",\"line\":1,\"message\":\"\\\\xff "
+	                        "not text\"}]");
+	assert_string_equal(ws, "[{\"column\":2,\"file\":\"vm.cfg\",\"line\":1,\"message\":"
+	                        "\"unknown key 'x'\"}]");
+	free(es);
+	free(ws);
+	json_decref(e);
+	json_decref(w);
+	cfg_diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +368,9 @@ int main(void)
 	    cmocka_unit_test(test_pty_drops_path),
 	    cmocka_unit_test(test_name_rules),
 	    cmocka_unit_test(test_registry_format),
+	    cmocka_unit_test(test_near_miss_keys),
+	    cmocka_unit_test(test_parse_keep),
+	    cmocka_unit_test(test_diag_json),
 	    cmocka_unit_test(test_json_without_registry),
 	    cmocka_unit_test(test_json_escapes_bytes),
 	};

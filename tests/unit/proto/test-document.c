@@ -52,6 +52,32 @@ static void full_document_is_valid(void **state)
 	check("{\"generation\": 1}", NULL);
 }
 
+/* Every independent part that is wrong is reported, one line each. */
+static void every_problem_reported(void **state)
+{
+	json_t *o = json_loads("{\"generation\": 0, \"hostname\": \"-x\", \"colour\": 1,"
+	                       " \"users\": [{\"name\": \"ok\"}, {\"name\": \"a b\"}, {\"x\": 1}],"
+	                       " \"write_files\": [{\"path\": \"rel\"}]}",
+	                       0, NULL);
+	assert_non_null(o);
+	char err[1024];
+	assert_int_equal(proto_config_validate(o, err, sizeof(err)), -1);
+	json_decref(o);
+	assert_string_equal(err, "colour: unknown key\n"
+	                         "generation: missing or not an integer >= 1\n"
+	                         "hostname: not a host name (letters, digits, '-', max 63)\n"
+	                         "users[1].name: missing or not a valid user name\n"
+	                         "users[2].x: unknown key\n"
+	                         "write_files[0].path: want an absolute path without '.', '..' "
+	                         "or empty parts");
+	/* a small buffer keeps what fits, from the first line on */
+	char small[60];
+	o = json_loads("{\"generation\": 0, \"hostname\": \"-x\"}", 0, NULL);
+	assert_int_equal(proto_config_validate(o, small, sizeof(small)), -1);
+	json_decref(o);
+	assert_string_equal(small, "generation: missing or not an integer >= 1\nhostname: not a ");
+}
+
 static void top_level_rules(void **state)
 {
 	check("[]", "document: not a mapping");
@@ -280,6 +306,7 @@ int main(void)
 	    cmocka_unit_test(users_rules),
 	    cmocka_unit_test(files_rules),
 	    cmocka_unit_test(parsers),
+	    cmocka_unit_test(every_problem_reported),
 	    cmocka_unit_test(parsed_values),
 	    cmocka_unit_test(parsed_absent_and_empty),
 	};
