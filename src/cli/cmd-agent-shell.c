@@ -196,12 +196,11 @@ static void watch_stdin(struct shell *s)
 
 int cmd_agent_shell(int argc, char **argv)
 {
-	if (argc < 2 || argc > 3 || !strcmp(argv[1], "--help")) {
-		fprintf(argc < 2 ? stderr : stdout,
-		        "usage: xenchannel agent-shell DOMAIN|SOCKET [NAME]\n"
-		        "Type requests, one per line: ping | status | {\"op\": \"apply\", "
-		        "\"config\": {...}}\n");
-		return argc < 2 ? 2 : 0;
+	if (argc < 2 || argc > 3 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: xenchannel agent-shell DOMAIN|SOCKET [NAME]\n"
+		                "Type requests, one per line: ping | status | {\"op\": \"apply\", "
+		                "\"config\": {...}}\n");
+		return 2;
 	}
 	const char *name = argc == 3 ? argv[2] : HOST_DEFAULT_NAME;
 	char sock[256], err[600];

@@ -80,8 +80,7 @@ int cmd_start(struct xensim *x, int argc, char **argv)
 		if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f")) {
 			foreground = 1;
 		} else {
-			xensim_err("start: unknown argument '%s'", argv[i]);
-			return 2;
+			return xensim_usage_error("start", "unknown argument '%s'", argv[i]);
 		}
 	}
 	pid_t pid = running_pid(x);
@@ -135,8 +134,7 @@ int cmd_stop(struct xensim *x, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1) {
-		xensim_err("stop takes no arguments");
-		return 2;
+		return xensim_usage_error("stop", "takes no arguments");
 	}
 	pid_t pid = running_pid(x);
 	if (!pid) {
@@ -192,8 +190,7 @@ int cmd_env(struct xensim *x, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1) {
-		xensim_err("env takes no arguments");
-		return 2;
+		return xensim_usage_error("env", "takes no arguments");
 	}
 	fputs("export XENSIM_RUN_DIR=", stdout);
 	shell_quote(x->run, "");

@@ -15,6 +15,9 @@ struct xensim {
 
 /* Errors are printed as "xensim: ..." on stderr. */
 void xensim_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error of command cmd: "xensim: cmd: <fmt...>" (if fmt) and the
+ * command's usage on stderr; returns 2, the exit status. */
+int xensim_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Connection to the hypervisor service as dom0. */
 struct ctl {
