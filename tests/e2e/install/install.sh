@@ -42,6 +42,10 @@ done
 [ -x "$D$LIBEXECDIR/xenchannel/xensim-guest" ] || fail "xensim-guest not in $LIBEXECDIR/xenchannel"
 [ ! -e "$D$BINDIR/xensim-guest" ] || fail "xensim-guest is in a user path"
 
+for c in xenchannel xensim; do
+	[ -f "$D$DATADIR/bash-completion/completions/$c" ] || fail "no bash completion installed for $c"
+done
+
 # The flow, with the installed binaries only.
 XENSIM=$D$BINDIR/xensim
 XENCHANNELD=$D$SBINDIR/xenchanneld
