@@ -90,10 +90,12 @@ static int version(void)
 	return 0;
 }
 
-/* --help / --version given to a command, before any "--": 1 if handled. */
+/* --help / --version given to a command, before any "--" (for exec, before
+ * its COMMAND even without "--"): 1 if handled. */
 static int help_or_version(const struct command *c, int argc, char **argv, int *status)
 {
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+	int last = c->fn == cmd_exec ? 2 : argc;
+	for (int i = 1; i < argc && i < last && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			command_usage(stdout, c);
 			*status = 0;
