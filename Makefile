@@ -37,8 +37,11 @@ format:
 check-xen: all
 	tests/xen/run
 
+# `make install [PREFIX=/usr] [DESTDIR=/staging]`: the prefix is meson's
+# (set at setup, or here); units and paths follow it (tests/e2e/install).
 install: all
-	meson install -C $(BUILD)
+	$(if $(PREFIX),meson configure $(BUILD) -Dprefix=$(PREFIX) && ninja -C $(BUILD))
+	meson install -C $(BUILD) $(if $(DESTDIR),--destdir "$(DESTDIR)")
 
 clean:
 	rm -rf build build-asan build-fuzz build*.setup.log

@@ -3,6 +3,9 @@
  *
  * Each takes the arguments after "xenchannel" (argv[0] is the subcommand
  * name) and returns the exit status: 0 success, 1 failure, 2 usage error.
+ * A usage error prints the command's usage on stderr. `--help` is one too,
+ * as far as the command knows: xenchannel.c calls it with just "--help" and
+ * its stderr on stdout, and exits 0 (so usage text lives in one place).
  */
 #ifndef XENCHANNEL_CLI_COMMANDS_H
 #define XENCHANNEL_CLI_COMMANDS_H

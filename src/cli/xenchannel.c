@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "xenchannel/log.h"
@@ -51,6 +52,39 @@ static void usage(FILE *f)
 	fprintf(f, "\nSee xenchannel(8).\n");
 }
 
+/* `xenchannel CMD --help` (or -h, anywhere before a "--") runs CMD's own
+ * usage path with only "--help" and with its stderr on stdout, so every
+ * command's usage text stays in its file and reaches stdout with status 0;
+ * `--version` is answered here for every command alike. */
+static int help_or_version(const struct command *c, int argc, char **argv, int *status)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--version")) {
+			printf("xenchannel %s\n", XC_VERSION);
+			*status = 0;
+			return 1;
+		}
+		if (strcmp(argv[i], "--help") && strcmp(argv[i], "-h"))
+			continue;
+		char *args[] = {argv[0], "--help", NULL};
+		fflush(stderr);
+		int saved = dup(STDERR_FILENO);
+		if (saved < 0 || dup2(STDOUT_FILENO, STDERR_FILENO) < 0) {
+			perror("xenchannel: --help");
+			*status = 1;
+			return 1;
+		}
+		int rc = c->run(2, args);
+		fflush(stdout);
+		fflush(stderr);
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+		*status = rc == 2 ? 0 : rc;
+		return 1;
+	}
+	return 0;
+}
+
 static const struct command *find(const char *name)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++)
@@ -78,8 +112,10 @@ int main(int argc, char **argv)
 				fprintf(stderr, "xenchannel: unknown command `%s'\n", argv[2]);
 				return 2;
 			}
-			printf("usage: xenchannel %s\n%s\n", c->usage, c->summary);
-			return 0;
+			char *args[] = {argv[2], "--help", NULL};
+			int status;
+			help_or_version(c, 2, args, &status);
+			return status;
 		}
 		usage(stdout);
 		return 0;
@@ -91,5 +127,8 @@ int main(int argc, char **argv)
 		        cli_escaped(buf, sizeof(buf), name));
 		return 2;
 	}
+	int status;
+	if (help_or_version(c, argc - 1, argv + 1, &status))
+		return status;
 	return c->run(argc - 1, argv + 1);
 }

@@ -19,7 +19,7 @@
 #include "xenchannel/loop.h"
 #include "xenchannel/platform.h"
 
-#define VERSION "0.1.0"
+#define VERSION XENCHANNEL_VERSION
 
 static void usage(FILE *f)
 {

@@ -14,7 +14,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define AGENT_VERSION "0.1.0"
+#ifndef XENCHANNEL_VERSION
+#define XENCHANNEL_VERSION "unknown"
+#endif
+#define AGENT_VERSION XENCHANNEL_VERSION
 #define AGENT_DEFAULT_NAME "org.xenchannel.agent.0"
 #define AGENT_POLICY_FILE "/etc/xenchannel/agent-policy.json"
 #define AGENT_KEY_FILE "/etc/xenchannel/agent.key"
@@ -32,6 +35,7 @@ struct policy {
 	int allow[POLICY_NACTIONS];
 	char **file_prefixes; /* NULL: write_files may write anywhere under the root */
 	size_t nprefixes;
+	int present; /* read from the file (else: no file, everything allowed) */
 };
 
 /* state.c: what was last applied, persisted so a restart converges. */
@@ -69,6 +73,7 @@ struct agent {
 	char devpath[PATH_MAX]; /* full path of the device (root + /dev/xen-channel/name) */
 	int explicit_device;    /* --device given */
 	int kernel;             /* apply hostname / network to the kernel */
+	int check_only;         /* --check: read policy and key, then exit */
 	const char *policy_path, *key_path, *state_dir;
 	struct policy policy;
 	uint8_t *key; /* HMAC key, NULL when documents need none */
@@ -109,10 +114,21 @@ int users_owner(struct agent *a, const char *owner, uid_t *uid, gid_t *gid, char
                 size_t errlen);
 
 /* policy.c */
-int policy_load(struct agent *a, char *err, size_t errlen);
+/* The policy file (a->policy_path) parsed into *p, which the caller frees
+ * with policy_free; -1 with file and reason in err (nothing left in *p). */
+int policy_load(struct agent *a, struct policy *p, char *err, size_t errlen);
+void policy_free(struct policy *p);
+/* The policy in one line, for the log. */
+void policy_summary(const struct policy *p, char *buf, size_t len);
 const char *policy_action_name(enum policy_action act);
 int policy_file_allowed(const struct agent *a, const char *path);
 json_t *policy_describe(const struct agent *a);
+
+/* settings.c: policy and key, read at start and again on SIGHUP. */
+/* Logs what was loaded, after "why: ". */
+int settings_load(struct agent *a, const char *why, char *err, size_t errlen);
+/* Read both again; on any error keep the current ones and log why. */
+void settings_reload(struct agent *a);
 
 /* state.c */
 int state_load(struct agent *a, char *err, size_t errlen);

@@ -25,11 +25,14 @@ static const char *base(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* Watch the device's directory, or its nearest existing ancestor. */
+/* Watch the device's directory, or its nearest existing ancestor (whose
+ * events tell when the next directory down appears). The new watch is added
+ * before the old one goes: the same directory keeps its watch descriptor,
+ * and removing a watch queues an IN_IGNORED that on_inotify must not take
+ * for a change, or the two would feed each other forever. */
 static void rearm(struct agent *a)
 {
-	if (a->ino_wd[0] >= 0)
-		inotify_rm_watch(a->ino_fd, a->ino_wd[0]);
+	int old = a->ino_wd[0];
 	a->ino_wd[0] = -1;
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", a->devpath);
@@ -46,11 +49,13 @@ static void rearm(struct agent *a)
 			a->ino_wd[0] = wd;
 			a->ino_wd[1] =
 			    strlen(dir) + strlen(base(a->devpath)) + 1 == strlen(a->devpath);
-			return;
+			break;
 		}
 		if (s == dir)
-			return;
+			break;
 	}
+	if (old >= 0 && old != a->ino_wd[0])
+		inotify_rm_watch(a->ino_fd, old);
 }
 
 static void on_retry(struct loop *l, void *arg)
@@ -104,6 +109,8 @@ static void on_inotify(struct loop *l, int fd, unsigned events, void *arg)
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
 			p += sizeof(*ev) + ev->len;
+			if (ev->wd != a->ino_wd[0])
+				continue; /* a watch we dropped: its last words */
 			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
 				dir_changed = 1;
 				continue;

@@ -13,14 +13,20 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xenchannel-agent [--root DIR] [--name NAME | --device PATH]\n"
-	           "                        [--policy FILE] [--key FILE] [--state-dir DIR]\n"
-	           "                        [--kernel auto|on|off] [--syslog] [--verbose]\n");
+	fprintf(f,
+	        "usage: xenchannel-agent [--root DIR] [--name NAME | --device PATH]\n"
+	        "                        [--policy FILE] [--key FILE] [--state-dir DIR]\n"
+	        "                        [--kernel auto|on|off] [--syslog] [--verbose] [--check]\n"
+	        "       xenchannel-agent --help | --version\n");
 }
 
 static void on_signal(struct loop *l, int fd, unsigned events, void *arg)
 {
 	int sig = loop_signal_next(fd);
+	if (sig == SIGHUP) {
+		settings_reload(arg);
+		return;
+	}
 	if (sig > 0)
 		log_info("signal %d: stopping", sig);
 	loop_stop(l);
@@ -37,55 +43,23 @@ static int same_ns(const char *kind)
 	return s1.st_ino == s2.st_ino && s1.st_dev == s2.st_dev;
 }
 
-/* The HMAC key, inside the root, must be root-only (mode 0600, our owner).
- * No file: documents need no HMAC. A file that is there but unusable stops
- * the agent rather than let it run unauthenticated. */
-static int load_key(struct agent *a, char *err, size_t errlen)
-{
-	int fd = fs_open(a, a->key_path, O_RDONLY | O_NOFOLLOW, 0);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "key %s: %s", a->key_path, strerror(errno));
-		return -1;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) ||
-	    st.st_uid != geteuid() || st.st_size < 1 || st.st_size > 4096) {
-		snprintf(
-		    err, errlen,
-		    "key %s: must be a regular file of 1..4096 bytes, owned by uid %u, mode 0600",
-		    a->key_path, (unsigned)geteuid());
-		close(fd);
-		return -1;
-	}
-	a->key = malloc((size_t)st.st_size);
-	ssize_t n = a->key ? read(fd, a->key, (size_t)st.st_size) : -1;
-	close(fd);
-	if (n != st.st_size) {
-		snprintf(err, errlen, "key %s: short read", a->key_path);
-		return -1;
-	}
-	if (a->key[n - 1] == '\n')
-		n--;
-	if (n == 0) {
-		snprintf(err, errlen, "key %s: empty", a->key_path);
-		return -1;
-	}
-	a->keylen = (size_t)n;
-	return 0;
-}
-
 /* Options into a: 0, or -1 with the exit status in *status. */
 static int configure(struct agent *a, int argc, char **argv, int *status)
 {
 	static const struct option opts[] = {
-	    {"root", required_argument, NULL, 'r'},   {"name", required_argument, NULL, 'n'},
-	    {"device", required_argument, NULL, 'd'}, {"policy", required_argument, NULL, 'p'},
-	    {"key", required_argument, NULL, 'k'},    {"state-dir", required_argument, NULL, 's'},
-	    {"kernel", required_argument, NULL, 'K'}, {"syslog", no_argument, NULL, 'S'},
-	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},         {0},
+	    {"root", required_argument, NULL, 'r'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"device", required_argument, NULL, 'd'},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"state-dir", required_argument, NULL, 's'},
+	    {"kernel", required_argument, NULL, 'K'},
+	    {"syslog", no_argument, NULL, 'S'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"check", no_argument, NULL, 'c'},
+	    {0},
 	};
 	const char *root = getenv("XENSIM_GUEST_ROOT");
 	const char *device = NULL, *kernel = "auto";
@@ -95,7 +69,7 @@ static int configure(struct agent *a, int argc, char **argv, int *status)
 	a->state_dir = AGENT_STATE_DIR;
 	*status = 2;
 	int c;
-	while ((c = getopt_long(argc, argv, "r:n:d:p:k:s:K:SvVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:n:d:p:k:s:K:SvVhc", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			root = optarg;
@@ -117,6 +91,9 @@ static int configure(struct agent *a, int argc, char **argv, int *status)
 			break;
 		case 'K':
 			kernel = optarg;
+			break;
+		case 'c':
+			a->check_only = 1;
 			break;
 		case 'S':
 			log_use_syslog(1);
@@ -186,14 +163,12 @@ int main(int argc, char **argv)
 	if (configure(&a, argc, argv, &status) < 0)
 		return status;
 	char err[PATH_MAX + 128];
-	if (policy_load(&a, err, sizeof(err)) < 0) {
+	if (settings_load(&a, a.check_only ? "check" : "start", err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return 1;
 	}
-	if (load_key(&a, err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		return 1;
-	}
+	if (a.check_only)
+		return 0;
 	if (state_load(&a, err, sizeof(err)) < 0)
 		log_warn("%s", err);
 	a.loop = loop_new();
@@ -201,16 +176,15 @@ int main(int argc, char **argv)
 		log_err("cannot create the event loop");
 		return 1;
 	}
-	static const int sigs[] = {SIGTERM, SIGINT, 0};
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, 0};
 	signal(SIGPIPE, SIG_IGN);
-	if (loop_signals(a.loop, sigs, on_signal, NULL) < 0) {
+	if (loop_signals(a.loop, sigs, on_signal, &a) < 0) {
 		log_err("cannot watch signals: %s", strerror(errno));
 		return 1;
 	}
 	session_init(&a);
-	log_info("root %s, channel %s, kernel changes %s, documents %s, last generation %lld%s",
-	         a.root, a.devpath, a.kernel ? "on" : "off",
-	         a.key ? "must carry an HMAC" : "need no HMAC", (long long)a.state.generation,
+	log_info("root %s, channel %s, kernel changes %s, last generation %lld%s", a.root,
+	         a.devpath, a.kernel ? "on" : "off", (long long)a.state.generation,
 	         a.state.interrupted ? " (a later apply was interrupted)" : "");
 	if (discover_start(&a, err, sizeof(err)) < 0) {
 		log_err("%s", err);

@@ -18,6 +18,8 @@ const char *policy_action_name(enum policy_action act)
 	return action_names[act];
 }
 
+static int policy_parse(struct agent *a, struct policy *p, char *err, size_t errlen);
+
 /*
  * Policy file (JSON, inside the root):
  *   {"allow": ["hostname", "network", "users", "write_files"],
@@ -25,9 +27,28 @@ const char *policy_action_name(enum policy_action act)
  * Without the file everything is allowed. A path entry ending in '/'
  * allows everything below it; otherwise it must match exactly.
  */
-int policy_load(struct agent *a, char *err, size_t errlen)
+void policy_free(struct policy *p)
 {
-	struct policy *p = &a->policy;
+	for (size_t i = 0; i < p->nprefixes; i++)
+		free(p->file_prefixes[i]);
+	free(p->file_prefixes);
+	p->file_prefixes = NULL;
+	p->nprefixes = 0;
+}
+
+/* Parse into a fresh *p; on failure *p holds nothing (the caller's current
+ * policy is a different struct, so a bad file never half-replaces it). */
+int policy_load(struct agent *a, struct policy *p, char *err, size_t errlen)
+{
+	*p = (struct policy){0};
+	int rc = policy_parse(a, p, err, errlen);
+	if (rc < 0)
+		policy_free(p);
+	return rc;
+}
+
+static int policy_parse(struct agent *a, struct policy *p, char *err, size_t errlen)
+{
 	for (int i = 0; i < POLICY_NACTIONS; i++)
 		p->allow[i] = 1;
 	char *text;
@@ -38,6 +59,7 @@ int policy_load(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "policy %s: %s", a->policy_path, strerror(errno));
 		return -1;
 	}
+	p->present = 1;
 	json_error_t je;
 	json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	free(text);
@@ -124,6 +146,30 @@ int policy_file_allowed(const struct agent *a, const char *path)
 			return 1;
 	}
 	return 0;
+}
+
+/* One line for the log: "allow hostname users; write_files_paths /srv/". */
+void policy_summary(const struct policy *p, char *buf, size_t len)
+{
+	FILE *f = fmemopen(buf, len, "w");
+	if (!f) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	int any = 0;
+	fputs("allow", f);
+	for (int i = 0; i < POLICY_NACTIONS; i++)
+		if (p->allow[i])
+			any = fprintf(f, " %s", action_names[i]);
+	if (!any)
+		fputs(" nothing", f);
+	if (p->file_prefixes) {
+		fputs("; write_files_paths", f);
+		for (size_t i = 0; i < p->nprefixes; i++)
+			fprintf(f, " %s", p->file_prefixes[i]);
+	}
+	fclose(f);
+	buf[len - 1] = '\0';
 }
 
 json_t *policy_describe(const struct agent *a)

@@ -44,6 +44,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: xen-console-setup [--root DIR] [--action bind|add|remove]\n"
 	           "                         [--devpath PATH] [--group GROUP] [--mode MODE]\n"
 	           "                         [--timeout MS] [--syslog]\n"
+	           "       xen-console-setup --help | --version\n"
 	           "ACTION and DEVPATH default to the udev event's environment.\n");
 }
 
@@ -91,15 +92,12 @@ struct setup {
  * with the exit status in *status. */
 static int parse_options(int argc, char **argv, struct setup *s, int *status)
 {
-	static const struct option opts[] = {{"root", required_argument, NULL, 'r'},
-	                                     {"action", required_argument, NULL, 'a'},
-	                                     {"devpath", required_argument, NULL, 'd'},
-	                                     {"group", required_argument, NULL, 'g'},
-	                                     {"mode", required_argument, NULL, 'm'},
-	                                     {"timeout", required_argument, NULL, 't'},
-	                                     {"syslog", no_argument, NULL, 's'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"root", required_argument, NULL, 'r'},    {"action", required_argument, NULL, 'a'},
+	    {"devpath", required_argument, NULL, 'd'}, {"group", required_argument, NULL, 'g'},
+	    {"mode", required_argument, NULL, 'm'},    {"timeout", required_argument, NULL, 't'},
+	    {"syslog", no_argument, NULL, 's'},        {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0}};
 	*s = (struct setup){.root = getenv("XENSIM_GUEST_ROOT"),
 	                    .action = getenv("ACTION"),
 	                    .devpath = getenv("DEVPATH"),
@@ -110,7 +108,7 @@ static int parse_options(int argc, char **argv, struct setup *s, int *status)
 		s->root = "/";
 	*status = 2;
 	int c;
-	while ((c = getopt_long(argc, argv, "r:a:d:g:m:t:sh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:a:d:g:m:t:shV", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'r':
@@ -148,6 +146,10 @@ static int parse_options(int argc, char **argv, struct setup *s, int *status)
 			break;
 		case 'h':
 			usage(stdout);
+			*status = 0;
+			return -1;
+		case 'V':
+			printf("xen-console-setup %s\n", XENCHANNEL_VERSION);
 			*status = 0;
 			return -1;
 		default:

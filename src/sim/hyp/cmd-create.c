@@ -69,25 +69,21 @@ int cmd_create(struct xensim *x, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--name") || !strcmp(argv[i], "-n")) {
 			if (++i == argc) {
-				xensim_err("create: --name needs a value");
-				return 2;
+				return xensim_usage_error("create", "--name needs a value");
 			}
 			name = argv[i];
 		} else if (!strncmp(argv[i], "--name=", 7)) {
 			name = argv[i] + 7;
 		} else if (argv[i][0] == '-') {
-			xensim_err("create: unknown option '%s'", argv[i]);
-			return 2;
+			return xensim_usage_error("create", "unknown option '%s'", argv[i]);
 		} else if (!cfg) {
 			cfg = argv[i];
 		} else {
-			xensim_err("create: unexpected argument '%s'", argv[i]);
-			return 2;
+			return xensim_usage_error("create", "unexpected argument '%s'", argv[i]);
 		}
 	}
 	if (!!name == !!cfg) {
-		xensim_err("create: give either --name NAME or a config file");
-		return 2;
+		return xensim_usage_error("create", "give either --name NAME or a config file");
 	}
 	if (cfg)
 		return xensim_create_cfg(x, cfg) < 0 ? 1 : 0;

@@ -42,9 +42,10 @@ int xensim_domain_destroy(const struct xensim *x, uint32_t domid)
 
 int cmd_destroy(struct xensim *x, int argc, char **argv)
 {
+	if (argc >= 2 && argv[1][0] == '-')
+		return xensim_usage_error("destroy", "unknown option '%s'", argv[1]);
 	if (argc != 2) {
-		xensim_err("usage: xensim destroy DOM");
-		return 2;
+		return xensim_usage_error("destroy", NULL);
 	}
 	struct xensim_dom d;
 	if (xensim_find_domain(x, argv[1], &d) < 0)

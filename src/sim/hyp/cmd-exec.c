@@ -12,10 +12,10 @@ int cmd_exec(struct xensim *x, int argc, char **argv)
 	int cmd = 2;
 	if (argc >= 3 && !strcmp(argv[2], "--"))
 		cmd = 3;
-	if (argc < 2 || cmd >= argc) {
-		xensim_err("usage: xensim exec DOM -- COMMAND [ARG...]");
-		return 2;
-	}
+	if (argc >= 2 && argv[1][0] == '-')
+		return xensim_usage_error("exec", "unknown option '%s'", argv[1]);
+	if (argc < 2 || cmd >= argc)
+		return xensim_usage_error("exec", NULL);
 	struct xensim_dom d;
 	if (xensim_find_domain(x, argv[1], &d) < 0)
 		return 1;

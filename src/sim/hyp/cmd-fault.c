@@ -27,14 +27,14 @@ static int valid_word(const char *s)
 
 int cmd_fault(struct xensim *x, int argc, char **argv)
 {
-	if (argc < 4 || argc > 5) {
-		xensim_err("usage: xensim fault DOM DEVID KIND [ARG]");
-		return 2;
-	}
+	if (argc >= 2 && argv[1][0] == '-')
+		return xensim_usage_error("fault", "unknown option '%s'", argv[1]);
+	if (argc < 4 || argc > 5)
+		return xensim_usage_error("fault", NULL);
 	for (int i = 2; i < argc; i++) {
 		if (!valid_word(argv[i])) {
-			xensim_err("fault: argument %d ('%s') must be one word", i, argv[i]);
-			return 2;
+			return xensim_usage_error("fault", "argument %d ('%s') must be one word", i,
+			                          argv[i]);
 		}
 	}
 	struct xensim_dom d;

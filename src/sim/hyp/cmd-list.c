@@ -86,8 +86,7 @@ int cmd_list(struct xensim *x, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1) {
-		xensim_err("list takes no arguments");
-		return 2;
+		return xensim_usage_error("list", "takes no arguments");
 	}
 	printf("%-32s %5s  %-8s %s\n", "Name", "ID", "State", "UUID");
 	return each_domain(x, print, NULL) < 0 ? 1 : 0;

@@ -16,6 +16,7 @@
 #include <xenstore.h>
 
 #define STOP_WAIT_MS 15000 /* the daemon gives guests 5 s, then kills them */
+#define EXEC_STOP_MS 5000  /* and so do we to what `xensim exec` started */
 
 /* The pid in <run>/xensim.pid if that process is alive and is xensim. */
 static pid_t running_pid(const struct xensim *x)
@@ -79,8 +80,7 @@ int cmd_start(struct xensim *x, int argc, char **argv)
 		if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f")) {
 			foreground = 1;
 		} else {
-			xensim_err("start: unknown argument '%s'", argv[i]);
-			return 2;
+			return xensim_usage_error("start", "unknown argument '%s'", argv[i]);
 		}
 	}
 	pid_t pid = running_pid(x);
@@ -134,33 +134,41 @@ int cmd_stop(struct xensim *x, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1) {
-		xensim_err("stop takes no arguments");
-		return 2;
+		return xensim_usage_error("stop", "takes no arguments");
 	}
 	pid_t pid = running_pid(x);
 	if (!pid) {
 		xensim_err("not running in %s", x->run);
 		return 1;
 	}
+	/* What `xensim exec` started goes first, while its xenstore still
+	 * answers; the daemon then stops the guests' own processes. */
+	static struct xensim_procs execd;
+	xensim_exec_procs_term(x, pid, &execd);
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (kill(pid, SIGTERM) < 0) {
 		xensim_err("cannot signal pid %d: %s", (int)pid, strerror(errno));
+		xensim_exec_procs_reap(&execd, EXEC_STOP_MS);
 		return 1;
 	}
-	if (pidfd < 0)
-		return 0; /* gone already */
-	struct pollfd p = {.fd = pidfd, .events = POLLIN};
-	int n;
-	do
-		n = poll(&p, 1, STOP_WAIT_MS);
-	while (n < 0 && errno == EINTR);
-	close(pidfd);
-	if (n == 0) {
-		xensim_err("pid %d did not exit within %d ms; killing it", (int)pid, STOP_WAIT_MS);
-		kill(pid, SIGKILL);
-		return 1;
+	int rc = 0;
+	if (pidfd >= 0) {
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		int n;
+		do
+			n = poll(&p, 1, STOP_WAIT_MS);
+		while (n < 0 && errno == EINTR);
+		close(pidfd);
+		if (n == 0) {
+			xensim_err("pid %d did not exit within %d ms; killing it", (int)pid,
+			           STOP_WAIT_MS);
+			kill(pid, SIGKILL);
+			rc = 1;
+		}
 	}
-	return 0;
+	if (xensim_exec_procs_reap(&execd, EXEC_STOP_MS))
+		rc = 1;
+	return rc;
 }
 
 /* Print a and b as one single-quoted shell word, then a newline. */
@@ -182,8 +190,7 @@ int cmd_env(struct xensim *x, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1) {
-		xensim_err("env takes no arguments");
-		return 2;
+		return xensim_usage_error("env", "takes no arguments");
 	}
 	fputs("export XENSIM_RUN_DIR=", stdout);
 	shell_quote(x->run, "");

@@ -4,6 +4,7 @@
 #include "service.h"
 
 #include "hyp.h"
+#include "xenchannel/exepath.h"
 #include "xenchannel/log.h"
 #include "xenchannel/loop.h"
 
@@ -20,6 +21,8 @@
 
 #define GUEST_STOP_MS 5000u /* SIGTERM, then SIGKILL after this long */
 
+/* $XENSIM_GUEST_BIN, else the build tree's, else the installed one (in
+ * libexecdir, under the same root as this xensim: DESTDIR works too). */
 static int guest_binary(char *out, size_t len)
 {
 	const char *env = getenv("XENSIM_GUEST_BIN");
@@ -28,18 +31,13 @@ static int guest_binary(char *out, size_t len)
 		return access(out, X_OK);
 	}
 	char exe[PATH_MAX - 64];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
+	if (exepath_dir(exe, sizeof(exe)) < 0)
 		return -1;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
 	snprintf(out, len, "%s/../kernel/xensim-guest", exe);
 	if (access(out, X_OK) == 0)
 		return 0;
-	snprintf(out, len, "%s/xensim-guest", exe); /* installed side by side */
+	if (exepath_installed(out, len, XENSIM_BINDIR, XENSIM_LIBEXECDIR "/xensim-guest") < 0)
+		return -1;
 	return access(out, X_OK);
 }
 

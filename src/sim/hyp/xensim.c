@@ -27,28 +27,86 @@ void xensim_err(const char *fmt, ...)
 	va_end(ap);
 }
 
-static const struct {
+static const struct command {
 	const char *name;
 	int (*fn)(struct xensim *x, int argc, char **argv);
+	const char *usage, *summary;
 } cmds[] = {
-    {"start", cmd_start},   {"stop", cmd_stop},       {"env", cmd_env},   {"list", cmd_list},
-    {"create", cmd_create}, {"destroy", cmd_destroy}, {"exec", cmd_exec}, {"fault", cmd_fault},
+    {"start", cmd_start, "start [--foreground]", "start the simulator (returns when it is ready)"},
+    {"stop", cmd_stop, "stop", "stop it, its guests and what `exec` started"},
+    {"env", cmd_env, "env", "print the environment for dom0 tools (eval it)"},
+    {"list", cmd_list, "list", "list the domains"},
+    {"create", cmd_create, "create --name NAME | FILE.cfg", "create and start a domain"},
+    {"destroy", cmd_destroy, "destroy DOM", "destroy a domain"},
+    {"exec", cmd_exec, "exec DOM -- COMMAND [ARG...]", "run a command as a process of DOM"},
+    {"fault", cmd_fault, "fault DOM DEVID KIND [ARG]", "make a guest frontend misbehave"},
 };
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
 static void usage(FILE *f)
 {
-	fputs("usage: xensim start [--foreground]\n"
-	      "       xensim stop\n"
-	      "       xensim env\n"
-	      "       xensim list\n"
-	      "       xensim create --name NAME | FILE.cfg\n"
-	      "       xensim destroy DOM\n"
-	      "       xensim exec DOM -- COMMAND [ARG...]\n"
-	      "       xensim fault DOM DEVID KIND [ARG]\n"
-	      "       xensim --version | --help\n"
-	      "Run directory: $XENSIM_RUN_DIR, else /run/xensim as root, else "
-	      "$XDG_RUNTIME_DIR/xensim.\n",
+	fputs("usage: xensim COMMAND [ARGS]\n\ncommands:\n", f);
+	for (size_t i = 0; i < NCMDS; i++)
+		fprintf(f, "  %-36s %s\n", cmds[i].usage, cmds[i].summary);
+	fprintf(f, "  %-36s %s\n", "help [COMMAND]", "show this text or one command's usage");
+	fprintf(f, "  %-36s %s\n", "--version", "show the version");
+	fputs("\nRun directory: $XENSIM_RUN_DIR, else /run/xensim as root, else "
+	      "$XDG_RUNTIME_DIR/xensim.\nSee xensim(1).\n",
 	      f);
+}
+
+static const struct command *find(const char *name)
+{
+	for (size_t i = 0; i < NCMDS; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+static void command_usage(FILE *f, const struct command *c)
+{
+	fprintf(f, "usage: xensim %s\n%s\n", c->usage, c->summary);
+}
+
+int xensim_usage_error(const char *cmd, const char *fmt, ...)
+{
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		fprintf(stderr, "xensim: %s: ", cmd);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		va_end(ap);
+	}
+	const struct command *c = find(cmd);
+	if (c)
+		command_usage(stderr, c);
+	return 2;
+}
+
+static int version(void)
+{
+	printf("xensim %s (platform: sim)\n", XENCHANNEL_VERSION);
+	return 0;
+}
+
+/* --help / --version given to a command, before any "--" (for exec, before
+ * its COMMAND even without "--"): 1 if handled. */
+static int help_or_version(const struct command *c, int argc, char **argv, int *status)
+{
+	int last = c->fn == cmd_exec ? 2 : argc;
+	for (int i = 1; i < argc && i < last && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			command_usage(stdout, c);
+			*status = 0;
+			return 1;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			*status = version();
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static int run_dir(struct xensim *x)
@@ -91,22 +149,30 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("xensim %s (platform: sim)\n", XENCHANNEL_VERSION);
-		return 0;
-	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return version();
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		if (argc > 2) {
+			const struct command *c = find(argv[2]);
+			if (!c) {
+				xensim_err("unknown command '%s'", argv[2]);
+				return 2;
+			}
+			command_usage(stdout, c);
+			return 0;
+		}
 		usage(stdout);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(argv[1], cmds[i].name) != 0)
-			continue;
-		if (run_dir(&x) < 0)
-			return 1;
-		return cmds[i].fn(&x, argc - 1, argv + 1);
+	const struct command *c = find(argv[1]);
+	if (!c) {
+		xensim_err("unknown command '%s' (try `xensim --help')", argv[1]);
+		return 2;
 	}
-	xensim_err("unknown command '%s'", argv[1]);
-	usage(stderr);
-	return 2;
+	int status;
+	if (help_or_version(c, argc - 1, argv + 1, &status))
+		return status;
+	if (run_dir(&x) < 0)
+		return 1;
+	return c->fn(&x, argc - 1, argv + 1);
 }

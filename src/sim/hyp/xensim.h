@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "xenchannel/sim-wire.h"
 
@@ -14,6 +15,9 @@ struct xensim {
 
 /* Errors are printed as "xensim: ..." on stderr. */
 void xensim_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error of command cmd: "xensim: cmd: <fmt...>" (if fmt) and the
+ * command's usage on stderr; returns 2, the exit status. */
+int xensim_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Connection to the hypervisor service as dom0. */
 struct ctl {
@@ -53,6 +57,17 @@ int xensim_xs_domain_remove(struct xs_handle *xs, uint32_t domid);
 
 /* `xensim create FILE.cfg` (create-cfg.c). */
 int xensim_create_cfg(const struct xensim *x, const char *path);
+
+/* The processes `xensim exec` started in this run directory, and their
+ * children (exec-procs.c): term sends them SIGTERM, reap waits at most ms
+ * for them, then SIGKILLs the rest; returns how many survived even that. */
+#define XENSIM_PROCS_MAX 1024
+struct xensim_procs {
+	int fd[XENSIM_PROCS_MAX]; /* pidfds */
+	size_t n;
+};
+void xensim_exec_procs_term(const struct xensim *x, pid_t daemon, struct xensim_procs *ps);
+size_t xensim_exec_procs_reap(struct xensim_procs *ps, int ms);
 
 int cmd_start(struct xensim *x, int argc, char **argv);
 int cmd_stop(struct xensim *x, int argc, char **argv);

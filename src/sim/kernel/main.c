@@ -72,7 +72,8 @@ static char **guest_env(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xensim-guest --run-dir DIR --domid D [--verbose]\n");
+	fprintf(f, "usage: xensim-guest --run-dir DIR --domid D [--verbose]\n"
+	           "       xensim-guest --help | --version\n");
 }
 
 struct options {
@@ -84,15 +85,14 @@ struct options {
 /* Returns 0, or -1 with the exit status in *status. */
 static int parse_options(int argc, char **argv, struct options *o, int *status)
 {
-	static const struct option opts[] = {{"run-dir", required_argument, NULL, 'r'},
-	                                     {"domid", required_argument, NULL, 'd'},
-	                                     {"verbose", no_argument, NULL, 'v'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"run-dir", required_argument, NULL, 'r'}, {"domid", required_argument, NULL, 'd'},
+	    {"verbose", no_argument, NULL, 'v'},       {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0}};
 	*o = (struct options){.run_dir = getenv("XENSIM_RUN_DIR"), .domid = -1};
 	*status = 2;
 	int c;
-	while ((c = getopt_long(argc, argv, "r:d:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:d:vhV", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'r':
@@ -112,6 +112,10 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 			break;
 		case 'h':
 			usage(stdout);
+			*status = 0;
+			return -1;
+		case 'V':
+			printf("xensim-guest %s\n", XENCHANNEL_VERSION);
 			*status = 0;
 			return -1;
 		default:

@@ -6,6 +6,7 @@
  * XENSIM_GUEST_BARE=1 leaves the root untouched.
  */
 #include "guest.h"
+#include "xenchannel/exepath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,19 +18,6 @@
 
 #define RULES_NAME "90-xen-channel.rules"
 #define HELPER_NAME "xen-console-setup"
-
-static int exe_dir(char *out, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", out, len - 1);
-	if (n <= 0)
-		return -1;
-	out[n] = '\0';
-	char *slash = strrchr(out, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	return 0;
-}
 
 static int first_existing(const char *const *cands, size_t n, char *out, size_t len, int mode)
 {
@@ -79,17 +67,21 @@ void tools_seed(const char *root)
 	if (bare && strcmp(bare, "1") == 0)
 		return;
 	char dir[PATH_MAX - 64];
-	if (exe_dir(dir, sizeof(dir)) < 0)
+	if (exepath_dir(dir, sizeof(dir)) < 0)
 		return;
-	char p1[PATH_MAX], p2[PATH_MAX], found[PATH_MAX], dest[PATH_MAX], alt[PATH_MAX];
+	char p1[PATH_MAX], inst[PATH_MAX], found[PATH_MAX], dest[PATH_MAX], alt[PATH_MAX];
 
+	/* the build tree's copy, else the installed one (under our own root:
+	 * staged in a DESTDIR too), else the system's */
 	snprintf(dest, sizeof(dest), "%s/lib/udev/rules.d/" RULES_NAME, root);
 	snprintf(alt, sizeof(alt), "%s/etc/udev/rules.d/" RULES_NAME, root);
 	snprintf(p1, sizeof(p1), "%s/" RULES_NAME, dir);
-	const char *rules[] = {p1, "/usr/lib/udev/rules.d/" RULES_NAME,
+	int installed = exepath_installed(inst, sizeof(inst), XENSIM_LIBEXECDIR,
+	                                  XENSIM_UDEVDIR "/rules.d/" RULES_NAME) == 0;
+	const char *rules[] = {p1, installed ? inst : NULL, "/usr/lib/udev/rules.d/" RULES_NAME,
 	                       "/lib/udev/rules.d/" RULES_NAME};
 	if (access(dest, F_OK) < 0 && access(alt, F_OK) < 0) {
-		if (first_existing(rules, 3, found, sizeof(found), R_OK) < 0)
+		if (first_existing(rules, 4, found, sizeof(found), R_OK) < 0)
 			log_warn("guest root: no " RULES_NAME " to install; channels get no "
 			         "/dev/xen-channel links");
 		else if (copy_file(found, dest) < 0)
@@ -100,8 +92,10 @@ void tools_seed(const char *root)
 
 	snprintf(dest, sizeof(dest), "%s/lib/udev/" HELPER_NAME, root);
 	snprintf(p1, sizeof(p1), "%s/../../guest/console-setup/" HELPER_NAME, dir);
-	snprintf(p2, sizeof(p2), "%s/" HELPER_NAME, dir);
-	const char *helpers[] = {p1, p2, "/usr/lib/udev/" HELPER_NAME, "/lib/udev/" HELPER_NAME};
+	installed = exepath_installed(inst, sizeof(inst), XENSIM_LIBEXECDIR,
+	                              XENSIM_UDEVDIR "/" HELPER_NAME) == 0;
+	const char *helpers[] = {p1, installed ? inst : NULL, "/usr/lib/udev/" HELPER_NAME,
+	                         "/lib/udev/" HELPER_NAME};
 	if (access(dest, F_OK) < 0 && faccessat(AT_FDCWD, dest, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (first_existing(helpers, 4, found, sizeof(found), X_OK) < 0)
 			log_warn("guest root: no " HELPER_NAME " binary found to install");

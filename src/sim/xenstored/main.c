@@ -24,7 +24,8 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xensim-xenstored --run-dir DIR [--foreground] [--trace]\n");
+	fprintf(f, "usage: xensim-xenstored --run-dir DIR [--foreground] [--trace]\n"
+	           "       xensim-xenstored --help | --version\n");
 }
 
 static void on_signal(struct loop *l, int fd, unsigned ev, void *arg)
@@ -48,15 +49,13 @@ static int parse_options(int argc, char **argv, const char **run_dir, int *foreg
                          int *status)
 {
 	static const struct option opts[] = {
-	    {"run-dir", required_argument, NULL, 'r'},
-	    {"foreground", no_argument, NULL, 'f'},
-	    {"trace", no_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"run-dir", required_argument, NULL, 'r'}, {"foreground", no_argument, NULL, 'f'},
+	    {"trace", no_argument, NULL, 't'},         {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
 	};
 	int c;
 	*status = 2;
-	while ((c = getopt_long(argc, argv, "r:fth", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:fthV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			*run_dir = optarg;
@@ -69,6 +68,10 @@ static int parse_options(int argc, char **argv, const char **run_dir, int *foreg
 			break;
 		case 'h':
 			usage(stdout);
+			*status = 0;
+			return -1;
+		case 'V':
+			printf("xensim-xenstored %s\n", XENCHANNEL_VERSION);
 			*status = 0;
 			return -1;
 		default:

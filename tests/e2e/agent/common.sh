@@ -87,3 +87,31 @@ while i < len(text):
     objs.append(o)
 print(json.dumps(objs[-1]["result"]))'
 }
+
+# log_mark FILE: the number of lines FILE has now (for log_wait).
+log_mark() { wc -l <"$1" 2>/dev/null || echo 0; }
+
+# log_wait FILE MARK PATTERN [SECS]: wait until a line after line MARK of
+# FILE matches the extended regex PATTERN; prints it. Driven by tail -F's
+# inotify, so no polling; at most SECS (default 20).
+log_wait() {
+	local file=$1 mark=$2 pat=$3 secs=${4:-20} line left end rc=1
+	end=$((SECONDS + secs))
+	coproc LOGW { exec tail -n "+$((mark + 1))" -F "$file" 2>/dev/null; }
+	local tpid=$LOGW_PID
+	E2E_PIDS+=("$tpid")
+	while :; do
+		left=$((end - SECONDS))
+		[ "$left" -gt 0 ] || break
+		IFS= read -r -t "$left" -u "${LOGW[0]}" line || break
+		if [[ $line =~ $pat ]]; then
+			printf '%s\n' "$line"
+			rc=0
+			break
+		fi
+	done
+	kill "$tpid" 2>/dev/null || true
+	wait "$tpid" 2>/dev/null || true
+	[ $rc -eq 0 ] || echo "log_wait: no line matching '$pat' in $file within ${secs}s" >&2
+	return $rc
+}

@@ -85,7 +85,7 @@ static void start_agent(struct fx *x)
 	a->state_dir = AGENT_STATE_DIR;
 	a->ino_fd = -1;
 	char err[512];
-	assert_int_equal(policy_load(a, err, sizeof(err)), 0);
+	assert_int_equal(policy_load(a, &a->policy, err, sizeof(err)), 0);
 	assert_int_equal(state_load(a, err, sizeof(err)), 0);
 	a->loop = loop_new();
 	session_init(a);
@@ -116,9 +116,7 @@ static void stop_agent(struct fx *x)
 	free(x->a.key);
 	proto_decoder_free(x->a.s.dec);
 	free(x->a.s.out.data);
-	for (size_t i = 0; i < x->a.policy.nprefixes; i++)
-		free(x->a.policy.file_prefixes[i]);
-	free(x->a.policy.file_prefixes);
+	policy_free(&x->a.policy);
 }
 
 static int setup(void **state)
