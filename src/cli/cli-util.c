@@ -10,10 +10,11 @@
 
 #include "commands.h"
 #include "xenchannel/escape.h"
+#include "xenchannel/exepath.h"
 #include "xenchannel/host.h"
 
-/* Set by meson: the installed registries, and where the build tree's copy
- * and the installed one lie relative to this executable. */
+/* Set by meson: the installed registries, the directory this executable is
+ * installed in, and where the build tree's root lies relative to it. */
 #ifndef XC_REGISTRY_PATH
 #define XC_REGISTRY_PATH "/usr/share/xenchannel/channel-registry"
 #endif
@@ -23,24 +24,11 @@
 #ifndef XC_BUILD_ROOT_REL
 #define XC_BUILD_ROOT_REL "../.."
 #endif
-#ifndef XC_REGISTRY_REL
-#define XC_REGISTRY_REL ""
+#ifndef XC_SBINDIR
+#define XC_SBINDIR "/usr/sbin"
 #endif
 
 static char registry_used[PATH_MAX + 64];
-
-/* The directory of this executable, from /proc/self/exe; "" if unknown. */
-static const char *exe_dir(char *buf, size_t size)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-	if (n <= 0)
-		return buf[0] = 0, buf;
-	buf[n] = 0;
-	char *slash = strrchr(buf, '/');
-	if (slash)
-		*slash = 0;
-	return buf;
-}
 
 /* Appends path to the list of places tried (for the error message). */
 static void tried_add(char *tried, size_t size, const char *path)
@@ -61,7 +49,8 @@ const char *cli_registry_find(char *tried, size_t triedlen)
 	}
 	char dir[PATH_MAX], cand[3][PATH_MAX + 64];
 	int nc = 0;
-	exe_dir(dir, sizeof(dir));
+	if (exepath_dir(dir, sizeof(dir)) < 0)
+		dir[0] = 0;
 	char marker[PATH_MAX + 32];
 	snprintf(marker, sizeof(marker), "%s/" XC_BUILD_ROOT_REL "/build.ninja", dir);
 	if (dir[0] && access(marker, F_OK) == 0) {
@@ -71,17 +60,8 @@ const char *cli_registry_find(char *tried, size_t triedlen)
 	} else {
 		snprintf(cand[nc++], sizeof(cand[0]), "%s", XC_LOCAL_REGISTRY_PATH);
 		/* relocated installs (DESTDIR, a moved prefix) find their own copy */
-		if (dir[0] && *XC_REGISTRY_REL) {
-			/* "../" taken off lexically: the path is shown when missing */
-			const char *rel = XC_REGISTRY_REL;
-			char *slash;
-			while (!strncmp(rel, "../", 3) && (slash = strrchr(dir, '/')) &&
-			       slash != dir) {
-				*slash = 0;
-				rel += 3;
-			}
-			snprintf(cand[nc++], sizeof(cand[0]), "%s/%s", dir, rel);
-		}
+		if (exepath_installed(cand[nc], sizeof(cand[0]), XC_SBINDIR, XC_REGISTRY_PATH) == 0)
+			nc++;
 		snprintf(cand[nc++], sizeof(cand[0]), "%s", XC_REGISTRY_PATH);
 	}
 	for (int i = 0; i < nc; i++) {

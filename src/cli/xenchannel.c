@@ -8,10 +8,6 @@
 #include "commands.h"
 #include "xenchannel/log.h"
 
-#ifndef XC_VERSION
-#define XC_VERSION "unknown"
-#endif
-
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -60,7 +56,7 @@ static int help_or_version(const struct command *c, int argc, char **argv, int *
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--version")) {
-			printf("xenchannel %s\n", XC_VERSION);
+			printf("xenchannel %s\n", XENCHANNEL_VERSION);
 			*status = 0;
 			return 1;
 		}
@@ -102,7 +98,7 @@ int main(int argc, char **argv)
 	}
 	const char *name = argv[1];
 	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
-		printf("xenchannel %s\n", XC_VERSION);
+		printf("xenchannel %s\n", XENCHANNEL_VERSION);
 		return 0;
 	}
 	if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {

@@ -20,13 +20,14 @@ PY
 expect_fail 1 "differs only in case from the registered name .org.xenchannel.agent.0." \
 	"$XENCHANNEL" registry check org.XenChannel.agent.0
 
-# a relocated install: sbindir and datadir as configured, under another root
-read -r sbindir datadir < <(meson introspect "$BUILD_DIR" --buildoptions | python3 -c '
+# a relocated install (a DESTDIR): prefix, sbindir and datadir as configured,
+# under another root
+read -r prefix sbindir datadir < <(meson introspect "$BUILD_DIR" --buildoptions | python3 -c '
 import json, sys
 o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
-print(o["sbindir"], o["datadir"])')
+print(o["prefix"], o["sbindir"], o["datadir"])')
 if [[ $sbindir != /* && $datadir != /* ]]; then
-	I=$E2E_TMP/inst
+	I=$E2E_TMP/inst$prefix
 	mkdir -p "$I/$sbindir" "$I/$datadir/xenchannel"
 	cp "$XENCHANNEL" "$I/$sbindir/xenchannel"
 	expect_fail 1 "cannot open the channel registry: no such file \(tried .*$I/$datadir/xenchannel/channel-registry" \
