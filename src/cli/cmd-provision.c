@@ -164,7 +164,7 @@ static void take_reply(struct target *t, json_t *r)
 			if (res && strcmp(res, names[k]) == 0)
 				t->counts[k]++;
 	}
-	finish(t, t->counts[2] || t->counts[3] ? "items-failed" : NULL, NULL);
+	finish(t, t->counts[2] ? "items-failed" : t->counts[3] ? "items-refused" : NULL, NULL);
 }
 
 static int target_ok(const struct target *t)
@@ -181,7 +181,12 @@ static void progress(size_t done, size_t total, size_t failed, int final)
 
 static const char *status_of(const struct target *t)
 {
-	return target_ok(t) ? "ok" : t->err[0] ? t->err : "items failed";
+	if (target_ok(t))
+		return "ok";
+	if (t->err[0])
+		return t->err;
+	/* a policy's refusal is not a failure: say which it was */
+	return !t->counts[3] ? "items failed" : !t->counts[2] ? "items refused" : "items failed, refused";
 }
 
 static void print_table(struct target *t, size_t n, int verbose)

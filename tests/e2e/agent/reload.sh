@@ -38,6 +38,8 @@ r=$(reason_of "$E2E_TMP/p1.json" hostname)
 [ "$r" = "refused|policy does not allow hostname" ] || fail "hostname: '$r', want refused with the policy's reason"
 [ "$(reason_of "$E2E_TMP/p1.json" write_files./etc/gen)" = "applied|" ] || fail "write_files: $(cat "$E2E_TMP/p1.json")"
 [ ! -e "$ROOT/etc/hostname" ] || fail "a refused hostname was written"
+kind=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[0].get("error_kind"))' "$E2E_TMP/p1.json")
+[ "$kind" = items-refused ] || fail "error_kind '$kind' for a target whose only problem is a refusal"
 
 # 2. The policy now allows it; SIGHUP; the log says what it loaded from where.
 echo '{"allow": ["hostname", "write_files"]}' >"$POLICY"

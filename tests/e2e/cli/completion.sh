@@ -50,8 +50,11 @@ has() {
 XC=$XENCHANNEL XS=$XENSIM
 
 # xenchannel: commands, options per command, domains, specs, channel names
-has _xenchannel "attach detach list config registry provision agent-shell help --help --version" "$XC" ""
-expect _xenchannel "attach agent-shell" "$XC" a
+has _xenchannel "attach detach list config registry provision agent-shell console agent-command help --help --version" "$XC" ""
+# exactly the commands `xenchannel --help` lists that start with the word
+a_cmds=$("$XC" --help | awk '/^  [a-z]/ && $1 ~ /^a/ { print $1 }' | sort -u | tr '\n' ' ')
+[[ $a_cmds == *attach* ]] || fail "xenchannel --help lists no attach: [$a_cmds]"
+expect _xenchannel "$a_cmds" "$XC" a
 has _xenchannel "--force --help" "$XC" attach --
 has _xenchannel "--json --stats" "$XC" list --
 has _xenchannel "--config --key --timeout --jobs --json" "$XC" provision --
