@@ -186,7 +186,9 @@ static const char *status_of(const struct target *t)
 	if (t->err[0])
 		return t->err;
 	/* a policy's refusal is not a failure: say which it was */
-	return !t->counts[3] ? "items failed" : !t->counts[2] ? "items refused" : "items failed, refused";
+	return !t->counts[3]   ? "items failed"
+	       : !t->counts[2] ? "items refused"
+	                       : "items failed, refused";
 }
 
 static void print_table(struct target *t, size_t n, int verbose)
