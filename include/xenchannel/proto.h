@@ -126,6 +126,11 @@ json_t *proto_error_reply(json_int_t id, const char *code, const char *fmt, ...)
 
 /* ---- configuration document ---- */
 
+/* Append one problem to err as a line of its own (after a '\n' when err
+ * holds some already). Always returns -1, for `return proto_err_add(...)`. */
+int proto_err_add(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The document (docs/protocol.md §6) parsed once into plain values: what the
  * parser accepted is exactly what the agent applies, with addresses, MACs,
  * modes and base64 content already decoded. Strings are copies owned by the
@@ -175,6 +180,18 @@ struct proto_file {
 	char *owner;   /* "user" or "user:group"; "root:root" when not given */
 };
 
+/* A NoCloud seed (docs/protocol.md §6.2): the files of cloud-init's seed
+ * directory, by PROTO_SEED_* index; NULL when not in the seed. */
+enum proto_seed_file {
+	PROTO_SEED_META_DATA,
+	PROTO_SEED_USER_DATA,
+	PROTO_SEED_NETWORK_CONFIG,
+	PROTO_SEED_VENDOR_DATA,
+	PROTO_SEED_NFILES,
+};
+extern const char *const proto_seed_names[PROTO_SEED_NFILES]; /* "meta-data", ... */
+#define PROTO_SEED_MAX (96u * 1024u) /* bytes per file, so a seed fits a frame */
+
 struct proto_config {
 	json_int_t generation;
 	char *hostname, *fqdn; /* NULL when not given */
@@ -185,6 +202,9 @@ struct proto_config {
 	size_t nusers;
 	struct proto_file *files;
 	size_t nfiles;
+	int has_seed;                       /* "nocloud" given */
+	char *seed[PROTO_SEED_NFILES];      /* file contents, NULL: absent */
+	size_t seed_len[PROTO_SEED_NFILES]; /* their lengths */
 };
 
 /* Parse and validate a configuration document into c. Returns 0, or -1 with
@@ -203,6 +223,35 @@ int proto_parse_prefix(const char *s, int *family, uint8_t *addr, unsigned *plen
 int proto_parse_ip(const char *s, int *family, uint8_t *addr);
 /* "52:54:00:12:34:56" -> 6 bytes; returns 0 or -1. */
 int proto_parse_mac(const char *s, uint8_t mac[6]);
+
+/* ---- cloud-init inputs (cloud-config.c) ---- */
+
+/* Check a cloud-config (user-data's YAML, as JSON) with cloud-init's schema
+ * for the keys known here (host name, users, ssh keys, write_files,
+ * packages, runcmd, ...); other keys are cloud-init's. Every problem is a
+ * line "PATH: what" in err (PATH as "users[0].name"). Returns 0 or -1. */
+int proto_cloud_config_check(const json_t *cc, char *err, size_t errlen);
+/* Check a network-config: version 2, at the top or under "network". */
+int proto_network_config_check(const json_t *nc, char *err, size_t errlen);
+
+/* Where a converted document's parts came from. */
+enum proto_cc_source { PROTO_CC_USER_DATA, PROTO_CC_NETWORK_CONFIG, PROTO_CC_META_DATA };
+
+struct proto_cc_result {
+	json_t *doc;     /* the configuration document; "generation" only when cc had one */
+	json_t *skipped; /* [{"item", "reason"}]: what only cloud-init can do */
+	json_t *origin;  /* {"DOC PATH": [source, "SOURCE PATH"]}: for messages */
+};
+
+/* A checked cloud-config cc with its network-config nc and meta-data md
+ * (either may be NULL) as a configuration document for our own appliers:
+ * host name, users' and the default user's ssh keys, write_files, static
+ * network-config v2. Everything else becomes a skipped item, never dropped
+ * in silence. Returns 0, or -1 with err (out of memory). Free with
+ * proto_cc_result_free(). */
+int proto_cloud_config_convert(const json_t *cc, const json_t *nc, const json_t *md,
+                               struct proto_cc_result *out, char *err, size_t errlen);
+void proto_cc_result_free(struct proto_cc_result *r);
 
 /* ---- authentication ---- */
 

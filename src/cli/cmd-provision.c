@@ -6,10 +6,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xenstore.h>
 
@@ -20,8 +22,12 @@
 
 struct doc {
 	char *file;
-	char *text; /* NULL: the document is bad (its errors reported once) */
+	int ok;     /* 0: the document is bad (its errors reported once) */
+	char *text; /* the document as sent, or NULL when its generation is the guest's */
 	size_t len;
+	json_t *obj;     /* without text: the document, less its generation */
+	int seed;        /* a NoCloud seed: the agent needs the "nocloud" capability */
+	json_t *skipped; /* cloud-config items only cloud-init can do, or NULL */
 };
 
 #define BACKEND_DOWN "backend not running (xenchanneld not serving the channel): "
@@ -31,28 +37,47 @@ struct target {
 	char label[512];  /* domain id or socket, as given */
 	char sock[512];
 	struct doc *doc;
+	char *text; /* the document sent when its generation came from the guest */
 	struct host_chan *h;
-	int64_t id;
+	int64_t id, status_id;
+	int ready_seen, unresolved; /* unresolved: domain or channel not there (yet) */
 	uint64_t start_ms, end_ms;
 	int done;
 	json_t *reply; /* the agent's reply, or NULL */
 	char err[700];
 	const char *kind; /* with err: what went wrong, for --json ("no-domain", ...) */
-	int counts[4];    /* applied, unchanged, failed, refused */
+	int counts[5];    /* applied, unchanged, failed, refused, not-applied */
 	/* while running, in the scheduler's loop */
 	struct sched *sched;
 	int fd;
-	uint64_t hello_timer, deadline_timer;
+	uint64_t hello_timer, deadline_timer, retry_timer;
+	uint64_t wait_until; /* --wait-agent: failures before READY are retried until then */
+	unsigned retry_ms;
+};
+
+/* A cloud-config item only cloud-init can do (the host's own result). */
+#define RES_NOT_APPLIED "not-applied"
+
+struct options {
+	const char *config, *name, *keyfile, *nocloud, *netfile;
+	double timeout, wait_agent;
+	long jobs;
+	int json_out, verbose;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xenchannel provision [--config FILE] [--name NAME] [--timeout SECONDS]\n"
-	           "                            [--jobs N] [--key FILE] [--json] [--verbose]\n"
-	           "                            TARGET[=FILE]...\n"
+	fprintf(f, "usage: xenchannel provision [--config FILE | --nocloud DIR] [--name NAME]\n"
+	           "                            [--network-config FILE] [--timeout SECONDS]\n"
+	           "                            [--wait-agent SECONDS] [--jobs N] [--key FILE]\n"
+	           "                            [--json] [--verbose] TARGET[=FILE]...\n"
 	           "TARGET is a domain id or name, or the path of a channel socket; =FILE gives\n"
-	           "that target its own document instead of --config. FILE is JSON, or YAML\n"
-	           "when it ends in .yaml or .yml. Each guest may be given once.\n");
+	           "that target its own document instead of --config. FILE is JSON, YAML when\n"
+	           "it ends in .yaml or .yml, a cloud-config when its first line is\n"
+	           "#cloud-config (with --network-config, or a network-config beside it), or a\n"
+	           "directory holding user-data, network-config and meta-data. --nocloud DIR\n"
+	           "(or =DIR with --nocloud) sends a NoCloud seed for cloud-init instead.\n"
+	           "Each guest may be given once.\n");
 }
 
 static int is_yaml(const char *file)
@@ -62,22 +87,41 @@ static int is_yaml(const char *file)
 	       (n > 4 && !strcmp(file + n - 4, ".yml"));
 }
 
-/* Read, convert and validate one document, once per file; every problem
- * goes to d as "FILE[:LINE:COL]: what". NULL when the document is bad. */
-static struct doc *load_doc(struct doc *docs, size_t *ndocs, const char *file, struct cfg_diag *d)
+/* The document's text with generation gen (documents whose generation is
+ * the guest's: sorted keys, so the same content gives the same bytes). */
+static char *doc_text(const json_t *obj, json_int_t gen, size_t *len)
 {
-	for (size_t i = 0; i < *ndocs; i++)
-		if (strcmp(docs[i].file, file) == 0)
-			return docs[i].text ? &docs[i] : NULL;
-	struct doc *doc = &docs[(*ndocs)++];
-	if (!(doc->file = strdup(file))) {
-		cfg_diag_add(d, CFG_ERROR, "%s: out of memory", file);
-		return NULL;
-	}
-	char *text;
-	size_t len;
-	if (cfg_read(file, &text, &len, d))
-		return NULL;
+	json_t *o = json_deep_copy(obj);
+	char *text = NULL;
+	if (o && json_object_set_new(o, "generation", json_integer(gen)) == 0)
+		text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	*len = text ? strlen(text) : 0;
+	return text;
+}
+
+/* The apply request must fit one frame: the document is a JSON string in
+ * it, escaped once more. */
+static int fits_a_frame(const char *file, const char *text, size_t len, struct cfg_diag *d)
+{
+	json_t *req = json_pack("{s:I, s:s, s:s%, s:s}", "id", (json_int_t)INT64_MAX, "op", "apply",
+	                        "document", text, len, "hmac",
+	                        "0000000000000000000000000000000000000000000000000000000000000000");
+	char *s = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	size_t n = s ? strlen(s) : SIZE_MAX;
+	free(s);
+	json_decref(req);
+	if (n <= PROTO_MAX_PAYLOAD)
+		return 0;
+	cfg_diag_add(d, CFG_ERROR,
+	             "%s: the request would be %zu bytes, over the %u-byte frame limit", file, n,
+	             PROTO_MAX_PAYLOAD);
+	return -1;
+}
+
+/* A provisioning document (JSON, or YAML by its name): its text, checked. */
+static char *plain_doc(const char *file, char *text, size_t len, size_t *outlen, struct cfg_diag *d)
+{
 	if (len > PROTO_MAX_PAYLOAD) {
 		cfg_diag_add(d, CFG_ERROR, "%s: larger than %u bytes", file, PROTO_MAX_PAYLOAD);
 		free(text);
@@ -114,9 +158,90 @@ static struct doc *load_doc(struct doc *docs, size_t *ndocs, const char *file, s
 		free(text);
 		return NULL;
 	}
-	doc->text = text;
-	doc->len = len;
-	return doc;
+	*outlen = len;
+	return text;
+}
+
+/* cloud-init's inputs: a seed (--nocloud), a directory or a cloud-config
+ * as the document for our appliers. obj is the document, text its form
+ * when it has its own generation. */
+static int cloud_doc(struct doc *doc, const char *file, const char *text, size_t len, int dir,
+                     const struct options *o, struct cfg_diag *d)
+{
+	json_t *obj;
+	if (o->nocloud) {
+		if (!dir) {
+			cfg_diag_add(d, CFG_ERROR,
+			             "%s: not a directory (a NoCloud seed is a directory with "
+			             "meta-data, user-data, ...)",
+			             file);
+			return -1;
+		}
+		obj = cli_seed_load(file, d);
+		doc->seed = 1;
+	} else if (dir) {
+		obj = cli_cloud_dir_load(file, o->netfile, &doc->skipped, d);
+	} else {
+		obj = cli_cloud_config_load(file, text, len, o->netfile, &doc->skipped, d);
+	}
+	if (!obj)
+		return -1;
+	size_t n;
+	json_t *g = json_object_get(obj, "generation");
+	char *t = doc_text(obj, g ? json_integer_value(g) : 1, &n);
+	int rc = -1;
+	if (t)
+		rc = fits_a_frame(file, t, n, d);
+	else
+		cfg_diag_add(d, CFG_ERROR, "%s: out of memory", file);
+	if (rc == 0 && json_object_get(obj, "generation")) {
+		doc->text = t; /* a generation of its own: sent as it is */
+		doc->len = n;
+		t = NULL;
+	} else {
+		json_object_del(obj, "generation");
+		doc->obj = json_incref(obj);
+	}
+	free(t);
+	json_decref(obj);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Read, convert and validate one document, once per file; every problem
+ * goes to d as "FILE[:LINE:COL]: what". NULL when the document is bad. */
+static struct doc *load_doc(struct doc *docs, size_t *ndocs, const char *file,
+                            const struct options *o, struct cfg_diag *d)
+{
+	for (size_t i = 0; i < *ndocs; i++)
+		if (strcmp(docs[i].file, file) == 0)
+			return docs[i].ok ? &docs[i] : NULL;
+	struct doc *doc = &docs[(*ndocs)++];
+	if (!(doc->file = strdup(file))) {
+		cfg_diag_add(d, CFG_ERROR, "%s: out of memory", file);
+		return NULL;
+	}
+	struct stat st;
+	int dir = stat(file, &st) == 0 && S_ISDIR(st.st_mode);
+	char *text = NULL;
+	size_t len = 0;
+	if (!dir && cfg_read(file, &text, &len, d))
+		return NULL;
+	int rc;
+	if (o->nocloud || dir || cli_is_cloud_config(text, len)) {
+		rc = cloud_doc(doc, file, text, len, dir, o, d);
+		free(text);
+	} else if (o->netfile) {
+		cfg_diag_add(d, CFG_ERROR,
+		             "%s: --network-config goes with a cloud-config (a first line "
+		             "#cloud-config)",
+		             file);
+		free(text);
+		rc = -1;
+	} else {
+		rc = (doc->text = plain_doc(file, text, len, &doc->len, d)) ? 0 : -1;
+	}
+	doc->ok = rc == 0;
+	return doc->ok ? doc : NULL;
 }
 
 static void finish(struct target *t, const char *kind, const char *fmt, ...)
@@ -138,38 +263,166 @@ static void finish(struct target *t, const char *kind, const char *fmt, ...)
 	t->h = NULL;
 }
 
+/* A failure noted (kind, message) without ending the target: it may be
+ * tried again (--wait-agent). */
+static void note(struct target *t, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note(struct target *t, const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	va_end(ap);
+	t->kind = kind;
+}
+
+/* The domain's channel socket; -1 with the failure noted (unresolved). */
+static int resolve_one(struct xs_handle *xs, struct target *t, const char *name)
+{
+	char err[600], nb[200];
+	unsigned domid;
+	t->unresolved = 1;
+	if (host_resolve_domain(xs, t->label, &domid, err, sizeof(err)) < 0) {
+		if (errno == ENOENT)
+			note(t, "no-domain", "no such domain");
+		else
+			note(t, "xenstore", "%s", err);
+		return -1;
+	}
+	if (host_lookup(xs, domid, name, t->sock, sizeof(t->sock), err, sizeof(err)) < 0) {
+		if (errno == ENOENT)
+			note(t, "no-channel", "no channel %s on domain %s",
+			     cli_escaped(nb, sizeof(nb), name), t->label);
+		else
+			note(t, "no-channel", "%s", err);
+		t->sock[0] = 0;
+		return -1;
+	}
+	t->unresolved = 0;
+	return 0;
+}
+
+static int agent_refused(struct target *t, const json_t *r)
+{
+	if (json_is_true(json_object_get(r, "ok")))
+		return 0;
+	json_t *e = json_object_get(r, "error");
+	const char *code = json_string_value(json_object_get(e, "code"));
+	const char *msg = json_string_value(json_object_get(e, "message"));
+	finish(t, "agent-error", "agent: %s: %s", code ? code : "error", msg ? msg : "");
+	return 1;
+}
+
+static int has_capability(const json_t *ready, const char *cap)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(ready, "capabilities"), i, c)
+	{
+		if (json_is_string(c) && strcmp(json_string_value(c), cap) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void send_apply(struct target *t, const char *text, size_t len);
+
+/* The status reply of a document whose generation is the guest's: sent as
+ * the guest's last generation L when the guest has exactly this content as
+ * L (so every item is unchanged), else as L + 1 (docs/protocol.md §6.1). */
+static void send_with_guest_generation(struct target *t, const json_t *r)
+{
+	if (agent_refused(t, r))
+		return;
+	const json_t *ready = host_chan_ready(t->h);
+	if (t->doc->seed && !has_capability(ready, "nocloud")) {
+		const char *agent = json_string_value(json_object_get(ready, "agent"));
+		char ab[200];
+		finish(t, "agent-too-old",
+		       "the agent (%s) cannot take a NoCloud seed (no \"nocloud\" capability): "
+		       "update xenchannel-guest in the guest",
+		       cli_escaped(ab, sizeof(ab), agent ? agent : "?"));
+		return;
+	}
+	json_t *res = json_object_get(r, "result");
+	json_int_t last = json_integer_value(json_object_get(res, "generation"));
+	const char *digest = json_string_value(json_object_get(res, "digest"));
+	size_t len = 0;
+	char *text = NULL, hex[65];
+	if (last >= 1 && digest && (text = doc_text(t->doc->obj, last, &len)) &&
+	    (proto_sha256_hex(text, len, hex) < 0 || strcmp(hex, digest) != 0)) {
+		free(text);
+		text = NULL;
+	}
+	if (!text && last < INT64_MAX)
+		text = doc_text(t->doc->obj, last + 1, &len);
+	if (!text) {
+		finish(t, "channel-failed", "cannot build the document (generation %lld)",
+		       (long long)last);
+		return;
+	}
+	t->text = text;
+	send_apply(t, text, len);
+}
+
+/* What only cloud-init can do, among the agent's items (the host's own). */
+static void add_skipped(struct target *t, json_t *result)
+{
+	json_t *items = json_object_get(result, "items");
+	size_t i, n = json_array_size(t->doc->skipped);
+	json_t *it;
+	json_array_foreach(t->doc->skipped, i, it)
+	{
+		json_array_append_new(items, json_pack("{s:O, s:s, s:O}", "item",
+		                                       json_object_get(it, "item"), "result",
+		                                       RES_NOT_APPLIED, "reason",
+		                                       json_object_get(it, "reason")));
+	}
+	if (n)
+		json_object_set_new(json_object_get(result, "summary"), RES_NOT_APPLIED,
+		                    json_integer((json_int_t)n));
+}
+
 static void take_reply(struct target *t, json_t *r)
 {
 	json_t *id = json_object_get(r, "id");
+	if (json_is_integer(id) && t->status_id && json_integer_value(id) == t->status_id) {
+		t->status_id = 0;
+		send_with_guest_generation(t, r);
+		json_decref(r);
+		return;
+	}
 	if (!json_is_integer(id) || json_integer_value(id) != t->id) {
 		json_decref(r);
 		return;
 	}
 	t->reply = r;
-	if (!json_is_true(json_object_get(r, "ok"))) {
-		json_t *e = json_object_get(r, "error");
-		const char *code = json_string_value(json_object_get(e, "code"));
-		const char *msg = json_string_value(json_object_get(e, "message"));
-		finish(t, "agent-error", "agent: %s: %s", code ? code : "error", msg ? msg : "");
+	if (agent_refused(t, r))
 		return;
-	}
 	size_t i;
 	json_t *it;
-	static const char *const names[4] = {PROTO_RES_APPLIED, PROTO_RES_UNCHANGED,
-	                                     PROTO_RES_FAILED, PROTO_RES_REFUSED};
+	static const char *const names[5] = {PROTO_RES_APPLIED, PROTO_RES_UNCHANGED,
+	                                     PROTO_RES_FAILED, PROTO_RES_REFUSED, RES_NOT_APPLIED};
+	add_skipped(t, json_object_get(r, "result"));
 	json_array_foreach(json_object_get(json_object_get(r, "result"), "items"), i, it)
 	{
 		const char *res = json_string_value(json_object_get(it, "result"));
-		for (int k = 0; k < 4; k++)
+		for (int k = 0; k < 5; k++)
 			if (res && strcmp(res, names[k]) == 0)
 				t->counts[k]++;
 	}
-	finish(t, t->counts[2] ? "items-failed" : t->counts[3] ? "items-refused" : NULL, NULL);
+	finish(t,
+	       t->counts[2]   ? "items-failed"
+	       : t->counts[3] ? "items-refused"
+	       : t->counts[4] ? "items-not-applied"
+	                      : NULL,
+	       NULL);
 }
 
 static int target_ok(const struct target *t)
 {
-	return t->reply && !t->err[0] && t->counts[2] == 0 && t->counts[3] == 0;
+	return t->reply && !t->err[0] && t->counts[2] == 0 && t->counts[3] == 0 &&
+	       t->counts[4] == 0;
 }
 
 static void progress(size_t done, size_t total, size_t failed, int final)
@@ -186,6 +439,8 @@ static const char *status_of(const struct target *t)
 	if (t->err[0])
 		return t->err;
 	/* a policy's refusal is not a failure: say which it was */
+	if (!t->counts[2] && !t->counts[3])
+		return "items not applied (need cloud-init)";
 	return !t->counts[3]   ? "items failed"
 	       : !t->counts[2] ? "items refused"
 	                       : "items failed, refused";
@@ -219,7 +474,8 @@ static void print_table(struct target *t, size_t n, int verbose)
 		{
 			const char *r = json_string_value(json_object_get(it, "result"));
 			int bad =
-			    r && (!strcmp(r, PROTO_RES_FAILED) || !strcmp(r, PROTO_RES_REFUSED));
+			    r && (!strcmp(r, PROTO_RES_FAILED) || !strcmp(r, PROTO_RES_REFUSED) ||
+			          !strcmp(r, RES_NOT_APPLIED));
 			if (!bad && !verbose)
 				continue;
 			char ib[200], rb[300];
@@ -279,7 +535,8 @@ struct sched {
 	long jobs;
 	const uint8_t *key;
 	size_t keylen;
-	double timeout;
+	double timeout, wait_agent;
+	const char *name; /* the channel's */
 	int tty;
 	uint64_t last_progress, progress_timer;
 };
@@ -310,14 +567,24 @@ static void on_progress_timer(struct loop *l, void *arg)
 
 static void start_targets(struct sched *s);
 
+/* The target's channel, watch and timers go. */
+static void target_release(struct target *x)
+{
+	struct sched *s = x->sched;
+	if (x->fd >= 0)
+		loop_unwatch(s->loop, x->fd);
+	x->fd = -1;
+	loop_timer_cancel(s->loop, x->hello_timer);
+	loop_timer_cancel(s->loop, x->deadline_timer);
+	loop_timer_cancel(s->loop, x->retry_timer);
+	x->hello_timer = x->deadline_timer = x->retry_timer = 0;
+}
+
 /* A finished target leaves the loop and makes room for the next one. */
 static void target_done(struct target *x)
 {
 	struct sched *s = x->sched;
-	loop_unwatch(s->loop, x->fd);
-	loop_timer_cancel(s->loop, x->hello_timer);
-	loop_timer_cancel(s->loop, x->deadline_timer);
-	x->hello_timer = x->deadline_timer = 0;
+	target_release(x);
 	s->running--;
 	s->finished++;
 	if (!target_ok(x))
@@ -329,6 +596,7 @@ static void target_done(struct target *x)
 }
 
 static void on_hello_timer(struct loop *l, void *arg);
+static void on_retry(struct loop *l, void *arg);
 
 /* Watch for what the channel waits for, and wake for its next HELLO. */
 static void target_arm(struct target *x)
@@ -344,21 +612,60 @@ static void target_arm(struct target *x)
 		x->hello_timer = loop_timer(s->loop, nx > now ? nx - now : 0, on_hello_timer, x);
 }
 
-/* Do the I/O the channel is ready for and take its reply; 1 when done. */
+/* The noted failure ends the target (1), or, before the agent answered
+ * and within --wait-agent, the target is tried again a little later (0):
+ * the domain, its channel, the backend or the agent may not be there yet. */
+static int target_failed(struct target *x)
+{
+	struct sched *s = x->sched;
+	if (!x->wait_until || x->ready_seen || loop_now_ms() >= x->wait_until) {
+		finish(x, x->kind, NULL);
+		return 1;
+	}
+	if (x->fd >= 0)
+		loop_unwatch(s->loop, x->fd);
+	x->fd = -1;
+	host_chan_free(x->h);
+	x->h = NULL;
+	loop_timer_cancel(s->loop, x->hello_timer);
+	x->hello_timer = 0;
+	x->retry_ms = x->retry_ms ? (x->retry_ms * 2 > 1000 ? 1000 : x->retry_ms * 2) : 100;
+	x->retry_timer = loop_timer(s->loop, x->retry_ms, on_retry, x);
+	return 0;
+}
+
+static void send_apply(struct target *t, const char *text, size_t len)
+{
+	struct sched *s = t->sched;
+	if ((t->id = host_chan_apply(t->h, text, len, s->key, s->keylen)) < 0)
+		finish(t, "channel-failed", "%s", host_chan_error(t->h));
+}
+
+/* Do the I/O the channel is ready for and take its reply: 1 when done, 0
+ * to go on, 2 when it is to be tried again. */
 static int target_step(struct target *x, unsigned got)
 {
 	if (host_chan_io(x->h, got) < 0) {
 		const char *e = host_chan_error(x->h);
 		if (!strncmp(e, "connect", 7))
-			finish(x, "backend-not-running", BACKEND_DOWN "%s", e);
+			note(x, "backend-not-running", BACKEND_DOWN "%s", e);
 		else
-			finish(x, "channel-failed", "%s", e);
-		return 1;
+			note(x, "channel-failed", "%s", e);
+		return target_failed(x) ? 1 : 2;
 	}
+	x->ready_seen |= host_chan_is_ready(x->h);
 	json_t *r;
 	while (!x->done && (r = host_chan_take_reply(x->h)))
 		take_reply(x, r);
 	return x->done;
+}
+
+static void after_step(struct target *x, int rc)
+{
+	if (rc == 1)
+		target_done(x);
+	else if (rc == 0)
+		target_arm(x);
 }
 
 static void on_target_fd(struct loop *l, int fd, unsigned events, void *arg)
@@ -366,65 +673,105 @@ static void on_target_fd(struct loop *l, int fd, unsigned events, void *arg)
 	struct target *x = arg;
 	unsigned got =
 	    (events & LOOP_READ ? HOST_READ : 0) | (events & LOOP_WRITE ? HOST_WRITE : 0);
-	if (target_step(x, got))
-		target_done(x);
-	else
-		target_arm(x);
+	after_step(x, target_step(x, got));
 }
 
 static void on_hello_timer(struct loop *l, void *arg)
 {
 	struct target *x = arg;
 	x->hello_timer = 0;
-	if (target_step(x, 0))
-		target_done(x);
-	else
-		target_arm(x);
+	after_step(x, target_step(x, 0));
 }
 
 static void on_deadline(struct loop *l, void *arg)
 {
 	struct target *x = arg;
+	struct sched *s = x->sched;
 	x->deadline_timer = 0;
-	if (!target_step(x, 0))
-		finish(x, host_chan_is_ready(x->h) ? "no-reply" : "no-agent",
-		       "timed out after %.1f s (%s)", x->sched->timeout,
-		       host_chan_is_ready(x->h) ? "no reply to the document"
-		                                : "no agent answered HELLO: is xenchannel-agent "
-		                                  "running in the guest?");
-	target_done(x);
+	if (!x->h) {
+		/* still waiting for the domain, channel or backend */
+		char last[sizeof(x->err)];
+		snprintf(last, sizeof(last), "%s", x->err);
+		finish(x, x->kind, "%s (after waiting %.1f s)", last, s->wait_agent + s->timeout);
+	} else if (target_step(x, 0) == 0) {
+		int ready = host_chan_is_ready(x->h);
+		finish(x, ready ? "no-reply" : "no-agent", "timed out after %.1f s (%s)",
+		       s->wait_agent + s->timeout,
+		       ready
+		           ? "no reply to the document"
+		           : "no agent answered HELLO: is xenchannel-agent running in the guest?");
+	}
+	if (x->done)
+		target_done(x);
 }
 
-/* Connect and queue the document; 0, or -1 when the target failed at once. */
-static int target_start(struct sched *s, struct target *x)
+/* One go at the target: find its socket if needed, connect, queue the
+ * document (or, when its generation is the guest's, the status request
+ * first). 0 while it runs or waits to be tried again, 1 when it is done. */
+static int target_attempt(struct target *x)
 {
+	struct sched *s = x->sched;
 	char err[600];
-	x->sched = s;
-	x->start_ms = loop_now_ms();
-	x->h = host_chan_new(x->sock, err, sizeof(err));
-	if (!x->h) {
+	if (x->unresolved) {
+		struct xs_handle *xs = xs_open(0);
+		int rc = xs ? resolve_one(xs, x, s->name) : -1;
+		if (!xs)
+			note(x, "xenstore", "cannot reach xenstore: %s", strerror(errno));
+		else
+			xs_close(xs);
+		if (rc < 0)
+			return target_failed(x);
+	}
+	if (!(x->h = host_chan_new(x->sock, err, sizeof(err)))) {
 		/* nobody listens on the socket: no backend serves the channel */
 		int e = errno;
 		if (e == ENOENT || e == ECONNREFUSED)
-			finish(x, "backend-not-running", BACKEND_DOWN "%s", err);
+			note(x, "backend-not-running", BACKEND_DOWN "%s", err);
 		else
-			finish(x, "channel-failed", "%s", err);
-		return -1;
+			note(x, "channel-failed", "%s", err);
+		return target_failed(x);
 	}
-	if ((x->id = host_chan_apply(x->h, x->doc->text, x->doc->len, s->key, s->keylen)) < 0) {
-		finish(x, "channel-failed", "%s", host_chan_error(x->h));
-		return -1;
+	if (x->doc->text) {
+		send_apply(x, x->doc->text, x->doc->len);
+	} else {
+		json_t *st = json_pack("{s:s}", "op", "status");
+		if (!st || (x->status_id = host_chan_request(x->h, st)) < 0)
+			finish(x, "channel-failed", "cannot queue the status request");
+		json_decref(st);
 	}
+	if (x->done)
+		return 1;
 	x->fd = host_chan_fd(x->h);
-	if (loop_watch(s->loop, x->fd, LOOP_WRITE, on_target_fd, x) < 0 ||
-	    !(x->deadline_timer =
-	          loop_timer(s->loop, (uint64_t)(s->timeout * 1000), on_deadline, x))) {
-		loop_unwatch(s->loop, x->fd);
+	if (loop_watch(s->loop, x->fd, LOOP_WRITE, on_target_fd, x) < 0) {
+		x->fd = -1;
 		finish(x, "channel-failed", "event loop: %s", strerror(errno));
-		return -1;
+		return 1;
 	}
 	target_arm(x);
 	return 0;
+}
+
+static void on_retry(struct loop *l, void *arg)
+{
+	struct target *x = arg;
+	x->retry_timer = 0;
+	if (target_attempt(x))
+		target_done(x);
+}
+
+/* Start the target within its bounds; 0, or -1 when it failed at once. */
+static int target_start(struct sched *s, struct target *x)
+{
+	x->sched = s;
+	x->start_ms = loop_now_ms();
+	if (s->wait_agent > 0)
+		x->wait_until = x->start_ms + (uint64_t)(s->wait_agent * 1000);
+	if (!(x->deadline_timer = loop_timer(
+	          s->loop, (uint64_t)((s->wait_agent + s->timeout) * 1000), on_deadline, x))) {
+		finish(x, "channel-failed", "event loop: %s", strerror(errno));
+		return -1;
+	}
+	return target_attempt(x) ? -1 : 0;
 }
 
 /* Start more, up to --jobs at a time. */
@@ -435,6 +782,7 @@ static void start_targets(struct sched *s)
 		if (x->done)
 			continue;
 		if (target_start(s, x) < 0) {
+			target_release(x);
 			s->finished++;
 			s->failed++;
 			continue;
@@ -471,13 +819,6 @@ static int run_targets(struct sched *s)
 
 /* ---- the command ---- */
 
-struct options {
-	const char *config, *name, *keyfile;
-	double timeout;
-	long jobs;
-	int json_out, verbose;
-};
-
 /* Returns 0, or -1 with the exit status in *status (help, usage error). */
 static int parse_options(int argc, char **argv, struct options *o, int *status)
 {
@@ -490,17 +831,36 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 	    {"json", no_argument, NULL, 'J'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"nocloud", required_argument, NULL, 'N'},
+	    {"network-config", required_argument, NULL, 'C'},
+	    {"wait-agent", required_argument, NULL, 'W'},
 	    {0},
 	};
 	*o = (struct options){.name = HOST_DEFAULT_NAME, .timeout = 30, .jobs = 64};
 	int c;
 	optind = 1;
 	*status = 2;
-	while ((c = getopt_long(argc, argv, "c:n:t:j:k:Jvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:n:t:j:k:JvhN:C:W:", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'c':
 			o->config = optarg;
+			break;
+		case 'N':
+			o->nocloud = optarg;
+			break;
+		case 'C':
+			o->netfile = optarg;
+			break;
+		case 'W':
+			o->wait_agent = strtod(optarg, &end);
+			if (*end || end == optarg || o->wait_agent < 0 || o->wait_agent > 86400) {
+				fprintf(
+				    stderr,
+				    "xenchannel: provision: --wait-agent %s: want seconds >= 0\n",
+				    optarg);
+				return -1;
+			}
 			break;
 		case 'n':
 			o->name = optarg;
@@ -544,6 +904,10 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 		usage(stderr);
 		return -1;
 	}
+	if (o->nocloud && o->config) {
+		fprintf(stderr, "xenchannel: provision: --nocloud and --config: give one\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -554,27 +918,27 @@ static int resolve_targets(struct target *t, size_t n, char **specs, const struc
                            struct doc *docs, size_t *ndocs, struct cfg_diag *d, struct cfg_diag *td)
 {
 	struct xs_handle *xs = NULL;
-	char err[600];
 	size_t errs = d->nerrors + td->nerrors;
 	for (size_t i = 0; i < n; i++) {
 		char spec[512];
 		snprintf(spec, sizeof(spec), "%s", specs[i]);
 		t[i].spec = specs[i];
+		t[i].fd = -1;
 		char *eq = strchr(spec, '=');
-		const char *file = o->config;
+		const char *file = o->nocloud ? o->nocloud : o->config;
 		if (eq) {
 			*eq = 0;
 			file = eq + 1;
 		}
 		snprintf(t[i].label, sizeof(t[i].label), "%s", spec);
 		if (!file) {
-			cfg_diag_add(
-			    td, CFG_ERROR,
-			    "target %zu (%s): no document (give --config FILE or TARGET=FILE)",
-			    i + 1, spec);
+			cfg_diag_add(td, CFG_ERROR,
+			             "target %zu (%s): no document (give --config FILE, --nocloud "
+			             "DIR or TARGET=FILE)",
+			             i + 1, spec);
 			continue;
 		}
-		if (!(t[i].doc = load_doc(docs, ndocs, file, d)))
+		if (!(t[i].doc = load_doc(docs, ndocs, file, o, d)))
 			continue;
 		if (strchr(spec, '/')) {
 			snprintf(t[i].sock, sizeof(t[i].sock), "%s", spec);
@@ -584,21 +948,10 @@ static int resolve_targets(struct target *t, size_t n, char **specs, const struc
 			finish(&t[i], "xenstore", "cannot reach xenstore: %s", strerror(errno));
 			continue;
 		}
-		unsigned domid;
-		if (host_resolve_domain(xs, spec, &domid, err, sizeof(err)) < 0) {
-			if (errno == ENOENT)
-				finish(&t[i], "no-domain", "no such domain");
-			else
-				finish(&t[i], "xenstore", "%s", err);
-		} else if (host_lookup(xs, domid, o->name, t[i].sock, sizeof(t[i].sock), err,
-		                       sizeof(err)) < 0) {
-			char nb[200];
-			if (errno == ENOENT)
-				finish(&t[i], "no-channel", "no channel %s on domain %s",
-				       cli_escaped(nb, sizeof(nb), o->name), spec);
-			else
-				finish(&t[i], "no-channel", "%s", err);
-		}
+		/* with --wait-agent the domain and its channel may come later */
+		if (resolve_one(xs, &t[i], o->name) < 0 &&
+		    !(o->wait_agent > 0 && strcmp(t[i].kind, "xenstore") != 0))
+			finish(&t[i], t[i].kind, NULL);
 	}
 	if (xs)
 		xs_close(xs);
@@ -668,6 +1021,8 @@ static void free_docs(struct doc *docs, size_t ndocs)
 	for (size_t i = 0; i < ndocs; i++) {
 		free(docs[i].file);
 		free(docs[i].text);
+		json_decref(docs[i].obj);
+		json_decref(docs[i].skipped);
 	}
 	free(docs);
 }
@@ -713,6 +1068,8 @@ int cmd_provision(int argc, char **argv)
 	                  .key = key,
 	                  .keylen = keylen,
 	                  .timeout = o.timeout,
+	                  .wait_agent = o.wait_agent,
+	                  .name = o.name,
 	                  .tty = isatty(2) && !o.json_out};
 	run_targets(&s);
 	if (o.json_out) {
@@ -729,6 +1086,7 @@ out:
 	for (size_t i = 0; t && i < n; i++) {
 		json_decref(t[i].reply);
 		host_chan_free(t[i].h);
+		free(t[i].text);
 	}
 	cfg_diag_free(&d);
 	cfg_diag_free(&td);

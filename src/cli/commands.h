@@ -58,5 +58,35 @@ int cli_agent_socket(const char *target, const char *name, char *sock, size_t si
 /* A YAML provisioning document -> its JSON text (malloc'd, compact), or
  * NULL with the reason in err. */
 char *cli_yaml_to_json(const char *text, size_t len, char *err, size_t errlen);
+/* cloud-init's files (cloud-config, meta-data, network-config) the way
+ * cloud-init reads them. */
+struct cli_yaml_opts {
+	int yaml11;          /* plain scalars as PyYAML resolves them (yes, 0644, 1.5) */
+	int allow_empty;     /* an empty file is {} */
+	json_t *marks;       /* when set, gets "key path" -> [line, column] */
+	size_t line, column; /* out: where the error is (1-based), 0 if nowhere */
+};
+/* One YAML document, a mapping, as JSON; NULL with the reason in err and
+ * its place in o->line, o->column. */
+json_t *cli_yaml_load(const char *text, size_t len, struct cli_yaml_opts *o, char *err,
+                      size_t errlen);
+
+/* provision-cloud.c: cloud-init's inputs, checked with cloud-init's rules;
+ * every problem goes to d as "FILE:LINE:COL: what". */
+/* Is this text a cloud-config (its first line "#cloud-config")? */
+int cli_is_cloud_config(const char *text, size_t len);
+/* The NoCloud seed in dir as the document {"nocloud": {...}} (without a
+ * generation), or NULL. */
+json_t *cli_seed_load(const char *dir, struct cfg_diag *d);
+/* A cloud-config user-data (file, its text read already) with netfile
+ * (NULL: a "network-config" beside file, if any) as a document for our own
+ * appliers ("generation" only when it has one); *skipped gets what only
+ * cloud-init can do ([{"item", "reason"}]). NULL when it is bad. */
+json_t *cli_cloud_config_load(const char *file, const char *text, size_t len, const char *netfile,
+                              json_t **skipped, struct cfg_diag *d);
+/* The same from a directory's user-data, network-config (or netfile) and
+ * meta-data. */
+json_t *cli_cloud_dir_load(const char *dir, const char *netfile, json_t **skipped,
+                           struct cfg_diag *d);
 
 #endif

@@ -17,9 +17,7 @@
 #define MAX_KEY_LEN 16384
 #define MAX_CONTENT (192u * 1024u)
 
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int bad(char *err, size_t errlen, const char *fmt, ...)
+int proto_err_add(char *err, size_t errlen, const char *fmt, ...)
 {
 	/* appended on a line of its own after earlier problems */
 	size_t n = strnlen(err, errlen);
@@ -170,7 +168,8 @@ static int only_keys(const json_t *o, const char *where, const char *const *allo
 			if (strcmp(*a, k) == 0)
 				ok = 1;
 		if (!ok)
-			return bad(err, errlen, "%s%s%s: unknown key", where, *where ? "." : "", k);
+			return proto_err_add(err, errlen, "%s%s%s: unknown key", where,
+			                     *where ? "." : "", k);
 	}
 	return 0;
 }
@@ -178,27 +177,27 @@ static int only_keys(const json_t *o, const char *where, const char *const *allo
 static int string_list(const json_t *a, const char *where, size_t maxlen, char *err, size_t errlen)
 {
 	if (!json_is_array(a))
-		return bad(err, errlen, "%s: not a list", where);
+		return proto_err_add(err, errlen, "%s: not a list", where);
 	if (json_array_size(a) > MAX_LIST)
-		return bad(err, errlen, "%s: more than %d entries", where, MAX_LIST);
+		return proto_err_add(err, errlen, "%s: more than %d entries", where, MAX_LIST);
 	size_t i;
 	json_t *v;
 	json_array_foreach(a, i, v)
 	{
 		if (!json_is_string(v))
-			return bad(err, errlen, "%s[%zu]: not a string", where, i);
+			return proto_err_add(err, errlen, "%s[%zu]: not a string", where, i);
 		if (json_string_length(v) == 0 || json_string_length(v) > maxlen)
-			return bad(err, errlen, "%s[%zu]: length %zu, want 1..%zu", where, i,
-			           json_string_length(v), maxlen);
+			return proto_err_add(err, errlen, "%s[%zu]: length %zu, want 1..%zu", where,
+			                     i, json_string_length(v), maxlen);
 		if (memchr(json_string_value(v), 0, json_string_length(v)))
-			return bad(err, errlen, "%s[%zu]: contains a NUL byte", where, i);
+			return proto_err_add(err, errlen, "%s[%zu]: contains a NUL byte", where, i);
 	}
 	return 0;
 }
 
 static int oom(char *err, size_t errlen)
 {
-	return bad(err, errlen, "document: out of memory");
+	return proto_err_add(err, errlen, "document: out of memory");
 }
 
 /* calloc that never returns NULL for an empty list. */
@@ -233,10 +232,10 @@ static int parse_ip(const json_t *v, const char *where, int want_family, struct 
                     char *err, size_t errlen)
 {
 	if (!json_is_string(v) || proto_parse_ip(json_string_value(v), &out->family, out->addr) < 0)
-		return bad(err, errlen, "%s: not an IP address", where);
+		return proto_err_add(err, errlen, "%s: not an IP address", where);
 	if (want_family && out->family != want_family)
-		return bad(err, errlen, "%s: not an %s address", where,
-		           want_family == AF_INET ? "IPv4" : "IPv6");
+		return proto_err_add(err, errlen, "%s: not an %s address", where,
+		                     want_family == AF_INET ? "IPv4" : "IPv6");
 	snprintf(out->text, sizeof(out->text), "%s", json_string_value(v));
 	return 0;
 }
@@ -250,19 +249,19 @@ static int parse_match(const json_t *e, const char *w, struct proto_ethernet *et
 	json_t *m = json_object_get(e, "match");
 	if (!m) {
 		if (!valid_ifname(eth->id))
-			return bad(err, errlen,
-			           "%s: without match.macaddress the id must be an interface name",
-			           w);
+			return proto_err_add(
+			    err, errlen,
+			    "%s: without match.macaddress the id must be an interface name", w);
 		return 0;
 	}
 	snprintf(w2, sizeof(w2), "%s.match", w);
 	if (!json_is_object(m))
-		return bad(err, errlen, "%s: not a mapping", w2);
+		return proto_err_add(err, errlen, "%s: not a mapping", w2);
 	if (only_keys(m, w2, mkeys, err, errlen) < 0)
 		return -1;
 	json_t *mac = json_object_get(m, "macaddress");
 	if (!mac || !json_is_string(mac) || proto_parse_mac(json_string_value(mac), eth->mac) < 0)
-		return bad(err, errlen, "%s.macaddress: want xx:xx:xx:xx:xx:xx", w2);
+		return proto_err_add(err, errlen, "%s.macaddress: want xx:xx:xx:xx:xx:xx", w2);
 	eth->has_mac = 1;
 	snprintf(eth->mac_text, sizeof(eth->mac_text), "%s", json_string_value(mac));
 	return 0;
@@ -284,8 +283,9 @@ static int parse_addresses(const json_t *a, const char *w, struct proto_ethernet
 	{
 		struct proto_addr *d = &eth->addrs[i];
 		if (proto_parse_prefix(json_string_value(v), &d->family, d->addr, &d->plen) < 0)
-			return bad(err, errlen, "%s[%zu]: \"%s\" is not an address/prefix", w2, i,
-			           json_string_value(v));
+			return proto_err_add(err, errlen,
+			                     "%s[%zu]: \"%s\" is not an address/prefix", w2, i,
+			                     json_string_value(v));
 		snprintf(d->text, sizeof(d->text), "%s", json_string_value(v));
 	}
 	return 0;
@@ -296,23 +296,23 @@ static int parse_route(const json_t *v, const char *w2, struct proto_route *rt, 
 {
 	static const char *const rkeys[] = {"to", "via", "metric", NULL};
 	if (!json_is_object(v))
-		return bad(err, errlen, "%s: not a mapping", w2);
+		return proto_err_add(err, errlen, "%s: not a mapping", w2);
 	if (only_keys(v, w2, rkeys, err, errlen) < 0)
 		return -1;
 	json_t *to = json_object_get(v, "to"), *via = json_object_get(v, "via");
 	if (!json_is_string(to) || (strcmp(json_string_value(to), "default") != 0 &&
 	                            proto_parse_prefix(json_string_value(to), &rt->to.family,
 	                                               rt->to.addr, &rt->to.plen) < 0))
-		return bad(err, errlen, "%s.to: want \"default\" or address/prefix", w2);
+		return proto_err_add(err, errlen, "%s.to: want \"default\" or address/prefix", w2);
 	if (!json_is_string(via) ||
 	    proto_parse_ip(json_string_value(via), &rt->via.family, rt->via.addr) < 0)
-		return bad(err, errlen, "%s.via: not an IP address", w2);
+		return proto_err_add(err, errlen, "%s.via: not an IP address", w2);
 	if (rt->to.family && rt->to.family != rt->via.family)
-		return bad(err, errlen, "%s: to and via are of different families", w2);
+		return proto_err_add(err, errlen, "%s: to and via are of different families", w2);
 	json_t *met = json_object_get(v, "metric");
 	if (met && (!json_is_integer(met) || json_integer_value(met) < 0 ||
 	            json_integer_value(met) > 0xffffffffLL))
-		return bad(err, errlen, "%s.metric: want an integer >= 0", w2);
+		return proto_err_add(err, errlen, "%s.metric: want an integer >= 0", w2);
 	rt->metric = met ? (uint32_t)json_integer_value(met) : 0;
 	snprintf(rt->to.text, sizeof(rt->to.text), "%s", json_string_value(to));
 	snprintf(rt->via.text, sizeof(rt->via.text), "%s", json_string_value(via));
@@ -323,7 +323,7 @@ static int parse_routes(const json_t *r, const char *w, struct proto_ethernet *e
                         size_t errlen)
 {
 	if (!json_is_array(r) || json_array_size(r) > MAX_LIST)
-		return bad(err, errlen, "%s.routes: not a list (max %d)", w, MAX_LIST);
+		return proto_err_add(err, errlen, "%s.routes: not a list (max %d)", w, MAX_LIST);
 	if (!(eth->routes = alloc_array(json_array_size(r), sizeof(*eth->routes))))
 		return oom(err, errlen);
 	eth->nroutes = json_array_size(r);
@@ -348,7 +348,7 @@ static int parse_nameservers(const json_t *ns, const char *w, struct proto_ether
 	json_t *v;
 	snprintf(w2, sizeof(w2), "%s.nameservers", w);
 	if (!json_is_object(ns))
-		return bad(err, errlen, "%s: not a mapping", w2);
+		return proto_err_add(err, errlen, "%s: not a mapping", w2);
 	if (only_keys(ns, w2, nkeys, err, errlen) < 0)
 		return -1;
 	json_t *na = json_object_get(ns, "addresses");
@@ -375,7 +375,8 @@ static int parse_nameservers(const json_t *ns, const char *w, struct proto_ether
 		json_array_foreach(se, i, v)
 		{
 			if (!valid_hostname(json_string_value(v), 1))
-				return bad(err, errlen, "%s[%zu]: not a domain name", w3, i);
+				return proto_err_add(err, errlen, "%s[%zu]: not a domain name", w3,
+				                     i);
 		}
 		if (dup_strings(se, &eth->search, &eth->nsearch, err, errlen) < 0)
 			return -1;
@@ -392,7 +393,7 @@ static int parse_ethernet(const char *id, const json_t *e, struct proto_ethernet
 	char w[128], w2[256];
 	snprintf(w, sizeof(w), "network.ethernets.%s", id);
 	if (!json_is_object(e))
-		return bad(err, errlen, "%s: not a mapping", w);
+		return proto_err_add(err, errlen, "%s: not a mapping", w);
 	if (only_keys(e, w, keys, err, errlen) < 0)
 		return -1;
 	if (!(eth->id = strdup(id)))
@@ -402,8 +403,9 @@ static int parse_ethernet(const char *id, const json_t *e, struct proto_ethernet
 	for (const char *const *d = (const char *const[]){"dhcp4", "dhcp6", NULL}; *d; d++) {
 		json_t *v = json_object_get(e, *d);
 		if (v && !json_is_false(v))
-			return bad(err, errlen,
-			           "%s.%s: only static addressing is supported (false)", w, *d);
+			return proto_err_add(err, errlen,
+			                     "%s.%s: only static addressing is supported (false)",
+			                     w, *d);
 	}
 	json_t *a = json_object_get(e, "addresses");
 	if (a && parse_addresses(a, w, eth, err, errlen) < 0)
@@ -419,7 +421,7 @@ static int parse_ethernet(const char *id, const json_t *e, struct proto_ethernet
 	json_t *mtu = json_object_get(e, "mtu");
 	if (mtu && (!json_is_integer(mtu) || json_integer_value(mtu) < 68 ||
 	            json_integer_value(mtu) > 65535))
-		return bad(err, errlen, "%s.mtu: want an integer 68..65535", w);
+		return proto_err_add(err, errlen, "%s.mtu: want an integer 68..65535", w);
 	eth->mtu = mtu ? (unsigned)json_integer_value(mtu) : 0;
 	json_t *r = json_object_get(e, "routes");
 	if (r && parse_routes(r, w, eth, err, errlen) < 0)
@@ -434,17 +436,18 @@ static int parse_network(const json_t *n, struct proto_config *c, char *err, siz
 {
 	static const char *const keys[] = {"version", "ethernets", NULL};
 	if (!json_is_object(n))
-		return bad(err, errlen, "network: not a mapping");
+		return proto_err_add(err, errlen, "network: not a mapping");
 	if (only_keys(n, "network", keys, err, errlen) < 0)
 		return -1;
 	json_t *v = json_object_get(n, "version");
 	if (v && (!json_is_integer(v) || json_integer_value(v) != 2))
-		return bad(err, errlen, "network.version: only version 2 is supported");
+		return proto_err_add(err, errlen, "network.version: only version 2 is supported");
 	json_t *eth = json_object_get(n, "ethernets");
 	if (!eth)
 		return 0;
 	if (!json_is_object(eth) || json_object_size(eth) > 64)
-		return bad(err, errlen, "network.ethernets: not a mapping (max 64 entries)");
+		return proto_err_add(err, errlen,
+		                     "network.ethernets: not a mapping (max 64 entries)");
 	c->has_ethernets = 1;
 	if (!(c->ethernets = alloc_array(json_object_size(eth), sizeof(*c->ethernets))))
 		return oom(err, errlen);
@@ -456,7 +459,8 @@ static int parse_network(const json_t *n, struct proto_config *c, char *err, siz
 	json_object_foreach(eth, id, e)
 	{
 		if (strlen(id) == 0 || strlen(id) > 64)
-			rc = bad(err, errlen, "network.ethernets: id length must be 1..64");
+			rc = proto_err_add(err, errlen,
+			                   "network.ethernets: id length must be 1..64");
 		else if (parse_ethernet(id, e, &c->ethernets[i++], err, errlen) < 0)
 			rc = -1;
 	}
@@ -470,16 +474,16 @@ static int parse_user(const json_t *u, size_t i, const json_t *v, struct proto_u
 	char w[64];
 	snprintf(w, sizeof(w), "users[%zu]", i);
 	if (!json_is_object(v))
-		return bad(err, errlen, "%s: not a mapping", w);
+		return proto_err_add(err, errlen, "%s: not a mapping", w);
 	if (only_keys(v, w, keys, err, errlen) < 0)
 		return -1;
 	json_t *name = json_object_get(v, "name");
 	if (!json_is_string(name) || !valid_username(json_string_value(name)))
-		return bad(err, errlen, "%s.name: missing or not a valid user name", w);
+		return proto_err_add(err, errlen, "%s.name: missing or not a valid user name", w);
 	for (size_t j = 0; j < i; j++)
 		if (json_equal(json_object_get(json_array_get(u, j), "name"), name))
-			return bad(err, errlen, "%s.name: user \"%s\" listed twice", w,
-			           json_string_value(name));
+			return proto_err_add(err, errlen, "%s.name: user \"%s\" listed twice", w,
+			                     json_string_value(name));
 	if (dup_string(name, &pu->name, err, errlen) < 0)
 		return -1;
 	json_t *k = json_object_get(v, "ssh_authorized_keys");
@@ -494,7 +498,7 @@ static int parse_user(const json_t *u, size_t i, const json_t *v, struct proto_u
 	json_array_foreach(k, j, key)
 	{
 		if (strpbrk(json_string_value(key), "\r\n"))
-			return bad(err, errlen, "%s[%zu]: a key must be one line", w2, j);
+			return proto_err_add(err, errlen, "%s[%zu]: a key must be one line", w2, j);
 	}
 	pu->has_keys = 1;
 	return dup_strings(k, &pu->keys, &pu->nkeys, err, errlen);
@@ -503,7 +507,7 @@ static int parse_user(const json_t *u, size_t i, const json_t *v, struct proto_u
 static int parse_users(const json_t *u, struct proto_config *c, char *err, size_t errlen)
 {
 	if (!json_is_array(u) || json_array_size(u) > MAX_LIST)
-		return bad(err, errlen, "users: not a list (max %d)", MAX_LIST);
+		return proto_err_add(err, errlen, "users: not a list (max %d)", MAX_LIST);
 	if (!(c->users = alloc_array(json_array_size(u), sizeof(*c->users))))
 		return oom(err, errlen);
 	c->nusers = json_array_size(u);
@@ -564,22 +568,24 @@ static int parse_content(const json_t *c, const json_t *enc, const char *w, stru
 	const char *s = c ? json_string_value(c) : "";
 	if (c && b64) {
 		if (n % 4 != 0)
-			return bad(err, errlen, "%s.content: base64 length is not a multiple of 4",
-			           w);
+			return proto_err_add(err, errlen,
+			                     "%s.content: base64 length is not a multiple of 4", w);
 		/* '=' only as the padding that ends the text. */
 		for (size_t j = 0; j < n; j++)
 			if (!(isalnum((unsigned char)s[j]) || s[j] == '+' || s[j] == '/' ||
 			      (s[j] == '=' && j >= n - 2 && (j == n - 1 || s[j + 1] == '='))))
-				return bad(err, errlen, "%s.content: not base64 at byte %zu", w, j);
+				return proto_err_add(err, errlen,
+				                     "%s.content: not base64 at byte %zu", w, j);
 	} else if (c && memchr(s, 0, n)) {
-		return bad(err, errlen, "%s.content: contains a NUL byte (use encoding b64)", w);
+		return proto_err_add(err, errlen,
+		                     "%s.content: contains a NUL byte (use encoding b64)", w);
 	}
 	if (!(pf->data = malloc(b64 ? n / 4 * 3 + 1 : n + 1)))
 		return oom(err, errlen);
 	if (b64) {
 		long len = b64_decode(s, n, pf->data);
 		if (len < 0)
-			return bad(err, errlen, "%s.content: invalid base64", w);
+			return proto_err_add(err, errlen, "%s.content: invalid base64", w);
 		pf->len = (size_t)len;
 	} else {
 		memcpy(pf->data, s, n);
@@ -596,26 +602,27 @@ static int parse_file(const json_t *f, size_t i, const json_t *v, struct proto_f
 	char w[64];
 	snprintf(w, sizeof(w), "write_files[%zu]", i);
 	if (!json_is_object(v))
-		return bad(err, errlen, "%s: not a mapping", w);
+		return proto_err_add(err, errlen, "%s: not a mapping", w);
 	if (only_keys(v, w, keys, err, errlen) < 0)
 		return -1;
 	json_t *p = json_object_get(v, "path");
 	if (!json_is_string(p) || !valid_path(json_string_value(p)))
-		return bad(err, errlen,
-		           "%s.path: want an absolute path without '.', '..' or empty parts", w);
+		return proto_err_add(
+		    err, errlen, "%s.path: want an absolute path without '.', '..' or empty parts",
+		    w);
 	for (size_t j = 0; j < i; j++)
 		if (json_equal(json_object_get(json_array_get(f, j), "path"), p))
-			return bad(err, errlen, "%s.path: \"%s\" listed twice", w,
-			           json_string_value(p));
+			return proto_err_add(err, errlen, "%s.path: \"%s\" listed twice", w,
+			                     json_string_value(p));
 	json_t *c = json_object_get(v, "content");
 	if (c && (!json_is_string(c) || json_string_length(c) > MAX_CONTENT))
-		return bad(err, errlen, "%s.content: want a string of at most %u bytes", w,
-		           MAX_CONTENT);
+		return proto_err_add(err, errlen, "%s.content: want a string of at most %u bytes",
+		                     w, MAX_CONTENT);
 	json_t *enc = json_object_get(v, "encoding");
 	if (enc && (!json_is_string(enc) || (strcmp(json_string_value(enc), "text/plain") != 0 &&
 	                                     strcmp(json_string_value(enc), "b64") != 0 &&
 	                                     strcmp(json_string_value(enc), "base64") != 0)))
-		return bad(err, errlen, "%s.encoding: want text/plain, b64 or base64", w);
+		return proto_err_add(err, errlen, "%s.encoding: want text/plain, b64 or base64", w);
 	if (parse_content(c, enc, w, pf, err, errlen) < 0)
 		return -1;
 	json_t *perm = json_object_get(v, "permissions");
@@ -625,19 +632,20 @@ static int parse_file(const json_t *f, size_t i, const json_t *v, struct proto_f
 		char *end;
 		unsigned long m = strtoul(s, &end, 8);
 		if (!*s || *end || m > 07777 || strlen(s) > 5)
-			return bad(err, errlen,
-			           "%s.permissions: want an octal string like \"0644\"", w);
+			return proto_err_add(
+			    err, errlen, "%s.permissions: want an octal string like \"0644\"", w);
 		pf->mode = (unsigned)m;
 	}
 	json_t *own = json_object_get(v, "owner");
 	if (own && (!json_is_string(own) || !valid_owner(json_string_value(own))))
-		return bad(err, errlen, "%s.owner: want \"user\" or \"user:group\"", w);
+		return proto_err_add(err, errlen, "%s.owner: want \"user\" or \"user:group\"", w);
 	json_t *ap = json_object_get(v, "append");
 	if (ap && !json_is_false(ap))
-		return bad(err, errlen, "%s.append: only false is supported (desired state)", w);
+		return proto_err_add(err, errlen,
+		                     "%s.append: only false is supported (desired state)", w);
 	json_t *df = json_object_get(v, "defer");
 	if (df && !json_is_boolean(df))
-		return bad(err, errlen, "%s.defer: want true or false", w);
+		return proto_err_add(err, errlen, "%s.defer: want true or false", w);
 	if (!(pf->path = strdup(json_string_value(p))) ||
 	    !(pf->owner = strdup(own ? json_string_value(own) : "root:root")))
 		return oom(err, errlen);
@@ -647,7 +655,7 @@ static int parse_file(const json_t *f, size_t i, const json_t *v, struct proto_f
 static int parse_files(const json_t *f, struct proto_config *c, char *err, size_t errlen)
 {
 	if (!json_is_array(f) || json_array_size(f) > MAX_LIST)
-		return bad(err, errlen, "write_files: not a list (max %d)", MAX_LIST);
+		return proto_err_add(err, errlen, "write_files: not a list (max %d)", MAX_LIST);
 	if (!(c->files = alloc_array(json_array_size(f), sizeof(*c->files))))
 		return oom(err, errlen);
 	c->nfiles = json_array_size(f);
@@ -662,28 +670,72 @@ static int parse_files(const json_t *f, struct proto_config *c, char *err, size_
 	return rc;
 }
 
+const char *const proto_seed_names[PROTO_SEED_NFILES] = {
+    [PROTO_SEED_META_DATA] = "meta-data",
+    [PROTO_SEED_USER_DATA] = "user-data",
+    [PROTO_SEED_NETWORK_CONFIG] = "network-config",
+    [PROTO_SEED_VENDOR_DATA] = "vendor-data",
+};
+
+/* The NoCloud seed: file name -> text. cloud-init needs meta-data and
+ * user-data (either may be empty); what they say is cloud-init's business,
+ * checked by the host (xenchannel provision --nocloud). */
+static int parse_nocloud(const json_t *n, struct proto_config *c, char *err, size_t errlen)
+{
+	if (!json_is_object(n))
+		return proto_err_add(err, errlen, "nocloud: not a mapping");
+	static const char *const keys[] = {"meta-data", "user-data", "network-config",
+	                                   "vendor-data", NULL};
+	if (only_keys(n, "nocloud", keys, err, errlen) < 0)
+		return -1;
+	for (int i = 0; i < PROTO_SEED_NFILES; i++) {
+		json_t *v = json_object_get(n, proto_seed_names[i]);
+		if (!v) {
+			if (i == PROTO_SEED_META_DATA || i == PROTO_SEED_USER_DATA)
+				return proto_err_add(err, errlen,
+				                     "nocloud.%s: missing (cloud-init needs it)",
+				                     proto_seed_names[i]);
+			continue;
+		}
+		if (!json_is_string(v) || json_string_length(v) > PROTO_SEED_MAX)
+			return proto_err_add(err, errlen,
+			                     "nocloud.%s: want a string of at most %u bytes",
+			                     proto_seed_names[i], PROTO_SEED_MAX);
+		if (memchr(json_string_value(v), 0, json_string_length(v)))
+			return proto_err_add(err, errlen, "nocloud.%s: contains a NUL byte",
+			                     proto_seed_names[i]);
+		c->seed_len[i] = json_string_length(v);
+		if (!(c->seed[i] = malloc(c->seed_len[i] + 1)))
+			return oom(err, errlen);
+		memcpy(c->seed[i], json_string_value(v), c->seed_len[i] + 1);
+	}
+	c->has_seed = 1;
+	return 0;
+}
+
 static int parse_document(const json_t *doc, struct proto_config *c, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"generation", "hostname",    "fqdn", "network",
-	                                   "users",      "write_files", NULL};
+	static const char *const keys[] = {"generation", "hostname",    "fqdn",    "network",
+	                                   "users",      "write_files", "nocloud", NULL};
 	if (!json_is_object(doc))
-		return bad(err, errlen, "document: not a mapping");
+		return proto_err_add(err, errlen, "document: not a mapping");
 	int rc = only_keys(doc, "", keys, err, errlen);
 	json_t *g = json_object_get(doc, "generation");
 	if (!json_is_integer(g) || json_integer_value(g) < 1)
-		rc = bad(err, errlen, "generation: missing or not an integer >= 1");
+		rc = proto_err_add(err, errlen, "generation: missing or not an integer >= 1");
 	else
 		c->generation = json_integer_value(g);
 	json_t *h = json_object_get(doc, "hostname");
 	if (h && (!json_is_string(h) || !valid_hostname(json_string_value(h), 0)))
-		rc = bad(err, errlen, "hostname: not a host name (letters, digits, '-', max 63)");
+		rc = proto_err_add(err, errlen,
+		                   "hostname: not a host name (letters, digits, '-', max 63)");
 	else if (h && dup_string(h, &c->hostname, err, errlen) < 0)
 		return -1;
 	json_t *fq = json_object_get(doc, "fqdn");
 	if (fq && (!json_is_string(fq) || !valid_hostname(json_string_value(fq), 1)))
-		rc = bad(err, errlen, "fqdn: not a domain name");
+		rc = proto_err_add(err, errlen, "fqdn: not a domain name");
 	else if (fq && !h)
-		rc = bad(err, errlen, "fqdn: given without hostname");
+		rc = proto_err_add(err, errlen, "fqdn: given without hostname");
 	else if (fq && dup_string(fq, &c->fqdn, err, errlen) < 0)
 		return -1;
 	json_t *n = json_object_get(doc, "network");
@@ -694,6 +746,9 @@ static int parse_document(const json_t *doc, struct proto_config *c, char *err, 
 		rc = -1;
 	json_t *f = json_object_get(doc, "write_files");
 	if (f && parse_files(f, c, err, errlen) < 0)
+		rc = -1;
+	json_t *nc = json_object_get(doc, "nocloud");
+	if (nc && parse_nocloud(nc, c, err, errlen) < 0)
 		rc = -1;
 	return rc;
 }
@@ -741,6 +796,8 @@ void proto_config_free(struct proto_config *c)
 	free(c->files);
 	free(c->hostname);
 	free(c->fqdn);
+	for (int i = 0; i < PROTO_SEED_NFILES; i++)
+		free(c->seed[i]);
 	memset(c, 0, sizeof(*c));
 }
 

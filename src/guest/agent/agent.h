@@ -22,6 +22,9 @@
 #define AGENT_POLICY_FILE "/etc/xenchannel/agent-policy.json"
 #define AGENT_KEY_FILE "/etc/xenchannel/agent.key"
 #define AGENT_STATE_DIR "/var/lib/xenchannel-agent"
+/* cloud-init's local NoCloud seed (its paths.seed_dir + "nocloud") */
+#define AGENT_SEED_PARENT "/var/lib/cloud/seed"
+#define AGENT_SEED_DIR AGENT_SEED_PARENT "/nocloud"
 
 /* policy.c */
 enum policy_action {
@@ -29,6 +32,7 @@ enum policy_action {
 	POLICY_NETWORK,
 	POLICY_USERS,
 	POLICY_WRITE_FILES,
+	POLICY_NOCLOUD,
 	POLICY_NACTIONS,
 };
 struct policy {
@@ -63,6 +67,7 @@ struct session {
 	struct obuf out;
 	struct log_limit lim;
 	uint64_t stale_dropped, echo_dropped;
+	int stop_when_flushed; /* --wait-seed: stop once the output is written */
 };
 
 struct agent {
@@ -74,6 +79,8 @@ struct agent {
 	int explicit_device;    /* --device given */
 	int kernel;             /* apply hostname / network to the kernel */
 	int check_only;         /* --check: read policy and key, then exit */
+	int wait_seed_ms;       /* --wait-seed: > 0: oneshot, until a seed is in place */
+	int seed_written;       /* an apply put a complete seed in place */
 	const char *policy_path, *key_path, *state_dir;
 	struct policy policy;
 	uint8_t *key; /* HMAC key, NULL when documents need none */
@@ -98,6 +105,9 @@ int fs_mkdirs(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gi
  * anything differed. Returns 0 or -1 with errno. */
 int fs_write(struct agent *a, const char *path, const void *data, size_t len, mode_t mode,
              uid_t uid, gid_t gid, int *changed);
+/* Does path already hold exactly data with mode/uid/gid (uid -1: any)? */
+int fs_same(struct agent *a, const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+            gid_t gid);
 /* Make an existing directory have mode/uid/gid; *changed set when it did not. */
 int fs_fix_dir(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t gid, int *changed);
 
@@ -145,6 +155,20 @@ void apply_hostname(struct agent *a, const struct proto_config *c, json_t *items
 void apply_network(struct agent *a, const struct proto_config *c, json_t *items);
 void apply_ssh(struct agent *a, const struct proto_config *c, json_t *items);
 void apply_files(struct agent *a, const struct proto_config *c, json_t *items);
+/* Returns 1 when the seed is complete in place (every file applied or unchanged). */
+int apply_nocloud(struct agent *a, const struct proto_config *c, json_t *items);
+
+/* seedwait.c: --wait-seed, the oneshot run before cloud-init's local stage. */
+/* 1 when there is nothing to wait for (no channel, or a seed already in
+ * place), with the reason logged; 0 to wait. */
+int seedwait_skip(struct agent *a);
+/* Start the bound; stops the loop when it passes. */
+int seedwait_start(struct agent *a);
+/* After an inotify event in the channel directory: stop when every channel
+ * of the guest has its link and none is ours. */
+void seedwait_check_channels(struct agent *a);
+/* The reply that put the seed in place is on its way: stop once it is out. */
+void seedwait_reply_sent(struct agent *a);
 
 /* netlink.c: rtnetlink requests for apply_network. Each returns 0 or -errno. */
 #define NL_MAX_ADDRS 64

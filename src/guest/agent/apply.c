@@ -151,6 +151,8 @@ json_t *apply_request(struct agent *a, json_int_t id, const json_t *req)
 	apply_network(a, &cfg, items);
 	apply_ssh(a, &cfg, items);
 	apply_files(a, &cfg, items);
+	if (apply_nocloud(a, &cfg, items))
+		a->seed_written = 1;
 	proto_config_free(&cfg);
 	size_t i;
 	json_t *it;

@@ -136,6 +136,7 @@ static void on_inotify(struct loop *l, int fd, unsigned events, void *arg)
 		session_detach(a, exists ? "device replaced" : "device removed");
 	if (exists)
 		try_open(a);
+	seedwait_check_channels(a);
 }
 
 /* Without inotify (its per-user instance limit reached): look every

@@ -211,9 +211,8 @@ int fs_fix_dir(struct agent *a, const char *dir, mode_t mode, uid_t uid, gid_t g
 	return rc;
 }
 
-/* Does path already hold exactly this (content, mode, owner)? */
-static int same(struct agent *a, const char *path, const void *data, size_t len, mode_t mode,
-                uid_t uid, gid_t gid)
+int fs_same(struct agent *a, const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+            gid_t gid)
 {
 	int fd = fs_open(a, path, O_RDONLY | O_NOFOLLOW, 0);
 	if (fd < 0)
@@ -242,7 +241,7 @@ int fs_write(struct agent *a, const char *path, const void *data, size_t len, mo
              uid_t uid, gid_t gid, int *changed)
 {
 	*changed = 0;
-	if (same(a, path, data, len, mode, uid, gid))
+	if (fs_same(a, path, data, len, mode, uid, gid))
 		return 0;
 	char leaf[NAME_MAX + 1], tmp[NAME_MAX + 32];
 	int dfd = open_parent(a, path, leaf, sizeof(leaf));

@@ -13,11 +13,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: xenchannel-agent [--root DIR] [--name NAME | --device PATH]\n"
-	        "                        [--policy FILE] [--key FILE] [--state-dir DIR]\n"
-	        "                        [--kernel auto|on|off] [--syslog] [--verbose] [--check]\n"
-	        "       xenchannel-agent --help | --version\n");
+	fprintf(f, "usage: xenchannel-agent [--root DIR] [--name NAME | --device PATH]\n"
+	           "                        [--policy FILE] [--key FILE] [--state-dir DIR]\n"
+	           "                        [--kernel auto|on|off] [--wait-seed SEC] [--syslog]\n"
+	           "                        [--verbose] [--check]\n"
+	           "       xenchannel-agent --help | --version\n");
 }
 
 static void on_signal(struct loop *l, int fd, unsigned events, void *arg)
@@ -59,6 +59,7 @@ static int configure(struct agent *a, int argc, char **argv, int *status)
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"check", no_argument, NULL, 'c'},
+	    {"wait-seed", required_argument, NULL, 'w'},
 	    {0},
 	};
 	const char *root = getenv("XENSIM_GUEST_ROOT");
@@ -69,7 +70,7 @@ static int configure(struct agent *a, int argc, char **argv, int *status)
 	a->state_dir = AGENT_STATE_DIR;
 	*status = 2;
 	int c;
-	while ((c = getopt_long(argc, argv, "r:n:d:p:k:s:K:SvVhc", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:n:d:p:k:s:K:w:SvVhc", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			root = optarg;
@@ -95,6 +96,16 @@ static int configure(struct agent *a, int argc, char **argv, int *status)
 		case 'c':
 			a->check_only = 1;
 			break;
+		case 'w': {
+			char *end;
+			long sec = strtol(optarg, &end, 10);
+			if (*end || end == optarg || sec < 1 || sec > 3600) {
+				log_err("--wait-seed %s: want seconds, 1..3600", optarg);
+				return -1;
+			}
+			a->wait_seed_ms = (int)sec * 1000;
+			break;
+		}
 		case 'S':
 			log_use_syslog(1);
 			break;
@@ -186,8 +197,14 @@ int main(int argc, char **argv)
 	log_info("root %s, channel %s, kernel changes %s, last generation %lld%s", a.root,
 	         a.devpath, a.kernel ? "on" : "off", (long long)a.state.generation,
 	         a.state.interrupted ? " (a later apply was interrupted)" : "");
+	if (a.wait_seed_ms && seedwait_skip(&a))
+		return 0;
 	if (discover_start(&a, err, sizeof(err)) < 0) {
 		log_err("%s", err);
+		return 1;
+	}
+	if (a.wait_seed_ms && seedwait_start(&a) < 0) {
+		log_err("cannot start the --wait-seed timer");
 		return 1;
 	}
 	int rc = loop_run(a.loop);

@@ -7,10 +7,8 @@
 #include <string.h>
 
 static const char *const action_names[POLICY_NACTIONS] = {
-    [POLICY_HOSTNAME] = "hostname",
-    [POLICY_NETWORK] = "network",
-    [POLICY_USERS] = "users",
-    [POLICY_WRITE_FILES] = "write_files",
+    [POLICY_HOSTNAME] = "hostname",       [POLICY_NETWORK] = "network", [POLICY_USERS] = "users",
+    [POLICY_WRITE_FILES] = "write_files", [POLICY_NOCLOUD] = "nocloud",
 };
 
 const char *policy_action_name(enum policy_action act)
@@ -22,7 +20,7 @@ static int policy_parse(struct agent *a, struct policy *p, char *err, size_t err
 
 /*
  * Policy file (JSON, inside the root):
- *   {"allow": ["hostname", "network", "users", "write_files"],
+ *   {"allow": ["hostname", "network", "users", "write_files", "nocloud"],
  *    "write_files_paths": ["/etc/motd", "/srv/"]}
  * Without the file everything is allowed. A path entry ending in '/'
  * allows everything below it; otherwise it must match exactly.
@@ -98,8 +96,8 @@ static int policy_parse(struct agent *a, struct policy *p, char *err, size_t err
 					p->allow[j] = found = 1;
 			if (!found) {
 				snprintf(err, errlen,
-				         "policy %s: allow[%zu]: want hostname, network, users or "
-				         "write_files",
+				         "policy %s: allow[%zu]: want hostname, network, users, "
+				         "write_files or nocloud",
 				         a->policy_path, i);
 				json_decref(o);
 				return -1;

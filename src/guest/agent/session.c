@@ -39,8 +39,11 @@ static void flush_out(struct agent *a)
 		}
 		s->out.off += (size_t)n;
 	}
-	if (s->out.off == s->out.len)
+	if (s->out.off == s->out.len) {
 		s->out.off = s->out.len = 0;
+		if (s->stop_when_flushed)
+			loop_stop(a->loop); /* --wait-seed: the seed's reply is out */
+	}
 	loop_modify(a->loop, s->fd, LOOP_READ | (s->out.len ? LOOP_WRITE : 0u));
 }
 
@@ -108,8 +111,8 @@ static void on_hello(struct agent *a, const struct proto_frame *f, json_t *o)
 		s->active = 1;
 		log_info("%s: session epoch %08x, protocol version %u", a->devpath, f->epoch, v);
 	}
-	json_t *caps = json_pack("[s,s,s,s,s,s,s,s]", "ping", "status", "apply", "hostname",
-	                         "network", "users", "write_files", "hmac-sha256");
+	json_t *caps = json_pack("[s,s,s,s,s,s,s,s,s]", "ping", "status", "apply", "hostname",
+	                         "network", "users", "write_files", "nocloud", "hmac-sha256");
 	json_t *r = json_pack("{s:I, s:s, s:i, s:s, s:o, s:o, s:I}", "epoch", (json_int_t)s->epoch,
 	                      "nonce", s->nonce, "version", s->version, "agent",
 	                      "xenchannel-agent " AGENT_VERSION, "capabilities", caps, "policy",
@@ -142,6 +145,8 @@ static void on_request(struct agent *a, json_t *o)
 	}
 	send_json(a, PROTO_REPLY, r);
 	json_decref(r);
+	if (a->wait_seed_ms && a->seed_written)
+		seedwait_reply_sent(a);
 }
 
 static void on_frame(struct agent *a, const struct proto_frame *f)
