@@ -618,8 +618,15 @@ static void target_arm(struct target *x)
 static int target_failed(struct target *x)
 {
 	struct sched *s = x->sched;
-	if (!x->wait_until || x->ready_seen || loop_now_ms() >= x->wait_until) {
+	if (!x->wait_until || x->ready_seen) {
 		finish(x, x->kind, NULL);
+		return 1;
+	}
+	if (loop_now_ms() >= x->wait_until) {
+		char last[sizeof(x->err)];
+		snprintf(last, sizeof(last), "%s", x->err);
+		finish(x, x->kind, "%s (waited %.1f s)", last,
+		       (loop_now_ms() - x->start_ms) / 1000.0);
 		return 1;
 	}
 	if (x->fd >= 0)
@@ -692,7 +699,7 @@ static void on_deadline(struct loop *l, void *arg)
 		/* still waiting for the domain, channel or backend */
 		char last[sizeof(x->err)];
 		snprintf(last, sizeof(last), "%s", x->err);
-		finish(x, x->kind, "%s (after waiting %.1f s)", last, s->wait_agent + s->timeout);
+		finish(x, x->kind, "%s (waited %.1f s)", last, s->wait_agent + s->timeout);
 	} else if (target_step(x, 0) == 0) {
 		int ready = host_chan_is_ready(x->h);
 		finish(x, ready ? "no-reply" : "no-agent", "timed out after %.1f s (%s)",
@@ -731,6 +738,8 @@ static int target_attempt(struct target *x)
 			note(x, "channel-failed", "%s", err);
 		return target_failed(x);
 	}
+	x->err[0] = 0; /* what earlier tries noted is over */
+	x->kind = NULL;
 	if (x->doc->text) {
 		send_apply(x, x->doc->text, x->doc->len);
 	} else {

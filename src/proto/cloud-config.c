@@ -204,13 +204,18 @@ static int check_file(const json_t *f, const char *p, char *err, size_t errlen)
 	};
 	if (want(f, T_MAP, p, err, errlen) < 0)
 		return -1;
-	json_t *perm = json_object_get(f, "permissions");
-	if (json_is_integer(perm))
-		return proto_err_add(err, errlen,
-		                     "%s.permissions: want a string like '0644' (quoted: YAML "
-		                     "reads 0644 as the number %lld)",
-		                     p, (long long)json_integer_value(perm));
-	int rc = check_keys(f, p, specs, 1, err, errlen);
+	int rc = 0;
+	json_t *perm = json_object_get(f, "permissions"), *rest = json_copy((json_t *)f);
+	if (json_is_integer(perm)) {
+		/* the classic mistake gets its own hint */
+		rc = proto_err_add(err, errlen,
+		                   "%s.permissions: want a string like '0644' (quoted: YAML reads "
+		                   "0644 as the number %lld)",
+		                   p, (long long)json_integer_value(perm));
+		json_object_del(rest, "permissions");
+	}
+	rc |= check_keys(rest ? rest : f, p, specs, 1, err, errlen);
+	json_decref(rest);
 	if (!json_object_get(f, "path"))
 		rc = proto_err_add(err, errlen, "%s: no path (it is required)", p);
 	json_t *enc = json_object_get(f, "encoding");

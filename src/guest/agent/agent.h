@@ -162,11 +162,12 @@ int apply_nocloud(struct agent *a, const struct proto_config *c, json_t *items);
 /* 1 when there is nothing to wait for (no channel, or a seed already in
  * place), with the reason logged; 0 to wait. */
 int seedwait_skip(struct agent *a);
-/* Start the bound; stops the loop when it passes. */
+/* Start the bound, which stops the loop when it passes. 1 when there is
+ * nothing to wait for after all (see below), -1 on error, else 0. */
 int seedwait_start(struct agent *a);
-/* After an inotify event in the channel directory: stop when every channel
- * of the guest has its link and none is ours. */
-void seedwait_check_channels(struct agent *a);
+/* After an inotify event in the channel directory: stop (1) when every
+ * channel of the guest has its link and none is ours. */
+int seedwait_check_channels(struct agent *a);
 /* The reply that put the seed in place is on its way: stop once it is out. */
 void seedwait_reply_sent(struct agent *a);
 

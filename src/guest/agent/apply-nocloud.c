@@ -151,12 +151,12 @@ int apply_nocloud(struct agent *a, const struct proto_config *c, json_t *items)
 	char p[PATH_MAX];
 	int unchanged[PROTO_SEED_NFILES] = {0}, stale[PROTO_SEED_NFILES] = {0};
 	/* A directory with the wrong mode or owner is rebuilt, files and all. */
-	int same = dir_ok(a);
+	int dir = dir_ok(a), same = dir;
 	for (int i = 0; i < PROTO_SEED_NFILES; i++) {
 		seed_path(p, sizeof(p), AGENT_SEED_DIR, i);
 		if (c->seed[i])
 			unchanged[i] =
-			    same && fs_same(a, p, c->seed[i], c->seed_len[i], SEED_FILE_MODE, 0, 0);
+			    dir && fs_same(a, p, c->seed[i], c->seed_len[i], SEED_FILE_MODE, 0, 0);
 		else
 			stale[i] = exists(a, p);
 		same = same && (c->seed[i] ? unchanged[i] : !stale[i]);

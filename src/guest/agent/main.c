@@ -203,10 +203,13 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
-	if (a.wait_seed_ms && seedwait_start(&a) < 0) {
+	int nowait = a.wait_seed_ms ? seedwait_start(&a) : 0;
+	if (nowait < 0) {
 		log_err("cannot start the --wait-seed timer");
 		return 1;
 	}
+	if (nowait)
+		return 0;
 	int rc = loop_run(a.loop);
 	session_detach(&a, "stopping");
 	loop_free(a.loop);

@@ -79,17 +79,16 @@ int seedwait_start(struct agent *a)
 	         a->devpath);
 	if (!loop_timer(a->loop, (uint64_t)a->wait_seed_ms, on_timeout, a))
 		return -1;
-	seedwait_check_channels(a);
-	return 0;
+	return seedwait_check_channels(a);
 }
 
-void seedwait_check_channels(struct agent *a)
+int seedwait_check_channels(struct agent *a)
 {
 	if (!a->wait_seed_ms || a->explicit_device || session_attached(a))
-		return;
+		return 0;
 	struct stat st;
 	if (lstat(a->devpath, &st) == 0)
-		return;
+		return 0;
 	/* The links udev made (xen-console-setup), beside where ours would be. */
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", a->devpath);
@@ -101,7 +100,9 @@ void seedwait_check_channels(struct agent *a)
 		log_info("all %d channel(s) of this guest are set up and none is %s: not waiting",
 		         devs, a->name);
 		loop_stop(a->loop);
+		return 1;
 	}
+	return 0;
 }
 
 void seedwait_reply_sent(struct agent *a)
