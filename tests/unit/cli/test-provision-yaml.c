@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,9 +132,51 @@ static void aliases_cannot_expand_without_bound(void **state)
 	assert_int_equal(strncmp(err, "line ", 5), 0);
 }
 
+/* cloud-init's files: YAML 1.1 scalars as PyYAML reads them, an empty file
+ * is {}, and every key path has its place. */
+static void cloud_init_files_read_as_cloud_init_does(void **state)
+{
+	const char *text = "#cloud-config\nperm: 0644\nhex: 0x1f\nbig: 1_000\nneg: -12\n"
+	                   "f: 1.5\ny: yes\nN: Off\nt: True\nn: Null\ne:\ns: '0644'\nv: 1.2.3\n"
+	                   "users:\n  - name: ops\n    keys: [a, b]\n";
+	struct cli_yaml_opts o = {.yaml11 = 1, .allow_empty = 1, .marks = json_object()};
+	char err[300];
+	json_t *j = cli_yaml_load(text, strlen(text), &o, err, sizeof(err));
+	assert_non_null(j);
+	char *out = json_dumps(j, JSON_COMPACT);
+	assert_string_equal(out, "{\"perm\":420,\"hex\":31,\"big\":1000,\"neg\":-12,\"f\":1.5,"
+	                         "\"y\":true,\"N\":false,\"t\":true,\"n\":null,\"e\":null,"
+	                         "\"s\":\"0644\",\"v\":\"1.2.3\",\"users\":[{\"name\":\"ops\","
+	                         "\"keys\":[\"a\",\"b\"]}]}");
+	free(out);
+	json_t *m = json_object_get(o.marks, "users[0].keys[1]");
+	assert_int_equal(json_integer_value(json_array_get(m, 0)), 16);
+	assert_int_equal(json_integer_value(json_array_get(m, 1)), 15);
+	m = json_object_get(o.marks, "users[0].name");
+	assert_int_equal(json_integer_value(json_array_get(m, 0)), 15);
+	assert_int_equal(json_integer_value(json_array_get(m, 1)), 5);
+	json_decref(j);
+	json_decref(o.marks);
+	/* empty is {}; errors give their place apart from the message */
+	o = (struct cli_yaml_opts){.yaml11 = 1, .allow_empty = 1};
+	j = cli_yaml_load("#cloud-config\n", 14, &o, err, sizeof(err));
+	assert_non_null(j);
+	assert_int_equal(json_object_size(j), 0);
+	json_decref(j);
+	assert_null(cli_yaml_load("a: 1\nb: [\n", 10, &o, err, sizeof(err)));
+	assert_int_equal(o.line, 3);
+	assert_int_equal(o.column, 1);
+	assert_string_equal(err, "did not find expected node content");
+	assert_true(cli_is_cloud_config("#cloud-config", 13));
+	assert_true(cli_is_cloud_config("#cloud-config \r\nx: 1", 19));
+	assert_false(cli_is_cloud_config("#cloud-configx\n", 15));
+	assert_false(cli_is_cloud_config("# cloud-config\n", 15));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(cloud_init_files_read_as_cloud_init_does),
 	    cmocka_unit_test(scalars_follow_the_documented_rules),
 	    cmocka_unit_test(refusals_name_line_and_column),
 	    cmocka_unit_test(empty_input_says_where),

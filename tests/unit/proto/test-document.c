@@ -297,18 +297,46 @@ static void parsed_absent_and_empty(void **state)
 	assert_int_equal(c.nusers, 0);
 }
 
+/* The NoCloud seed: meta-data and user-data required, four known files,
+ * text without NUL; the parsed seed holds the bytes. */
+static void nocloud_rules(void **state)
+{
+	check("{\"generation\": 1, \"nocloud\": {\"meta-data\": \"\", \"user-data\": \"\"}}", NULL);
+	check("{\"generation\": 1, \"nocloud\": {\"user-data\": \"#cloud-config\\n\"}}",
+	      "nocloud.meta-data: missing (cloud-init needs it)");
+	check("{\"generation\": 1, \"nocloud\": {\"meta-data\": \"\"}}",
+	      "nocloud.user-data: missing");
+	check("{\"generation\": 1, \"nocloud\": {\"meta-data\": \"\", \"user-data\": \"\","
+	      " \"userdata\": \"\"}}",
+	      "nocloud.userdata: unknown key");
+	check("{\"generation\": 1, \"nocloud\": {\"meta-data\": 1, \"user-data\": \"\"}}",
+	      "nocloud.meta-data: want a string of at most 98304 bytes");
+	check("{\"generation\": 1, \"nocloud\": []}", "nocloud: not a mapping");
+	json_t *o =
+	    json_loads("{\"generation\": 2, \"nocloud\": {\"meta-data\": \"instance-id: i\","
+	               " \"user-data\": \"#cloud-config\\n\", \"vendor-data\": \"\"}}",
+	               0, NULL);
+	struct proto_config c;
+	char err[256];
+	assert_int_equal(proto_config_parse(o, &c, err, sizeof(err)), 0);
+	assert_true(c.has_seed);
+	assert_string_equal(c.seed[PROTO_SEED_META_DATA], "instance-id: i");
+	assert_int_equal(c.seed_len[PROTO_SEED_USER_DATA], 14);
+	assert_null(c.seed[PROTO_SEED_NETWORK_CONFIG]);
+	assert_non_null(c.seed[PROTO_SEED_VENDOR_DATA]);
+	assert_int_equal(c.seed_len[PROTO_SEED_VENDOR_DATA], 0);
+	proto_config_free(&c);
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(full_document_is_valid),
-	    cmocka_unit_test(top_level_rules),
-	    cmocka_unit_test(network_rules),
-	    cmocka_unit_test(users_rules),
-	    cmocka_unit_test(files_rules),
-	    cmocka_unit_test(parsers),
-	    cmocka_unit_test(every_problem_reported),
-	    cmocka_unit_test(parsed_values),
-	    cmocka_unit_test(parsed_absent_and_empty),
+	    cmocka_unit_test(nocloud_rules),   cmocka_unit_test(full_document_is_valid),
+	    cmocka_unit_test(top_level_rules), cmocka_unit_test(network_rules),
+	    cmocka_unit_test(users_rules),     cmocka_unit_test(files_rules),
+	    cmocka_unit_test(parsers),         cmocka_unit_test(every_problem_reported),
+	    cmocka_unit_test(parsed_values),   cmocka_unit_test(parsed_absent_and_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
