@@ -69,4 +69,5 @@ def main():
         sys.exit("frames.py: unknown command " + cmd)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -124,4 +124,19 @@ rc=0
 [ $rc -eq 2 ] && grep -q "bad/meta-data: " "$E2E_TMP/bad3.err" || fail "missing meta-data: $(cat "$E2E_TMP/bad3.err")"
 [ "$(stat -c %i "$S/user-data")" = "$before" ] || fail "a refused seed reached the guest"
 
+# An agent from before seeds: told apart, nothing sent.
+coproc OLD { exec python3 "$SRC_DIR/tests/e2e/cloudinit/old-agent.py" "$E2E_TMP/old.sock"; }
+E2E_PIDS+=("$OLD_PID")
+read -r -t 20 line <&"${OLD[0]}" && [ "$line" = ready ] || fail "old agent did not start"
+rc=0
+provision_json "$E2E_TMP/old.json" --nocloud "$SEED" "$E2E_TMP/old.sock" --timeout 20 || rc=$?
+[ $rc -eq 1 ] || fail "an old agent: exit $rc"
+python3 - "$E2E_TMP/old.json" <<'PY' || fail "old agent: $(cat "$E2E_TMP/old.json")"
+import json, sys
+t = json.load(open(sys.argv[1]))[0]
+assert t["error_kind"] == "agent-too-old", t
+assert t["error"] == ('the agent (xenchannel-agent 0.1.0) cannot take a NoCloud seed (no "nocloud" '
+                      'capability): update xenchannel-guest in the guest'), t
+PY
+
 pass "NoCloud seed written with cloud-init's modes, idempotent, read by Debian's cloud-init; bad seeds refused with file:line:column"
