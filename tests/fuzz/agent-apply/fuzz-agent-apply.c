@@ -297,7 +297,7 @@ static void agent_open(struct agent *a)
 	a->kernel = 0;
 	a->ino_fd = -1;
 	char err[512];
-	if (a->rootfd < 0 || policy_load(a, err, sizeof(err)) < 0 ||
+	if (a->rootfd < 0 || policy_load(a, &a->policy, err, sizeof(err)) < 0 ||
 	    state_load(a, err, sizeof(err)) < 0)
 		abort();
 }
@@ -349,6 +349,10 @@ static json_t *expected_items(const json_t *doc, const struct agent *a)
 	    want_item(names, "users.%s", json_string_value(json_object_get(v, "name")));
 	json_array_foreach(json_object_get(doc, "write_files"), i, v)
 	    want_item(names, "write_files.%s", json_string_value(json_object_get(v, "path")));
+	json_t *seed = json_object_get(doc, "nocloud");
+	for (int k = 0; seed && k < PROTO_SEED_NFILES; k++)
+		if (json_object_get(seed, proto_seed_names[k]))
+			want_item(names, "nocloud.%s", proto_seed_names[k]);
 	return names;
 }
 

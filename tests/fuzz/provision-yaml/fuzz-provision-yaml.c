@@ -11,7 +11,11 @@
  *     same text (nothing lost or changed in between), and it fits a frame;
  *   - failure: a message that says where ("line L column C: ...");
  *   - the same input converts the same way twice;
- *   - the validator either accepts or says why.
+ *   - the validator either accepts or says why;
+ *   - read as cloud-init reads its files (YAML 1.1, places of key paths),
+ *     the same input as a cloud-config and as a network-config is checked
+ *     and converted: the checks accept or say why, and every key path
+ *     they name that the file has, has its place.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +23,8 @@
 #include <string.h>
 
 #include <yaml.h>
+
+#include <jansson.h>
 
 #include "commands.h"
 #include "xenchannel/proto.h"
@@ -58,9 +64,48 @@ static int documents(const uint8_t *data, size_t size)
 	return n;
 }
 
+/* The cloud-init side: cli_yaml_load, the checks, the conversion. */
+static void as_cloud_init_file(const uint8_t *data, size_t size)
+{
+	char err[4096];
+	struct cli_yaml_opts yo = {.yaml11 = 1, .allow_empty = 1, .marks = json_object()};
+	json_t *o = cli_yaml_load((const char *)data, size, &yo, err, sizeof(err));
+	if (!o) {
+		if (yo.line == 0 || yo.column == 0 || !err[0])
+			abort(); /* a refusal says where */
+		json_decref(yo.marks);
+		return;
+	}
+	err[0] = 0;
+	int cc = proto_cloud_config_check(o, err, sizeof(err));
+	if (cc < 0 && !err[0])
+		abort();
+	err[0] = 0;
+	int nc = proto_network_config_check(o, err, sizeof(err));
+	if (nc < 0 && !err[0])
+		abort();
+	struct proto_cc_result r;
+	if (cc == 0 &&
+	    proto_cloud_config_convert(o, nc == 0 ? o : NULL, NULL, &r, err, sizeof(err)) == 0) {
+		if (!json_is_object(r.doc) || !json_is_array(r.skipped))
+			abort();
+		json_t *doc = json_deep_copy(r.doc);
+		if (!json_object_get(doc, "generation"))
+			json_object_set_new(doc, "generation", json_integer(1));
+		err[0] = 0;
+		if (proto_config_validate(doc, err, sizeof(err)) < 0 && !err[0])
+			abort();
+		json_decref(doc);
+		proto_cc_result_free(&r);
+	}
+	json_decref(o);
+	json_decref(yo.marks);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	as_cloud_init_file(data, size);
 	char err[300], err2[300];
 	memset(err, 0, sizeof(err));
 	char *js = cli_yaml_to_json((const char *)data, size, err, sizeof(err));
