@@ -732,7 +732,15 @@ static void convert_files(struct conv *c, const json_t *cc)
 			files = json_array();
 			set(c, c->r->doc, "write_files", files);
 		}
-		if (!files || json_array_append(files, f) < 0) {
+		/* cloud-init reads permissions with Python's int(p, 8): "0o644" too */
+		json_t *copy = json_copy((json_t *)f);
+		const char *perm = json_string_value(json_object_get(f, "permissions"));
+		if (copy && perm && perm[0] == '0' && (perm[1] == 'o' || perm[1] == 'O')) {
+			char p8[16];
+			snprintf(p8, sizeof(p8), "0%.10s", perm + 2);
+			json_object_set_new(copy, "permissions", json_string(p8));
+		}
+		if (!files || !copy || json_array_append_new(files, copy) < 0) {
 			c->oom = 1;
 			return;
 		}

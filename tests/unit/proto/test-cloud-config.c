@@ -225,6 +225,8 @@ static void users_and_keys(void **state)
 
 static void files_and_other_keys(void **state)
 {
+	expect("{\"write_files\": [{\"path\": \"/o\", \"permissions\": \"0o640\"}]}", NULL, NULL,
+	       "{\"write_files\":[{\"path\":\"/o\",\"permissions\":\"0640\"}]}", "[]");
 	expect(
 	    "{\"write_files\": [{\"path\": \"/a\", \"content\": \"x\", \"defer\": true},"
 	    " {\"path\": \"/b\", \"encoding\": \"gzip\"}, {\"path\": \"/c\", \"append\": true}],"
