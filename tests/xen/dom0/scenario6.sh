@@ -57,7 +57,7 @@ s6() {
 	artifact s6-guest-console.log <$log
 	for want in "hostname=ci-seeded" "user=ops:/home/ops" "keys=1 mode=600 ops" \
 		"addr=inet 192.0.2.60/24 " "seed=700 meta-data network-config user-data " \
-		"datasource=nocloud" "errors=0"; do
+		"datasource=nocloud" "errors-init-local=0 "; do
 		printf '%s\n' "$report" | grep -qxF "CIREPORT $want" || fails="$fails [$want]"
 	done
 	# the seed was in place before cloud-init's local stage started
