@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xenchannel/proto.h"
+
 #define HOST_READ 1u
 #define HOST_WRITE 2u
 
@@ -67,6 +69,23 @@ int64_t host_chan_request(struct host_chan *h, json_t *payload);
 /* Queue {"op":"apply","document":doc,"hmac":...}; key NULL for none. */
 int64_t host_chan_apply(struct host_chan *h, const char *doc, size_t doclen, const uint8_t *key,
                         size_t keylen);
+/* ---- documents the host builds (host-doc.c) ---- */
+
+/* A NoCloud seed as a document, {"nocloud": {...}} without a generation:
+ * text[i] (NULL: absent) of len[i] bytes is the file proto_seed_names[i].
+ * NULL when a text is not UTF-8 (or without memory). Check the files first
+ * (xenchannel provision --nocloud does, with cloud-init's rules). */
+json_t *host_seed_doc(const char *const text[PROTO_SEED_NFILES],
+                      const size_t len[PROTO_SEED_NFILES]);
+/* doc's text with this generation: compact, keys sorted, so the same
+ * content always gives the same bytes (malloc'd; NULL without memory). */
+char *host_doc_text(const json_t *doc, json_int_t generation, size_t *len);
+/* The text to send for a document whose generation is the guest's, from
+ * the result of its "status" reply: as its last generation L when the
+ * guest has exactly this content as L (every item then unchanged), else as
+ * L + 1 (docs/protocol.md §6.1). Queue it with host_chan_apply(). */
+char *host_doc_for_guest(const json_t *doc, const json_t *status, size_t *len);
+
 /* Next reply received (a new reference), or NULL. */
 json_t *host_chan_take_reply(struct host_chan *h);
 

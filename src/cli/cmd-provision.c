@@ -87,19 +87,6 @@ static int is_yaml(const char *file)
 	       (n > 4 && !strcmp(file + n - 4, ".yml"));
 }
 
-/* The document's text with generation gen (documents whose generation is
- * the guest's: sorted keys, so the same content gives the same bytes). */
-static char *doc_text(const json_t *obj, json_int_t gen, size_t *len)
-{
-	json_t *o = json_deep_copy(obj);
-	char *text = NULL;
-	if (o && json_object_set_new(o, "generation", json_integer(gen)) == 0)
-		text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	*len = text ? strlen(text) : 0;
-	return text;
-}
-
 /* The apply request must fit one frame: the document is a JSON string in
  * it, escaped once more. */
 static int fits_a_frame(const char *file, const char *text, size_t len, struct cfg_diag *d)
@@ -188,7 +175,7 @@ static int cloud_doc(struct doc *doc, const char *file, const char *text, size_t
 		return -1;
 	size_t n;
 	json_t *g = json_object_get(obj, "generation");
-	char *t = doc_text(obj, g ? json_integer_value(g) : 1, &n);
+	char *t = host_doc_text(obj, g ? json_integer_value(g) : 1, &n);
 	int rc = -1;
 	if (t)
 		rc = fits_a_frame(file, t, n, d);
@@ -344,21 +331,10 @@ static void send_with_guest_generation(struct target *t, const json_t *r)
 		       cli_escaped(ab, sizeof(ab), agent ? agent : "?"));
 		return;
 	}
-	json_t *res = json_object_get(r, "result");
-	json_int_t last = json_integer_value(json_object_get(res, "generation"));
-	const char *digest = json_string_value(json_object_get(res, "digest"));
-	size_t len = 0;
-	char *text = NULL, hex[65];
-	if (last >= 1 && digest && (text = doc_text(t->doc->obj, last, &len)) &&
-	    (proto_sha256_hex(text, len, hex) < 0 || strcmp(hex, digest) != 0)) {
-		free(text);
-		text = NULL;
-	}
-	if (!text && last < INT64_MAX)
-		text = doc_text(t->doc->obj, last + 1, &len);
+	size_t len;
+	char *text = host_doc_for_guest(t->doc->obj, json_object_get(r, "result"), &len);
 	if (!text) {
-		finish(t, "channel-failed", "cannot build the document (generation %lld)",
-		       (long long)last);
+		finish(t, "channel-failed", "cannot build the document for the guest's generation");
 		return;
 	}
 	t->text = text;

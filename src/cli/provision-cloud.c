@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "xenchannel/host.h"
 #include "xenchannel/proto.h"
 
 /* One of cloud-init's files, read and (when YAML) parsed. */
@@ -201,8 +202,8 @@ static int check_network_config(struct cfile *f, struct cfg_diag *d)
 json_t *cli_seed_load(const char *dir, struct cfg_diag *d)
 {
 	struct cfile f[PROTO_SEED_NFILES];
-	size_t errs = d->nerrors;
-	json_t *seed = json_object();
+	const char *text[PROTO_SEED_NFILES] = {0};
+	size_t len[PROTO_SEED_NFILES] = {0}, errs = d->nerrors;
 	for (int i = 0; i < PROTO_SEED_NFILES; i++) {
 		int optional = i == PROTO_SEED_NETWORK_CONFIG || i == PROTO_SEED_VENDOR_DATA;
 		if (cfile_read(&f[i], dir, proto_seed_names[i], optional, d) < 0 || !f[i].text)
@@ -215,17 +216,15 @@ json_t *cli_seed_load(const char *dir, struct cfg_diag *d)
 		int rc = i == PROTO_SEED_META_DATA        ? check_meta_data(&f[i], d)
 		         : i == PROTO_SEED_NETWORK_CONFIG ? check_network_config(&f[i], d)
 		                                          : check_user_data(&f[i], d);
-		if (rc == 0)
-			json_object_set_new(seed, proto_seed_names[i],
-			                    json_stringn(f[i].text, f[i].len));
+		text[i] = rc == 0 ? f[i].text : NULL;
+		len[i] = f[i].len;
 	}
+	json_t *doc = d->nerrors > errs ? NULL : host_seed_doc(text, len);
+	if (!doc && d->nerrors == errs)
+		cfg_diag_add(d, CFG_ERROR, "%s: out of memory", dir);
 	for (int i = 0; i < PROTO_SEED_NFILES; i++)
 		cfile_free(&f[i]);
-	if (d->nerrors > errs) {
-		json_decref(seed);
-		return NULL;
-	}
-	return json_pack("{s:o}", "nocloud", seed);
+	return doc;
 }
 
 /* Our validator's problems in the converted document, each told at the

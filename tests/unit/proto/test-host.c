@@ -182,9 +182,49 @@ static void connect_errors_name_the_socket(void **state)
 	assert_non_null(strstr(err, "/nonexistent/dir/x.sock"));
 }
 
+/* Documents whose generation is the guest's: the same content is sent as
+ * the guest's last generation (so it is all unchanged), other content as
+ * the next; a seed is the nocloud section, its texts as given. */
+static void documents_built_for_the_guest(void **state)
+{
+	const char *text[PROTO_SEED_NFILES] = {"instance-id: i\n", "#cloud-config\n", NULL, ""};
+	size_t len[PROTO_SEED_NFILES] = {15, 14, 0, 0};
+	json_t *doc = host_seed_doc(text, len);
+	size_t n;
+	char *t1 = host_doc_text(doc, 1, &n);
+	assert_string_equal(t1, "{\"generation\":1,\"nocloud\":{\"meta-data\":\"instance-id: "
+	                        "i\\n\",\"user-data\":\"#cloud-config\\n\",\"vendor-data\":\"\"}}");
+	assert_int_equal(n, strlen(t1));
+	/* a new guest: generation 1 */
+	json_t *st = json_pack("{s:i, s:s}", "generation", 0, "digest", "");
+	char *t = host_doc_for_guest(doc, st, &n);
+	assert_string_equal(t, t1);
+	free(t);
+	json_decref(st);
+	/* the guest has exactly this as generation 1: 1 again */
+	char hex[65];
+	proto_sha256_hex(t1, strlen(t1), hex);
+	st = json_pack("{s:i, s:s}", "generation", 1, "digest", hex);
+	t = host_doc_for_guest(doc, st, &n);
+	assert_string_equal(t, t1);
+	free(t);
+	json_decref(st);
+	/* the guest is at 7 with other content: 8 */
+	st = json_pack("{s:i, s:s}", "generation", 7, "digest", hex);
+	t = host_doc_for_guest(doc, st, &n);
+	assert_non_null(strstr(t, "\"generation\":8,"));
+	free(t);
+	json_decref(st);
+	free(t1);
+	json_decref(doc);
+	const char *bad[PROTO_SEED_NFILES] = {"\xff", "", NULL, NULL};
+	assert_null(host_seed_doc(bad, (size_t[PROTO_SEED_NFILES]){1, 0, 0, 0}));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(documents_built_for_the_guest),
 	    cmocka_unit_test(host_ignores_echo_stale_and_foreign_frames),
 	    cmocka_unit_test(host_repeats_hello_and_times_out),
 	    cmocka_unit_test(connect_errors_name_the_socket),
