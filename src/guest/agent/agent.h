@@ -81,6 +81,7 @@ struct agent {
 	int check_only;         /* --check: read policy and key, then exit */
 	int wait_seed_ms;       /* --wait-seed: > 0: oneshot, until a seed is in place */
 	int seed_written;       /* an apply put a complete seed in place */
+	uint64_t drain_until;   /* --wait-seed: stop at the latest then */
 	const char *policy_path, *key_path, *state_dir;
 	struct policy policy;
 	uint8_t *key; /* HMAC key, NULL when documents need none */
@@ -170,6 +171,8 @@ int seedwait_start(struct agent *a);
 int seedwait_check_channels(struct agent *a);
 /* The reply that put the seed in place is on its way: stop once it is out. */
 void seedwait_reply_sent(struct agent *a);
+/* Our output is written to the device: stop once the tty has sent it. */
+void seedwait_drain(struct agent *a);
 
 /* netlink.c: rtnetlink requests for apply_network. Each returns 0 or -errno. */
 #define NL_MAX_ADDRS 64

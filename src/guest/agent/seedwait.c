@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,9 +57,12 @@ int seedwait_skip(struct agent *a)
 		return 1;
 	}
 	struct stat st;
-	if (lstat(a->devpath, &st) == 0 || a->explicit_device)
+	int devs = channel_devices(a), here = lstat(a->devpath, &st) == 0;
+	log_info("--wait-seed: %d Xen channel device(s), %s %s", devs, a->devpath,
+	         here ? "present" : "not there yet");
+	if (here || a->explicit_device)
 		return 0;
-	if (channel_devices(a) == 0) {
+	if (devs == 0) {
 		log_info("no Xen channel in this guest: not waiting for a seed");
 		return 1;
 	}
@@ -110,5 +114,35 @@ void seedwait_reply_sent(struct agent *a)
 	log_info("NoCloud seed in place: done");
 	a->s.stop_when_flushed = 1;
 	if (a->s.out.len == a->s.out.off)
-		loop_stop(a->loop);
+		seedwait_drain(a);
+}
+
+/* Closing an hvc tty may drop what it has not pushed to the ring yet, so
+ * the reply could be lost with the process: wait until the tty's output
+ * queue is empty, for at most DRAIN_MS (a host that stopped reading must
+ * not hold the boot). No event says "sent": the queue is looked at every
+ * DRAIN_STEP_MS. */
+#define DRAIN_MS 3000
+#define DRAIN_STEP_MS 20
+static void on_drain(struct loop *l, void *arg)
+{
+	struct agent *a = arg;
+	int queued = 0;
+	if (a->s.fd >= 0 && a->s.is_tty && ioctl(a->s.fd, TIOCOUTQ, &queued) < 0)
+		queued = 0;
+	if (queued > 0 && loop_now_ms() < a->drain_until) {
+		loop_timer(l, DRAIN_STEP_MS, on_drain, a);
+		return;
+	}
+	if (queued > 0)
+		log_warn("%d bytes of the reply still queued after %d ms", queued, DRAIN_MS);
+	loop_stop(l);
+}
+
+void seedwait_drain(struct agent *a)
+{
+	if (a->drain_until)
+		return;
+	a->drain_until = loop_now_ms() + DRAIN_MS;
+	on_drain(a->loop, a);
 }

@@ -42,7 +42,7 @@ static void flush_out(struct agent *a)
 	if (s->out.off == s->out.len) {
 		s->out.off = s->out.len = 0;
 		if (s->stop_when_flushed)
-			loop_stop(a->loop); /* --wait-seed: the seed's reply is out */
+			seedwait_drain(a); /* --wait-seed: the seed's reply is out */
 	}
 	loop_modify(a->loop, s->fd, LOOP_READ | (s->out.len ? LOOP_WRITE : 0u));
 }

@@ -53,11 +53,12 @@ s6() {
 		done < <(timeout 900 tail -n +1 -F $log 2>/dev/null)
 	fi
 	echo "XENTEST-MEASURE ci_report_s=$(awk "BEGIN{print $(up) - $t0}")"
-	report=$(tr -d '\r' <$log 2>/dev/null | grep '^CIREPORT ')
+	# journald puts "[uptime] unit[pid]: " before each line on the console
+	report=$(tr -d '\r' <$log 2>/dev/null | sed -n 's/^.*\(CIREPORT .*\)$/\1/p' | sed 's/ *$//')
 	artifact s6-guest-console.log <$log
 	for want in "hostname=ci-seeded" "user=ops:/home/ops" "keys=1 mode=600 ops" \
-		"addr=inet 192.0.2.60/24 " "seed=700 meta-data network-config user-data " \
-		"datasource=nocloud" "errors-init-local=0 "; do
+		"addr=inet 192.0.2.60/24" "seed=700 meta-data network-config user-data" \
+		"datasource=nocloud" "errors-init-local=0"; do
 		printf '%s\n' "$report" | grep -qxF "CIREPORT $want" || fails="$fails [$want]"
 	done
 	# the seed was in place before cloud-init's local stage started

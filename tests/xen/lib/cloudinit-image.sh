@@ -84,6 +84,11 @@ cloudinit_domu() {
 		"$r/etc/systemd/system/multi-user.target.wants/xenchannel-agent.service"
 	install -m 0644 "$HERE/domU-cloudinit/xentest-nic.service" "$HERE/domU-cloudinit/xentest-report.service" \
 		"$r/etc/systemd/system/"
+	# test only: both agents say what they do on the console too
+	for u in xenchannel-seed xenchannel-agent; do
+		mkdir -p "$r/etc/systemd/system/$u.service.d"
+		install -m 0644 "$HERE/domU-cloudinit/$u-console.conf" "$r/etc/systemd/system/$u.service.d/xentest.conf"
+	done
 	install -m 0755 "$HERE/domU-cloudinit/xentest-report" "$r/usr/local/sbin/xentest-report"
 	ln -sf /etc/systemd/system/xentest-nic.service \
 		"$r/etc/systemd/system/cloud-init-local.service.wants/xentest-nic.service"
