@@ -18,17 +18,22 @@ static const char *root_prefix(const struct agent *a)
 	return strcmp(a->root, "/") == 0 ? "" : a->root;
 }
 
-/* Entries of a directory whose name starts with prefix ("" for all). */
-static int count_entries(const char *dir, const char *prefix)
+/* Entries of a directory whose name starts with prefix ("" for all), not
+ * counting dot files; *named is set when one of them is called name. */
+static int count_entries(const char *dir, const char *prefix, const char *name, int *named)
 {
 	DIR *d = opendir(dir);
 	if (!d)
 		return 0;
 	int n = 0;
 	struct dirent *e;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' && strncmp(e->d_name, prefix, strlen(prefix)) == 0)
-			n++;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		n++;
+		if (name && strcmp(e->d_name, name) == 0)
+			*named = 1;
+	}
 	closedir(d);
 	return n;
 }
@@ -38,7 +43,7 @@ static int channel_devices(const struct agent *a)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s/sys/bus/xen/devices", root_prefix(a));
-	return count_entries(dir, "console-");
+	return count_entries(dir, "console-", NULL, NULL);
 }
 
 int seedwait_skip(struct agent *a)
@@ -90,17 +95,18 @@ int seedwait_check_channels(struct agent *a)
 {
 	if (!a->wait_seed_ms || a->explicit_device || session_attached(a))
 		return 0;
-	struct stat st;
-	if (lstat(a->devpath, &st) == 0)
-		return 0;
-	/* The links udev made (xen-console-setup), beside where ours would be. */
+	/* The links udev made (xen-console-setup), beside where ours would be,
+	 * in one listing: a separate lstat of ours before it races with the
+	 * rename that makes our link (seen on real Xen: ours was missing to the
+	 * lstat and present to the listing, counted as someone else's). */
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", a->devpath);
 	char *slash = strrchr(dir, '/');
 	if (slash)
 		*slash = 0;
-	int devs = channel_devices(a), links = count_entries(dir, "");
-	if (devs > 0 && links >= devs) {
+	int ours = 0, devs = channel_devices(a);
+	int links = count_entries(dir, "", slash ? slash + 1 : a->devpath, &ours);
+	if (!ours && devs > 0 && links >= devs) {
 		log_info("all %d channel(s) of this guest are set up and none is %s: not waiting",
 		         devs, a->name);
 		loop_stop(a->loop);
