@@ -5,8 +5,8 @@ set -u
 . /xentest/lib.sh
 . /xentest/params.sh # written by tests/xen/run: AGENT_NAME, AGENT_ARGS, XENCHANNELD_ARGS
 
-if [ "${CLOUDINIT:-0}" = 1 ]; then # the opt-in cloud-init run: scenario 6 alone
-	. /xentest/scenario6.sh
+if [ "${CLOUDINIT:-0}" = 1 ]; then # the opt-in cloud-init run: scenario 7 alone
+	. /xentest/scenario7.sh
 	echo "XENTEST: scenarios done"
 	exit 0
 fi
