@@ -7,6 +7,7 @@
 #ifndef XENCHANNEL_CLI_COMMANDS_H
 #define XENCHANNEL_CLI_COMMANDS_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 int cmd_attach(int argc, char **argv);
@@ -26,6 +27,18 @@ const char *cli_escaped(char *buf, size_t size, const char *s);
 /* xenchanneld's control socket ($XENSIM_RUN_DIR/xenchanneld/control.sock in
  * the simulator, else /run/xenchanneld/control.sock). */
 const char *cli_control_socket(char *buf, size_t size);
+
+/* --timeout SECONDS (0-86400, fractions allowed) into *ms; -1 after a
+ * message naming cmd. */
+int cli_parse_seconds(const char *cmd, const char *arg, int *ms);
+/* A JSON string of s (escaped by cli_escaped when it is not UTF-8), or
+ * null for NULL. */
+json_t *cli_json_text(const char *s);
+/* --json errors: {"error": {"message": msg}}; *inner (when not NULL) is
+ * the inner object, for the caller to add domain, devid, name... */
+json_t *cli_json_error(const char *msg, json_t **inner);
+/* Print o (consumed) indented on stdout; -1 when it cannot. */
+int cli_json_print(json_t *o);
 
 /* provision-yaml.c */
 /* A YAML provisioning document -> its JSON text (malloc'd, compact), or

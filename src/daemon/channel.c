@@ -19,6 +19,7 @@
 
 #include "xenchannel/loop.h"
 #include "xenchannel/platform.h"
+#include "xenchannel/toolstack.h"
 #include "xenchannel/xstore.h"
 
 #define STORM_WINDOW_MS 100u
@@ -333,6 +334,18 @@ static int write_if_present(struct xcd *d, const char *dir, const char *key, con
 	return r == 0 ? 0 : -1;
 }
 
+/* Our verdict on the channel, as libxl's hotplug scripts publish theirs
+ * (TS_HOTPLUG_*): the reason first, then the status, so whoever sees
+ * `error` finds the reason already there. why == NULL: accepted. */
+static void publish_verdict(struct chan *c, const char *why)
+{
+	char dir[256];
+	be_path(c->d, c->domid, c->devid, NULL, dir, sizeof(dir));
+	if (why)
+		write_if_present(c->d, dir, TS_HOTPLUG_ERROR, why);
+	write_if_present(c->d, dir, TS_HOTPLUG_STATUS, why ? "error" : "connected");
+}
+
 void chan_write_state(struct chan *c, int state)
 {
 	char dir[256], v[4];
@@ -352,6 +365,7 @@ int chan_open_endpoint(struct chan *c)
 		                    sizeof(err));
 		if (fd < 0) {
 			log_err(CH_FMT ": %s", CH_ARGS(c), err);
+			publish_verdict(c, err);
 			return -1;
 		}
 		c->listen_fd = fd;
@@ -362,6 +376,7 @@ int chan_open_endpoint(struct chan *c)
 	char name[128];
 	if (ept_open(&c->fd, &c->pty_slave, name, sizeof(name), err, sizeof(err)) < 0) {
 		log_err(CH_FMT ": %s", CH_ARGS(c), err);
+		publish_verdict(c, err);
 		return -1;
 	}
 	c->fd_mask = 0;
@@ -618,6 +633,9 @@ static struct chan *chan_create(struct xcd *d, uint32_t domid, uint32_t devid)
 		be_path(d, domid, devid, NULL, p, sizeof(p));
 		log_err("domain %u channel %u: %s (in %s); closing the channel", domid, devid, bad,
 		        p);
+		char why[512];
+		snprintf(why, sizeof(why), "%s (in %s)", bad, p);
+		publish_verdict(c, why);
 		c->st = CH_ERROR;
 		chan_write_state(c, XB_CLOSING);
 	}
@@ -661,7 +679,6 @@ static void read_input(struct chan *c, struct fsm_input *in)
 
 void chan_update(struct xcd *d, uint32_t domid, uint32_t devid)
 {
-	char p[256];
 	struct chan *c = chan_find(d, domid, devid);
 	if (!c) {
 		/* (a device whose backend dir is already gone is caught by the
@@ -705,10 +722,8 @@ void chan_update(struct xcd *d, uint32_t domid, uint32_t devid)
 			chan_write_state(c, s.write_be);
 			in.be_state = s.write_be;
 		}
-		if (s.write_be == XB_INITWAIT) {
-			be_path(d, domid, devid, NULL, p, sizeof(p));
-			write_if_present(d, p, "hotplug-status", "connected");
-		}
+		if (s.write_be == XB_INITWAIT)
+			publish_verdict(c, NULL);
 		if (c->st == CH_CONNECTED && from != CH_CONNECTED)
 			activate(c, (s.actions & FA_ADOPT) != 0);
 		if (from != c->st)

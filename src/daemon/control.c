@@ -91,23 +91,37 @@ static void request(struct linesrv_conn *cl, char *req, void *arg)
 	linesrv_done(cl);
 }
 
+int control_path(const struct xcd_opts *o, char *path, size_t len, char *err, size_t errlen)
+{
+	int n;
+	if (o->control_path) {
+		n = snprintf(path, len, "%s", o->control_path);
+	} else {
+		const char *run = getenv("XENSIM_RUN_DIR");
+		n = snprintf(path, len, "%s/xenchanneld/control.sock", run && *run ? run : "/run");
+	}
+	if (n < 0 || (size_t)n >= len) {
+		snprintf(err, errlen, "control socket path too long (at most %zu bytes)", len - 1);
+		return -1;
+	}
+	return 0;
+}
+
 int control_open(struct xcd *d, char *err, size_t errlen)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	if (d->opt.control_path) {
-		snprintf(path, sizeof(path), "%s", d->opt.control_path);
-	} else {
-		const char *run = getenv("XENSIM_RUN_DIR");
-		int n = snprintf(path, sizeof(path), "%s/xenchanneld", run && *run ? run : "/run");
-		if (n < 0 || (size_t)n >= sizeof(path)) {
-			snprintf(err, errlen, "control socket directory name too long");
-			return -1;
-		}
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+	if (control_path(&d->opt, path, sizeof(path), err, errlen) < 0)
+		return -1;
+	if (!d->opt.control_path) {
+		/* our own directory: create it */
+		char *slash = strrchr(path, '/');
+		*slash = '\0';
+		int r = mkdir(path, 0755);
+		if (r < 0 && errno != EEXIST) {
 			snprintf(err, errlen, "creating %s: %s", path, strerror(errno));
 			return -1;
 		}
-		strncat(path, "/control.sock", sizeof(path) - strlen(path) - 1);
+		*slash = '/';
 	}
 	/* The control socket lives in our own directory: the same rules as a
 	 * channel socket apply (stale ones are replaced, live ones refused). */

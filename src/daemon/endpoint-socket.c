@@ -105,7 +105,10 @@ static int open_parent(const char *dir, const char *path, char *err, size_t errl
 		return -1;
 	}
 	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "socket path '%s': parent '%s' is world-writable", path, dir);
+		snprintf(err, errlen,
+		         "socket path '%s': parent '%s' is world-writable (anyone could replace "
+		         "the socket; use a root-owned directory such as /run/xenchannel)",
+		         path, dir);
 		close(dfd);
 		return -1;
 	}

@@ -18,6 +18,7 @@
 #include "xenchannel/daemonize.h"
 #include "xenchannel/loop.h"
 #include "xenchannel/platform.h"
+#include "xenchannel/toolstack.h"
 
 #define VERSION "0.1.0"
 
@@ -216,6 +217,27 @@ static int open_platform(struct xcd *d)
 	return 0;
 }
 
+/* Exactly one daemon serves a host's backend/console tree: a second one,
+ * whatever its options, must not touch xenstore, sockets or ptys. The lock
+ * lives as long as this process (the kernel drops it even on SIGKILL). */
+static int claim_backend(struct xcd *d)
+{
+	char ctl[sizeof(((struct ts_backend *)0)->control)], err[512];
+	struct ts_backend b;
+	struct ts_error te;
+	if (control_path(&d->opt, ctl, sizeof(ctl), err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	d->lock_fd = ts_backend_claim(ctl, &b, &te);
+	if (d->lock_fd >= 0)
+		return 0;
+	log_err("refusing to start: %s", te.msg);
+	if (d->opt.use_syslog && d->opt.foreground) /* the log went to syslog */
+		fprintf(stderr, "xenchanneld: refusing to start: %s\n", te.msg);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct xcd d;
@@ -251,6 +273,9 @@ int main(int argc, char **argv)
 		}
 		umask(022);
 	}
+	d.lock_fd = -1;
+	if (claim_backend(&d) < 0)
+		return 1;
 
 	d.tab_size = 8192;
 	d.tab = calloc(d.tab_size, sizeof(*d.tab));
@@ -332,5 +357,6 @@ out:
 	loop_free(d.loop);
 	free(d.tab);
 	free(d.by_port);
+	close(d.lock_fd);
 	return rc;
 }

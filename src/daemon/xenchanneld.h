@@ -170,6 +170,7 @@ struct xcd {
 
 	uint64_t adopted; /* channels taken over from a previous instance */
 
+	int lock_fd; /* the backend lock (one daemon per host), held while we run */
 	struct linesrv *control;
 	char *control_path;
 	dev_t control_dev;
@@ -202,6 +203,9 @@ void watch_scan_all(struct xcd *d);
 int watch_frontend(struct chan *c, int on);
 
 /* control.c */
+/* The control socket's path: -c, else $XENSIM_RUN_DIR or /run, then
+ * /xenchanneld/control.sock. 0, or -1 with err. */
+int control_path(const struct xcd_opts *o, char *path, size_t len, char *err, size_t errlen);
 int control_open(struct xcd *d, char *err, size_t errlen);
 void control_close(struct xcd *d);
 /* One JSON object (no newline) describing c into buf; returns its length. */
