@@ -195,6 +195,7 @@ static void chan_run(struct chan *c);
 
 static void notify_guest(struct chan *c)
 {
+	c->notifies++;
 	if (plat_evtchn_notify(c->d->evt, (uint32_t)c->local_port) < 0) {
 		c->errors++;
 		log_limited(&c->lim, 3, LOG_LVL_ERR, CH_FMT ": notifying the guest (port %d): %s",
@@ -380,6 +381,9 @@ int chan_open_endpoint(struct chan *c)
 		return -1;
 	}
 	c->fd_mask = 0;
+	if (ptyc_watch(c, name) < 0)
+		log_warn(CH_FMT ": cannot follow who opens %s (%s): its client state is unknown",
+		         CH_ARGS(c), name, strerror(errno));
 	free(c->path);
 	c->path = strdup(name);
 	/* xl reads the backend's copy; QEMU writes the frontend's; do both. */
@@ -399,6 +403,7 @@ static void close_endpoint(struct chan *c)
 		c->fd = -1;
 	}
 	if (c->pty_slave >= 0) {
+		ptyc_unwatch(c);
 		close(c->pty_slave);
 		c->pty_slave = -1;
 	}
@@ -605,7 +610,7 @@ static struct chan *chan_create(struct xcd *d, uint32_t domid, uint32_t devid)
 	c->domid = domid;
 	c->devid = devid;
 	c->st = CH_NEW;
-	c->listen_fd = c->fd = c->pty_slave = c->local_port = -1;
+	c->listen_fd = c->fd = c->pty_slave = c->pty_wd = c->local_port = -1;
 	c->name = name;
 	c->path = path;
 	size_t h = hash(d, domid, devid);

@@ -52,20 +52,36 @@ static size_t json_str(char *buf, size_t len, const char *s)
 	return n;
 }
 
+/* "true"/"false", or "null" while nobody can tell (a pty not followed). */
+static const char *client_state(const struct chan *c)
+{
+	if (c->kind == EP_SOCKET)
+		return c->fd >= 0 ? "true" : "false";
+	if (c->pty_wd < 0)
+		return c->fd >= 0 ? "null" : "false";
+	return c->pty_clients > 0 ? "true" : "false";
+}
+
 size_t control_format(const struct chan *c, char *buf, size_t len)
 {
-	char name[600], path[600];
+	char name[600], path[600], ptyc[16] = "null";
+	if (c->kind == EP_PTY && c->pty_wd >= 0)
+		snprintf(ptyc, sizeof(ptyc), "%d", c->pty_clients);
 	json_str(name, sizeof(name), c->name);
 	json_str(path, sizeof(path), c->path);
 	int n = snprintf(
 	    buf, len,
 	    "{\"domid\":%u,\"devid\":%u,\"name\":%s,\"connection\":\"%s\",\"path\":%s,"
 	    "\"state\":\"%s\",\"bytes_to_guest\":%" PRIu64 ",\"bytes_from_guest\":%" PRIu64
-	    ",\"events\":%" PRIu64 ",\"drops\":0,\"errors\":%" PRIu64 ",\"storms\":%" PRIu64
-	    ",\"client_connected\":%s,\"ring_out_pending\":%ld,\"ring_in_free\":%ld}",
+	    ",\"events\":%" PRIu64 ",\"events_from_guest\":%" PRIu64
+	    ",\"events_to_guest\":%" PRIu64 ",\"drops\":0,\"errors\":%" PRIu64
+	    ",\"storms\":%" PRIu64 ",\"client_connected\":%s,\"pty_clients\":%s"
+	    ",\"ring_out_pending\":%ld,\"ring_in_free\":%ld}",
 	    c->domid, c->devid, name, c->kind == EP_SOCKET ? "socket" : "pty", path,
-	    fsm_state_name(c->st), c->bytes_to_guest, c->bytes_from_guest, c->events, c->errors,
-	    c->storms, c->fd >= 0 ? "true" : "false", c->page ? ring_readable(&c->ring) : -1L,
+	    fsm_state_name(c->st), c->bytes_to_guest, c->bytes_from_guest, c->events, c->events,
+	    c->notifies, c->errors, c->storms, client_state(c),
+	    ptyc,
+	    c->page ? ring_readable(&c->ring) : -1L,
 	    c->page ? ring_writable(&c->ring) : -1L);
 	return n < 0 ? 0 : (size_t)n;
 }

@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 		}
 		umask(022);
 	}
-	d.lock_fd = -1;
+	d.lock_fd = d.ino_fd = -1;
 	if (claim_backend(&d) < 0)
 		return 1;
 
@@ -297,7 +297,8 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
-	if (evtchn_init(&d, err, sizeof(err)) < 0 || watch_init(&d, err, sizeof(err)) < 0) {
+	if (evtchn_init(&d, err, sizeof(err)) < 0 || ptyc_init(&d, err, sizeof(err)) < 0 ||
+	    watch_init(&d, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -342,6 +343,7 @@ out:
 	chan_foreach(&d, release_one, NULL);
 	chan_foreach(&d, free_one, NULL);
 	control_close(&d);
+	ptyc_close(&d);
 	if (d.opt.pidfile && rc == 0)
 		unlink(d.opt.pidfile);
 	if (sfd >= 0)

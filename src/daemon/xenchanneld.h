@@ -116,6 +116,8 @@ struct chan {
 	int listen_fd;
 	int fd; /* client socket or pty master, -1 when none */
 	int pty_slave;
+	int pty_wd;      /* inotify watch on the pty's slave, -1 when none */
+	int pty_clients; /* dom0 opens of the slave (ours aside) */
 	unsigned fd_mask; /* LOOP_* mask currently registered for fd */
 	int watching_fe;
 	int skip_fe_initial; /* the new watch's first event: we just read it all */
@@ -136,7 +138,9 @@ struct chan {
 	unsigned win_events;
 	uint64_t win_bytes;
 
-	uint64_t bytes_to_guest, bytes_from_guest, events, errors, storms;
+	uint64_t bytes_to_guest, bytes_from_guest, errors, storms;
+	uint64_t events;   /* event channel notifications from the guest */
+	uint64_t notifies; /* ... and to the guest */
 	struct log_limit lim;
 	struct chan *hnext;
 };
@@ -169,6 +173,10 @@ struct xcd {
 	size_t by_port_size;
 
 	uint64_t adopted; /* channels taken over from a previous instance */
+
+	int ino_fd;         /* inotify: opens and closes of pty channels' ttys */
+	struct chan **ptys; /* the channels with a watch on it */
+	size_t npty, pty_cap;
 
 	int lock_fd; /* the backend lock (one daemon per host), held while we run */
 	struct linesrv *control;
@@ -210,6 +218,13 @@ int control_open(struct xcd *d, char *err, size_t errlen);
 void control_close(struct xcd *d);
 /* One JSON object (no newline) describing c into buf; returns its length. */
 size_t control_format(const struct chan *c, char *buf, size_t len);
+
+/* pty-clients.c */
+int ptyc_init(struct xcd *d, char *err, size_t errlen);
+void ptyc_close(struct xcd *d);
+/* Count the dom0 clients of c's pty tty from now on. 0, or -1 with errno. */
+int ptyc_watch(struct chan *c, const char *tty);
+void ptyc_unwatch(struct chan *c);
 
 /* notify.c: sd_notify(3) without libsystemd. 0, or -1 when not under systemd. */
 int notify_systemd(const char *state);
