@@ -24,7 +24,8 @@ printf 'hello' | socat -t2 - "UNIX-CONNECT:$SOCK" || fail "socat to $SOCK"
 "$XENCHANNEL" list served | grep -Eq " $devid org\.example\.served\.0 +socket +$SOCK +Connected +Connected$" ||
 	fail "list: $("$XENCHANNEL" list served)"
 "$XENCHANNEL" list --stats served >"$E2E_TMP/stats.txt" || fail "list --stats: $(cat "$E2E_TMP/stats.txt")"
-head -n 1 "$E2E_TMP/stats.txt" | grep -q "TO-GUEST *FROM-GUEST CLIENT" || fail "$(cat "$E2E_TMP/stats.txt")"
+head -n 1 "$E2E_TMP/stats.txt" | grep -Eq "TO-GUEST +FROM-GUEST +EVT-IN +EVT-OUT +ERRORS +CLIENT$" ||
+	fail "$(cat "$E2E_TMP/stats.txt")"
 "$XENCHANNEL" list --json --stats served >"$E2E_TMP/stats.json" || fail "list --json --stats"
 python3 - "$E2E_TMP/stats.json" "$devid" <<'PY' || fail "stats json: $(cat "$E2E_TMP/stats.json")"
 import json, sys
