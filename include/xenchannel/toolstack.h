@@ -40,7 +40,7 @@ struct ts_error {
 	             in use, EINVAL bad spec, ENOSPC too many channels, EHOSTUNREACH
 	             xenstore unreachable, ETIMEDOUT a side did not answer,
 	             ECONNREFUSED the backend refused the channel, EIO other */
-	char msg[512];
+	char msg[1024];
 };
 
 struct ts;

@@ -141,8 +141,8 @@ int ts_attach_wait(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, 
 		return -1; /* someone else removed it: nothing left to take back */
 	} else if (!strcmp(v.status, "error")) {
 		char *why = ts_read(ts, XBT_NULL, "%s/" TS_HOTPLUG_ERROR, v.be);
-		char shown[320];
-		esc_text(shown, sizeof(shown), why, why ? strlen(why) : 0, 300, 0);
+		char shown[720];
+		esc_text(shown, sizeof(shown), why, why ? strlen(why) : 0, 700, 0);
 		ts_fail(err, ECONNREFUSED, "the backend refused channel `%s' (devid %u) of domain %u: %s",
 		        name, devid, domid, why ? shown : "(it gave no reason)");
 		free(why);
