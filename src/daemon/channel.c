@@ -699,6 +699,17 @@ void chan_update(struct xcd *d, uint32_t domid, uint32_t devid)
 	 * else that changes meanwhile fires a watch and brings us back. */
 	struct fsm_input in;
 	read_input(c, &in);
+	if (c->st != CH_NEW && in.be_state == XB_INITIALISING) {
+		/* Only a toolstack writes Initialising: it removed the device and
+		 * wrote it anew (detach + attach of this devid, faster than our
+		 * watch). The new one may differ in everything: start from its
+		 * own keys. */
+		log_info(CH_FMT ": device written anew; starting over", CH_ARGS(c));
+		chan_free(c, 0);
+		if (!frontend_is_ours(d, domid, devid) || !(c = chan_create(d, domid, devid)))
+			return;
+		read_input(c, &in);
+	}
 	for (int i = 0; i < 8; i++) {
 		track_fe_closed(c, &in);
 		struct fsm_step s = fsm_next(c->st, &in);

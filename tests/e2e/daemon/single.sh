@@ -26,7 +26,7 @@ guest_peer gb xfer "$(guest_tty "$dom" "$b")" --send $M --seed-send 32 --timeout
 gbpid=$LAST_PID
 bg hb "$PEER" xfer "$sd/b.sock" --recv $M --seed-recv 32 --stop-at $((M / 2)) --timeout 300
 hbpid=$LAST_PID
-trap 'kill -CONT "$hbpid" 2>/dev/null || true; e2e_cleanup' EXIT
+trap 'rc=$?; set +e; kill -CONT "$hbpid" 2>/dev/null; (exit $rc); e2e_cleanup' EXIT
 stopped() { [ "$(awk '{ print $3 }' "/proc/$1/stat")" = T ]; }
 wait_for 60 stopped "$hbpid" || fail "channel b made no progress"
 flowing() { [ "$(chstat "$dom" "$a" bytes_to_guest)" -gt "$1" ]; }

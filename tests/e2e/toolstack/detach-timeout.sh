@@ -12,7 +12,7 @@ D=$("$XENSIM" create --name mute) || fail "xensim create"
 G=$(guest_pid "$D")
 [ -n "$G" ] || fail "no guest process for domain $D"
 kill -STOP "$G"
-trap 'kill -CONT "$G" 2>/dev/null || true; e2e_cleanup' EXIT
+trap 'rc=$?; set +e; kill -CONT "$G" 2>/dev/null; (exit $rc); e2e_cleanup' EXIT
 
 "$XENCHANNEL" attach --no-wait mute "name=org.example.mute.0,connection=socket,path=$E2E_TMP/m.sock" >/dev/null ||
 	fail "attach"

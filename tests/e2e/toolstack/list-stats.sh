@@ -46,7 +46,7 @@ devid=$("$XENCHANNEL" attach served "name=org.example.served.1,connection=pty") 
 xs_wait "/local/domain/0/backend/console/$D/$devid/state" 4 30 || fail "2: backend not Connected"
 xs_wait "/local/domain/$D/device/console/$devid/state" 4 30 || fail "2: frontend not Connected"
 kill -STOP "$DAEMON_PID"
-trap 'kill -CONT "$DAEMON_PID" 2>/dev/null || true; e2e_cleanup' EXIT
+trap 'rc=$?; set +e; kill -CONT "$DAEMON_PID" 2>/dev/null; (exit $rc); e2e_cleanup' EXIT
 expect_fail 1 "the backend of channel $devid of domain $D \(/local/domain/0/backend/console/$D/$devid\) did not answer: its state is Closing, not Closed, after 800 ms" \
 	"$XENCHANNEL" detach --timeout 0.8 served org.example.served.1
 kill -CONT "$DAEMON_PID"

@@ -86,7 +86,7 @@ refused "name=org.example.dots.0,connection=socket,path=$E2E_TMP/ok/../ok/x.sock
 # oversized: fits sockaddr_un (attach accepts it) but not once bound through
 # /proc/self/fd/N/ (the daemon refuses it); needs a short directory name
 short=$(mktemp -d "${TMPDIR:-/tmp}/xcv.XXXXXX")
-trap 'rm -rf "$short"; e2e_cleanup' EXIT
+trap 'rc=$?; set +e; rm -rf "$short"; (exit $rc); e2e_cleanup' EXIT
 chmod 0755 "$short"
 long=$(printf 'x%.0s' $(seq 1 $((107 - ${#short} - 1))))
 if [ ${#long} -ge 90 ]; then
@@ -101,7 +101,8 @@ devid=$("$XENCHANNEL" attach vm "name=org.example.after.0,connection=pty") || fa
 [ "$devid" = 1 ] || fail "refused channels kept their devid: got $devid"
 "$XENCHANNEL" detach --timeout 20 vm 1 >/dev/null || fail "detach after"
 
-# --json: the refusal as an error object
+# --json: the refusal as an error object. (Devid 1 was a pty channel a
+# moment ago: the daemon must judge the channel written anew by its own keys.)
 out=$("$XENCHANNEL" attach --json vm "name=org.example.ww.1,connection=socket,path=$E2E_TMP/ww/y.sock") &&
 	fail "attach --json of a refused channel succeeded: $out"
 python3 - "$out" "$D" <<'PY' || fail "attach --json error: $out"
@@ -116,7 +117,7 @@ echo "ok: refusals"
 
 # -- the daemon running but not answering (stopped)
 kill -STOP "$DAEMON_PID"
-trap 'kill -CONT "$DAEMON_PID" 2>/dev/null || true; rm -rf "$short"; e2e_cleanup' EXIT
+trap 'rc=$?; set +e; kill -CONT "$DAEMON_PID" 2>/dev/null; rm -rf "$short"; (exit $rc); e2e_cleanup' EXIT
 expect_fail 1 "^xenchannel: attach: no backend answered within 0.5 s for channel \`org.example.late.0' \(devid 1\) of domain $D: is xenchanneld running\? It is \(pid $DAEMON_PID, control socket $XENSIM_RUN_DIR/xenchanneld/control.sock\) but did not answer: see its log; removed it again$" \
 	"$XENCHANNEL" attach --timeout 0.5 vm "name=org.example.late.0,connection=pty"
 kill -CONT "$DAEMON_PID"
