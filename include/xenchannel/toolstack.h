@@ -81,8 +81,8 @@ int ts_attach_wait(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, 
 
 /* The one xenchanneld of this host (see platform_backend_lock_path). */
 struct ts_backend {
-	char lock[256];   /* the lock file */
-	long pid;         /* the holder's pid, 0 if unknown */
+	char lock[256];    /* the lock file */
+	long pid;          /* the holder's pid, 0 if unknown */
 	char control[108]; /* the holder's control socket, "" if unknown */
 };
 /* 1 when a xenchanneld holds the lock (b says which, as far as it wrote),

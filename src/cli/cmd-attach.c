@@ -62,7 +62,8 @@ static const char *first_error(const struct cfg_diag *d, const char *none)
 static int check_registry(const struct attach_out *o, const struct cfg_channel *ch,
                           struct cfg_diag *d, struct cfg_registry **reg)
 {
-	if (access(cli_registry_path(), F_OK) == 0 && cfg_registry_load(cli_registry_path(), reg, d)) {
+	if (access(cli_registry_path(), F_OK) == 0 &&
+	    cfg_registry_load(cli_registry_path(), reg, d)) {
 		if (!o->json)
 			cfg_diag_print(d, stderr);
 		else
@@ -123,12 +124,10 @@ static int attach(struct attach_out *o, const struct cfg_channel *ch, unsigned f
 
 int cmd_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
-	                                     {"no-wait", no_argument, NULL, 'n'},
-	                                     {"timeout", required_argument, NULL, 't'},
-	                                     {"json", no_argument, NULL, 'j'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"force", no_argument, NULL, 'f'},         {"no-wait", no_argument, NULL, 'n'},
+	    {"timeout", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
 	unsigned flags = 0;
 	int c, wait = 1, timed = 0, timeout_ms = TS_ATTACH_TIMEOUT_MS;
 	struct attach_out o = {.domid = -1};

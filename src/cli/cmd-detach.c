@@ -11,9 +11,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr,
-	        "usage: xenchannel detach [--force] [--timeout SECONDS] [--json] DOMAIN "
-	        "NAME|DEVID\n");
+	fprintf(stderr, "usage: xenchannel detach [--force] [--timeout SECONDS] [--json] DOMAIN "
+	                "NAME|DEVID\n");
 	return 2;
 }
 

@@ -191,10 +191,9 @@ static const char *num(char *buf, size_t size, json_t *s, const char *key)
 
 static int print_table(const struct ts_channel_info *v, size_t n, json_t *st)
 {
-	static const char *const head[] = {"DOMAIN",   "DOMID",      "DEVID",   "NAME",
-	                                   "CONN",     "PATH/TTY",   "FRONTEND", "BACKEND",
-	                                   "TO-GUEST", "FROM-GUEST", "EVT-IN",  "EVT-OUT",
-	                                   "ERRORS",   "CLIENT"};
+	static const char *const head[] = {
+	    "DOMAIN",  "DOMID",    "DEVID",      "NAME",   "CONN",    "PATH/TTY", "FRONTEND",
+	    "BACKEND", "TO-GUEST", "FROM-GUEST", "EVT-IN", "EVT-OUT", "ERRORS",   "CLIENT"};
 	struct table t = {.ncols = st ? 14 : 8, .right = 0x6u | 0x1f00u};
 	if (table_row(&t, head) < 0)
 		return -1;
@@ -219,7 +218,9 @@ static int print_table(const struct ts_channel_info *v, size_t n, json_t *st)
 		    num(b[2], sizeof(b[2]), s, "events_from_guest"),
 		    num(b[3], sizeof(b[3]), s, "events_to_guest"),
 		    num(b[4], sizeof(b[4]), s, "errors"),
-		    json_is_boolean(cl) ? (json_is_true(cl) ? "yes" : "no") : s ? "?" : "-",
+		    json_is_boolean(cl) ? (json_is_true(cl) ? "yes" : "no")
+		    : s                 ? "?"
+		                        : "-",
 		};
 		if (table_row(&t, row) < 0)
 			return -1;

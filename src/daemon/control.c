@@ -73,16 +73,14 @@ size_t control_format(const struct chan *c, char *buf, size_t len)
 	    buf, len,
 	    "{\"domid\":%u,\"devid\":%u,\"name\":%s,\"connection\":\"%s\",\"path\":%s,"
 	    "\"state\":\"%s\",\"bytes_to_guest\":%" PRIu64 ",\"bytes_from_guest\":%" PRIu64
-	    ",\"events\":%" PRIu64 ",\"events_from_guest\":%" PRIu64
-	    ",\"events_to_guest\":%" PRIu64 ",\"drops\":0,\"errors\":%" PRIu64
-	    ",\"storms\":%" PRIu64 ",\"client_connected\":%s,\"pty_clients\":%s"
+	    ",\"events\":%" PRIu64 ",\"events_from_guest\":%" PRIu64 ",\"events_to_guest\":%" PRIu64
+	    ",\"drops\":0,\"errors\":%" PRIu64 ",\"storms\":%" PRIu64
+	    ",\"client_connected\":%s,\"pty_clients\":%s"
 	    ",\"ring_out_pending\":%ld,\"ring_in_free\":%ld}",
 	    c->domid, c->devid, name, c->kind == EP_SOCKET ? "socket" : "pty", path,
 	    fsm_state_name(c->st), c->bytes_to_guest, c->bytes_from_guest, c->events, c->events,
-	    c->notifies, c->errors, c->storms, client_state(c),
-	    ptyc,
-	    c->page ? ring_readable(&c->ring) : -1L,
-	    c->page ? ring_writable(&c->ring) : -1L);
+	    c->notifies, c->errors, c->storms, client_state(c), ptyc,
+	    c->page ? ring_readable(&c->ring) : -1L, c->page ? ring_writable(&c->ring) : -1L);
 	return n < 0 ? 0 : (size_t)n;
 }
 

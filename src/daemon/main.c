@@ -225,6 +225,7 @@ static int claim_backend(struct xcd *d)
 	char ctl[sizeof(((struct ts_backend *)0)->control)], err[512];
 	struct ts_backend b;
 	struct ts_error te;
+	d->lock_fd = d->ino_fd = -1; /* (the exit path closes them) */
 	if (control_path(&d->opt, ctl, sizeof(ctl), err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return -1;
@@ -273,7 +274,6 @@ int main(int argc, char **argv)
 		}
 		umask(022);
 	}
-	d.lock_fd = d.ino_fd = -1;
 	if (claim_backend(&d) < 0)
 		return 1;
 

@@ -116,8 +116,8 @@ struct chan {
 	int listen_fd;
 	int fd; /* client socket or pty master, -1 when none */
 	int pty_slave;
-	int pty_wd;      /* inotify watch on the pty's slave, -1 when none */
-	int pty_clients; /* dom0 opens of the slave (ours aside) */
+	int pty_wd;       /* inotify watch on the pty's slave, -1 when none */
+	int pty_clients;  /* dom0 opens of the slave (ours aside) */
 	unsigned fd_mask; /* LOOP_* mask currently registered for fd */
 	int watching_fe;
 	int skip_fe_initial; /* the new watch's first event: we just read it all */

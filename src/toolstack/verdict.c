@@ -82,8 +82,7 @@ static void take_back(struct ts *ts, uint32_t domid, unsigned devid, struct ts_e
 	if (ts_detach(ts, domid, which, TS_CLEANUP_TIMEOUT_MS, TS_FORCE, &res, &e) == 0)
 		snprintf(err->msg + n, sizeof(err->msg) - n, "; removed it again");
 	else
-		snprintf(err->msg + n, sizeof(err->msg) - n, "; removing it failed too: %s",
-		         e.msg);
+		snprintf(err->msg + n, sizeof(err->msg) - n, "; removing it failed too: %s", e.msg);
 }
 
 int ts_attach_wait(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsigned flags,
@@ -98,8 +97,7 @@ int ts_attach_wait(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, 
 	struct verdict v = {.status = NULL};
 	char *bp = ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/backend", domid, devid);
 	uint32_t backend = 0;
-	if (!bp || strlen(bp) >= sizeof(v.be) ||
-	    sscanf(bp, "/local/domain/%u/", &backend) != 1) {
+	if (!bp || strlen(bp) >= sizeof(v.be) || sscanf(bp, "/local/domain/%u/", &backend) != 1) {
 		ts_fail(err, EIO, "cannot read back the backend path of channel %u of domain %u",
 		        devid, domid);
 		free(bp);
@@ -143,8 +141,9 @@ int ts_attach_wait(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, 
 		char *why = ts_read(ts, XBT_NULL, "%s/" TS_HOTPLUG_ERROR, v.be);
 		char shown[720];
 		esc_text(shown, sizeof(shown), why, why ? strlen(why) : 0, 700, 0);
-		ts_fail(err, ECONNREFUSED, "the backend refused channel `%s' (devid %u) of domain %u: %s",
-		        name, devid, domid, why ? shown : "(it gave no reason)");
+		ts_fail(err, ECONNREFUSED,
+		        "the backend refused channel `%s' (devid %u) of domain %u: %s", name, devid,
+		        domid, why ? shown : "(it gave no reason)");
 		free(why);
 	} else {
 		rc = 0;

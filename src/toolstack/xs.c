@@ -208,7 +208,8 @@ int ts_wait(struct ts *ts, int (*done)(struct ts *ts, void *arg), void *arg, lon
 		while ((ev = xs_check_watch(ts->xsh)))
 			free(ev);
 		if (errno && errno != EAGAIN) {
-			ts_fail(err, EIO, "lost the xenstore connection while waiting for %s", what);
+			ts_fail(err, EIO, "lost the xenstore connection while waiting for %s",
+			        what);
 			return -1;
 		}
 	}
