@@ -93,6 +93,8 @@ int ts_backend_running(struct ts_backend *b, struct ts_error *err);
  * EEXIST when another daemon holds it (err names its pid and control
  * socket, b too), else errno-style. */
 int ts_backend_claim(const char *control, struct ts_backend *b, struct ts_error *err);
+/* For xenchanneld, on a clean exit: remove the lock file and let go of it. */
+void ts_backend_release(int fd, const struct ts_backend *b);
 
 struct ts_detach_result {
 	unsigned devid;

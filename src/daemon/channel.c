@@ -19,7 +19,6 @@
 
 #include "xenchannel/loop.h"
 #include "xenchannel/platform.h"
-#include "xenchannel/toolstack.h"
 #include "xenchannel/xstore.h"
 
 #define STORM_WINDOW_MS 100u

@@ -18,7 +18,6 @@
 #include "xenchannel/daemonize.h"
 #include "xenchannel/loop.h"
 #include "xenchannel/platform.h"
-#include "xenchannel/toolstack.h"
 
 #define VERSION "0.1.0"
 
@@ -222,15 +221,14 @@ static int open_platform(struct xcd *d)
  * lives as long as this process (the kernel drops it even on SIGKILL). */
 static int claim_backend(struct xcd *d)
 {
-	char ctl[sizeof(((struct ts_backend *)0)->control)], err[512];
-	struct ts_backend b;
+	char ctl[sizeof(d->lock.control)], err[512];
 	struct ts_error te;
 	d->lock_fd = d->ino_fd = -1; /* (the exit path closes them) */
 	if (control_path(&d->opt, ctl, sizeof(ctl), err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return -1;
 	}
-	d->lock_fd = ts_backend_claim(ctl, &b, &te);
+	d->lock_fd = ts_backend_claim(ctl, &d->lock, &te);
 	if (d->lock_fd >= 0)
 		return 0;
 	log_err("refusing to start: %s", te.msg);
@@ -359,6 +357,6 @@ out:
 	loop_free(d.loop);
 	free(d.tab);
 	free(d.by_port);
-	close(d.lock_fd);
+	ts_backend_release(d.lock_fd, &d.lock);
 	return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "xenchannel/log.h"
 #include "xenchannel/ring.h"
+#include "xenchannel/toolstack.h"
 #include "xenchannel/xenbus.h"
 
 struct linesrv;
@@ -179,6 +180,7 @@ struct xcd {
 	size_t npty, pty_cap;
 
 	int lock_fd; /* the backend lock (one daemon per host), held while we run */
+	struct ts_backend lock;
 	struct linesrv *control;
 	char *control_path;
 	dev_t control_dev;

@@ -7,12 +7,16 @@
  * the lock when the daemon dies, even by SIGKILL, so a stale file never keeps
  * a new daemon out. Asking uses F_OFD_GETLK, which takes nothing: a daemon
  * starting at that very moment is never refused because someone looked.
+ * A clean exit removes the file while still holding the lock; a claimer that
+ * locked a file removed meanwhile sees that its path names another file (or
+ * none) and starts over, so two claimers never hold two different files.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "toolstack-int.h"
@@ -76,20 +80,30 @@ int ts_backend_running(struct ts_backend *b, struct ts_error *err)
 	return held;
 }
 
-int ts_backend_claim(const char *control, struct ts_backend *b, struct ts_error *err)
+/* Is fd still the file at path? */
+static int still_there(int fd, const char *path)
 {
-	memset(b, 0, sizeof(*b));
-	if (platform_backend_lock_path(b->lock, sizeof(b->lock)) < 0) {
-		ts_fail(err, ENAMETOOLONG, "the backend lock file name is too long");
-		return -1;
-	}
-	int fd = open(b->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		ts_fail(err, errno, "cannot open the lock file %s: %s", b->lock, strerror(errno));
-		return -1;
-	}
-	struct flock fl = whole_file(F_WRLCK);
-	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+static int lock_file(struct ts_backend *b, struct ts_error *err)
+{
+	for (;;) {
+		int fd = open(b->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0) {
+			ts_fail(err, errno, "cannot open the lock file %s: %s", b->lock,
+			        strerror(errno));
+			return -1;
+		}
+		struct flock fl = whole_file(F_WRLCK);
+		if (fcntl(fd, F_OFD_SETLK, &fl) == 0) {
+			if (still_there(fd, b->lock))
+				return fd;
+			close(fd); /* removed by the exiting holder: take the new one */
+			continue;
+		}
 		int e = errno;
 		if (e == EAGAIN || e == EACCES) {
 			read_holder(fd, b);
@@ -109,6 +123,18 @@ int ts_backend_claim(const char *control, struct ts_backend *b, struct ts_error 
 		close(fd);
 		return -1;
 	}
+}
+
+int ts_backend_claim(const char *control, struct ts_backend *b, struct ts_error *err)
+{
+	memset(b, 0, sizeof(*b));
+	if (platform_backend_lock_path(b->lock, sizeof(b->lock)) < 0) {
+		ts_fail(err, ENAMETOOLONG, "the backend lock file name is too long");
+		return -1;
+	}
+	int fd = lock_file(b, err);
+	if (fd < 0)
+		return -1;
 	char line[sizeof(b->control) + 32];
 	int n = snprintf(line, sizeof(line), "%ld %s\n", (long)getpid(), control);
 	if (ftruncate(fd, 0) < 0 || n < 0 || pwrite(fd, line, (size_t)n, 0) != n) {
@@ -119,4 +145,13 @@ int ts_backend_claim(const char *control, struct ts_backend *b, struct ts_error 
 	b->pid = (long)getpid();
 	snprintf(b->control, sizeof(b->control), "%s", control);
 	return fd;
+}
+
+void ts_backend_release(int fd, const struct ts_backend *b)
+{
+	if (fd < 0)
+		return;
+	if (still_there(fd, b->lock))
+		unlink(b->lock); /* while still locked: see the top of the file */
+	close(fd);
 }

@@ -52,6 +52,7 @@ wait "$DAEMON_PID" || fail "xenchanneld exited with status $? on SIGTERM"
 has_stopping() { grep -q "STOPPING=1" "$E2E_TMP/notify.out"; }
 wait_for 10 has_stopping || fail "no STOPPING=1"
 [ ! -e "$E2E_TMP/fg.pid" ] || fail "pid file left after a clean exit"
+[ ! -e "$XENSIM_RUN_DIR/xenchanneld.lock" ] || fail "lock file left after a clean exit"
 [ ! -e "$(control_sock)" ] || fail "control socket left after a clean exit"
 [ ! -e "$sd/ops.sock" ] || fail "channel socket left after a clean exit"
 [ "$(xenstore-read "$(be_dir "$dom" "$dev")/state")" = 4 ] || fail "SIGTERM closed the channel"
