@@ -346,12 +346,36 @@ static void publish_verdict(struct chan *c, const char *why)
 	write_if_present(c->d, dir, TS_HOTPLUG_STATUS, why ? "error" : "connected");
 }
 
-void chan_write_state(struct chan *c, int state)
+struct state_write {
+	const char *path;
+	int state;
+};
+
+static int state_write_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
 {
-	char dir[256], v[4];
-	be_path(c->d, c->domid, c->devid, NULL, dir, sizeof(dir));
-	snprintf(v, sizeof(v), "%d", state);
-	write_if_present(c->d, dir, "state", v);
+	const struct state_write *w = arg;
+	char *cur = xstore_read(xs, t, w->path);
+	if (!cur)
+		return errno == ENOENT ? 2 : -1; /* the device is gone: nothing to write */
+	uint32_t st;
+	int closing = xstore_parse_uint(cur, 8, &st) == 0 && (st == XB_CLOSING || st == XB_CLOSED);
+	free(cur);
+	if (closing && (w->state == XB_INITWAIT || w->state == XB_CONNECTED))
+		return 1;
+	char v[4];
+	snprintf(v, sizeof(v), "%d", w->state);
+	return xs_write(xs, t, w->path, v, (unsigned)strlen(v)) ? 0 : -1;
+}
+
+int chan_write_state(struct chan *c, int state)
+{
+	char p[256];
+	be_path(c->d, c->domid, c->devid, "state", p, sizeof(p));
+	struct state_write w = {p, state};
+	int r = xstore_transact(c->d->xs, 16, state_write_body, &w);
+	if (r < 0)
+		log_err("writing %s: %s", p, strerror(errno));
+	return r == 1;
 }
 
 int chan_open_endpoint(struct chan *c)
@@ -733,11 +757,12 @@ void chan_update(struct xcd *d, uint32_t domid, uint32_t devid)
 			chan_release(c);
 		}
 		c->st = s.next;
-		if (s.write_be >= 0) {
-			chan_write_state(c, s.write_be);
+		int overtaken = s.write_be >= 0 && chan_write_state(c, s.write_be);
+		if (overtaken)
+			read_input(c, &in); /* the toolstack's Closing came first: act on it */
+		else if (s.write_be >= 0)
 			in.be_state = s.write_be;
-		}
-		if (s.write_be == XB_INITWAIT)
+		if (s.write_be == XB_INITWAIT && !overtaken)
 			publish_verdict(c, NULL);
 		if (c->st == CH_CONNECTED && from != CH_CONNECTED)
 			activate(c, (s.actions & FA_ADOPT) != 0);

@@ -201,7 +201,10 @@ void chan_fail(struct chan *c, const char *why);
 void chan_release(struct chan *c);
 int chan_connect(struct chan *c, int adopt);
 int chan_open_endpoint(struct chan *c);
-void chan_write_state(struct chan *c, int state);
+/* Write our backend state, in a transaction that never turns a toolstack's
+ * Closing or Closed back into InitWait or Connected (a detach racing our
+ * handshake): 1 when it did not for that reason, else 0. */
+int chan_write_state(struct chan *c, int state);
 void chan_foreach(struct xcd *d, void (*fn)(struct chan *c, void *arg), void *arg);
 
 /* evtchn.c */
