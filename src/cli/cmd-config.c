@@ -90,7 +90,7 @@ int cmd_config(int argc, char **argv)
 			                    json_string(strcmp(file, "-") ? file : CFG_STDIN_NAME));
 			json_object_set_new(o, "valid", json_boolean(rc == 0));
 		}
-		if (cli_print_json(cli_with_diag(o, &d)) < 0)
+		if (cli_json_print(cli_with_diag(o, &d)) < 0)
 			rc = 1;
 	} else {
 		cfg_diag_print(&d, stderr);

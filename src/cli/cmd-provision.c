@@ -660,7 +660,7 @@ static void print_usage_errors(const struct cfg_diag *d, const struct cfg_diag *
 	for (size_t i = 0; errs && i < td->n; i++)
 		json_array_append_new(
 		    errs, json_pack("{s:o}", "message", proto_json_text(td->msgs[i].text)));
-	cli_print_json(o);
+	cli_json_print(o);
 }
 
 static void free_docs(struct doc *docs, size_t ndocs)

@@ -29,7 +29,7 @@ static void print_list(const struct cfg_registry *reg, int json)
 			                 "contact", text_or_null(e->contact), "description",
 			                 text_or_null(e->description), "line", (int)e->line));
 		}
-		cli_print_json(json_pack("{s:s, s:o}", "registry", reg->source, "entries", a));
+		cli_json_print(json_pack("{s:s, s:o}", "registry", reg->source, "entries", a));
 		return;
 	}
 	printf("%-40s %-24s %s\n", "NAME", "CONTACT", "DESCRIPTION");
@@ -68,7 +68,7 @@ static int check_name(const struct cfg_registry *reg, const char *name, int json
 			                    json_pack("{s:o, s:o}", "contact",
 			                              text_or_null(e->contact), "description",
 			                              text_or_null(e->description)));
-		cli_print_json(o);
+		cli_json_print(o);
 	} else if (why[0]) {
 		fprintf(stderr, "xenchannel: %s\n", why);
 	} else if (e) {
@@ -109,7 +109,7 @@ int cmd_registry(int argc, char **argv)
 	int rc = 1;
 	if (cli_registry_load(&reg, &d)) {
 		if (json)
-			cli_print_json(cli_with_diag(json_object(), &d));
+			cli_json_print(cli_with_diag(json_object(), &d));
 		else
 			cfg_diag_print(&d, stderr);
 	} else if (nargs == 0) {

@@ -16,9 +16,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"attach", cmd_attach, "attach [--force] DOMAIN SPEC",
+    {"attach", cmd_attach, "attach [--force] [--no-wait | --timeout SECONDS] [--json] DOMAIN SPEC",
      "add a channel to a running domain (SPEC as in xl.cfg: name=...,connection=...)"},
-    {"detach", cmd_detach, "detach [--force] [--timeout SECONDS] DOMAIN NAME|DEVID",
+    {"detach", cmd_detach, "detach [--force] [--timeout SECONDS] [--json] DOMAIN NAME|DEVID",
      "remove a channel with the xenbus close handshake"},
     {"list", cmd_list, "list [DOMAIN] [--json] [--stats]", "show every channel and its state"},
     {"config", cmd_config, "config [--json] FILE|-",
