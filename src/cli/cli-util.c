@@ -144,50 +144,52 @@ int cli_agent_socket(const char *target, const char *name, char *sock, size_t si
 	if (host_resolve_domain(NULL, target, &domid, err, errlen) < 0 ||
 	    host_lookup(NULL, domid, name, sock, size, err, errlen) < 0)
 		return -1;
-	int cli_parse_seconds(const char *cmd, const char *arg, int *ms)
-	{
-		char *end;
-		double s = strtod(arg, &end);
-		if (end == arg || *end || !isfinite(s) || s < 0 || s > 86400) {
-			fprintf(
-			    stderr,
-			    "xenchannel: %s: --timeout `%s' is not a number of seconds (0-86400)\n",
-			    cmd, arg);
-			return -1;
-		}
-		*ms = (int)(s * 1000 + 0.5);
-		return 0;
-	}
+	return 0;
+}
 
-	json_t *cli_json_text(const char *s)
-	{
-		if (!s)
-			return json_null();
-		json_t *j = json_string(s);
-		if (j)
-			return j;
-		char buf[1024]; /* not UTF-8: shown escaped */
-		return json_string(cli_escaped(buf, sizeof(buf), s));
+int cli_parse_seconds(const char *cmd, const char *arg, int *ms)
+{
+	char *end;
+	double s = strtod(arg, &end);
+	if (end == arg || *end || !isfinite(s) || s < 0 || s > 86400) {
+		fprintf(stderr,
+		        "xenchannel: %s: --timeout `%s' is not a number of seconds (0-86400)\n",
+		        cmd, arg);
+		return -1;
 	}
+	*ms = (int)(s * 1000 + 0.5);
+	return 0;
+}
 
-	json_t *cli_json_error(const char *msg, json_t **inner)
-	{
-		json_t *e = json_object();
-		json_object_set_new(e, "message", cli_json_text(msg));
-		if (inner)
-			*inner = e;
-		return json_pack("{s:o}", "error", e);
-	}
+json_t *cli_json_text(const char *s)
+{
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char buf[1024]; /* not UTF-8: shown escaped */
+	return json_string(cli_escaped(buf, sizeof(buf), s));
+}
 
-	int cli_json_print(json_t * o)
-	{
-		char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-		json_decref(o);
-		if (!s) {
-			fprintf(stderr, "xenchannel: out of memory\n");
-			return -1;
-		}
-		printf("%s\n", s);
-		free(s);
-		return fflush(stdout) == 0 ? 0 : -1;
+json_t *cli_json_error(const char *msg, json_t **inner)
+{
+	json_t *e = json_object();
+	json_object_set_new(e, "message", cli_json_text(msg));
+	if (inner)
+		*inner = e;
+	return json_pack("{s:o}", "error", e);
+}
+
+int cli_json_print(json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	if (!s) {
+		fprintf(stderr, "xenchannel: out of memory\n");
+		return -1;
 	}
+	printf("%s\n", s);
+	free(s);
+	return fflush(stdout) == 0 ? 0 : -1;
+}

@@ -412,7 +412,7 @@ int cmd_console(int argc, char **argv)
 		fprintf(stderr, USAGE);
 		return 2;
 	}
-	char err[700];
+	char err[1100];
 	static struct console con; /* its buffers are large */
 	con = (struct console){.tty = isatty(0), .has_timeout = timeout > 0, .sigfd = -1};
 	atexit(restore_terminals);
