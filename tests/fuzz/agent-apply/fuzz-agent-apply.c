@@ -297,7 +297,7 @@ static void agent_open(struct agent *a)
 	a->kernel = 0;
 	a->ino_fd = -1;
 	char err[512];
-	if (a->rootfd < 0 || policy_load(a, err, sizeof(err)) < 0 ||
+	if (a->rootfd < 0 || policy_load(a, &a->policy, err, sizeof(err)) < 0 ||
 	    state_load(a, err, sizeof(err)) < 0)
 		abort();
 }
