@@ -498,6 +498,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 	*status = 2;
 	while ((c = getopt_long(argc, argv, "c:n:t:j:k:Jvh", opts, NULL)) != -1) {
 		char *end;
+		int ms;
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -506,13 +507,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 			o->name = optarg;
 			break;
 		case 't':
-			o->timeout = strtod(optarg, &end);
-			if (*end || o->timeout <= 0 || o->timeout > 86400) {
-				fprintf(stderr,
-				        "xenchannel: provision: --timeout %s: want seconds > 0\n",
-				        optarg);
+			if (cli_parse_seconds("provision", optarg, 1, &ms))
 				return -1;
-			}
+			o->timeout = ms / 1000.0;
 			break;
 		case 'j':
 			o->jobs = strtol(optarg, &end, 10);
