@@ -1,0 +1,1 @@
+source "$SRC_DIR/tests/e2e/qga/common.sh"; skip todo
