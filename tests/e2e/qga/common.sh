@@ -66,26 +66,52 @@ qga_guest() {
 	echo "$d"
 }
 
+# qga_guests N: guests m1..mN (8 created at a time), each with the channel
+# and its qemu-ga (host name mI-host, address 10.77.I/250.I%250+1 on eth0);
+# their ids in $E2E_TMP/doms/I.
+qga_guests() {
+	local n=$1 i p batch=()
+	ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+	local limit
+	limit=$(cat /proc/sys/fs/inotify/max_user_instances)
+	[ "$limit" -ge $((n + 256)) ] || echo $((n + 256)) >/proc/sys/fs/inotify/max_user_instances ||
+		skip "fs.inotify.max_user_instances is $limit: too low for $n guests"
+	mkdir -p "$E2E_TMP/doms"
+	for i in $(seq 1 "$n"); do
+		qga_guest "m$i" >"$E2E_TMP/doms/$i" &
+		batch+=($!)
+		if [ ${#batch[@]} -eq 8 ] || [ "$i" = "$n" ]; then
+			for p in "${batch[@]}"; do wait "$p" || fail "guest creation failed"; done
+			batch=()
+		fi
+	done
+	for i in $(seq 1 "$n"); do
+		qga_start "$(cat "$E2E_TMP/doms/$i")" "m$i-host" "10.77.$((i / 250)).$((i % 250 + 1))/16"
+	done
+}
+
 # qga_start DOM HOSTNAME ADDRESS [PRE-COMMAND]: qemu-ga on the guest's channel
 # tty (isa-serial, as on any tty), in new network and UTS namespaces whose
 # eth0 has ADDRESS and whose host name is HOSTNAME. PRE-COMMAND runs first in
 # the same namespaces (the restart test's stand-in for an agent that dies).
-# Sets QGA_PID (the xensim exec process) and QGA_LOG.
+# With QGA_LISTEN=PATH, the agent listens on that unix socket instead (the
+# benchmark's baseline). Sets QGA_PID (the xensim exec process) and QGA_LOG.
 qga_start() {
-	local d=$1 host=$2 addr=$3 pre=${4:-true} root
+	local d=$1 host=$2 addr=$3 pre=${4:-true} root transport
 	root=$XENSIM_RUN_DIR/domains/$d/root
+	transport="-m isa-serial -p $root/dev/xen-channel/$QGA_NAME"
+	[ -z "${QGA_LISTEN:-}" ] || transport="-m unix-listen -p $QGA_LISTEN"
 	mkdir -p "$root/run/qga"
 	QGA_N=$((QGA_N + 1))
 	QGA_LOG=$E2E_TMP/qga$QGA_N.log
 	bg "qga$QGA_N" "$XENSIM" exec "$d" -- env QGA_CONF="$QGA_CONF_FILE" unshare --uts --net sh -c '
-		host=$1 addr=$2 root=$3 pre=$4
+		host=$1 addr=$2 root=$3 pre=$4 transport=$5
 		ip link add eth0 type veth peer name uplink || exit 1
 		ip addr add "$addr" dev eth0 && ip link set eth0 up && ip link set uplink up || exit 1
 		hostname "$host" || exit 1
 		sh -c "$pre" || exit 1
-		exec qemu-ga -m isa-serial -p "$root/dev/xen-channel/'"$QGA_NAME"'" \
-			-t "$root/run/qga" -f "$root/run/qga/qemu-ga.pid"' \
-		sh "$host" "$addr" "$root" "$pre"
+		exec qemu-ga $transport -t "$root/run/qga" -f "$root/run/qga/qemu-ga.pid"' \
+		sh "$host" "$addr" "$root" "$pre" "$transport"
 	QGA_PID=$LAST_PID
 }
 
