@@ -110,8 +110,7 @@ static void on_deadline(struct loop *l, void *arg)
 {
 	struct slot *x = arg;
 	x->deadline_timer = 0;
-	/* What arrived just before the deadline still counts. */
-	if (!x->run->ops->step(x->task, HOST_READ))
+	if (!x->run->ops->step(x->task, 0))
 		x->run->ops->expire(x->task);
 	slot_done(x);
 }

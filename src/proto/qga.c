@@ -328,8 +328,8 @@ unsigned qga_chan_events(const struct qga_chan *c)
 
 uint64_t qga_chan_next_ms(const struct qga_chan *c)
 {
-	if (c->st == Q_CONNECTING || c->st == Q_SYNC)
-		return c->next_sync_ms;
+	if (c->st == Q_SYNC)
+		return c->next_sync_ms; /* while connecting: wait to be writable */
 	if (c->st == Q_SYNCED && c->cmd_sent && !c->done)
 		return c->next_probe_ms;
 	return 0;
@@ -389,15 +389,16 @@ static void command_lost(struct qga_chan *c)
 	}
 }
 
-static void on_error_reply(struct qga_chan *c, json_t *e)
+/* "CLASS: desc" of an error object, escaped (guest text). */
+static const char *error_text(const json_t *e, char *buf, size_t size)
 {
 	char cls[80], desc[400];
 	const char *k = json_string_value(json_object_get(e, "class"));
 	const char *d = json_string_value(json_object_get(e, "desc"));
-	esc_text(cls, sizeof(cls), k, k ? strlen(k) : 0, 60, ESC_BACKSLASH);
-	esc_text(desc, sizeof(desc), d, d ? strlen(d) : 0, 300, ESC_BACKSLASH);
-	finish(c, QGA_GUEST_ERROR, json_incref(e), "%s: %s: %s", c->execute, k ? cls : "error",
-	       desc);
+	snprintf(buf, size, "%s: %s",
+	         k ? esc_text(cls, sizeof(cls), k, strlen(k), 60, ESC_BACKSLASH) : "error",
+	         esc_text(desc, sizeof(desc), d, d ? strlen(d) : 0, 300, ESC_BACKSLASH));
+	return buf;
 }
 
 static void on_object(struct qga_chan *c, json_t *o)
@@ -410,7 +411,11 @@ static void on_object(struct qga_chan *c, json_t *o)
 		return;
 	}
 	if (c->st == Q_SYNC) {
-		if (c->sp.seen_delim && !e && is_ours(c, ret, c->sync_base)) {
+		if (e && is_ours(c, id, c->sync_base)) {
+			char why[500];
+			finish(c, QGA_NO_ANSWER, NULL, "the agent refused guest-sync-delimited: %s",
+			       error_text(e, why, sizeof(why)));
+		} else if (c->sp.seen_delim && !e && is_ours(c, ret, c->sync_base)) {
 			c->st = Q_SYNCED;
 			if (c->cmd_queued && !c->done && !c->cmd_sent)
 				send_command(c);
@@ -424,8 +429,10 @@ static void on_object(struct qga_chan *c, json_t *o)
 		return;
 	}
 	if (json_is_integer(id) && json_integer_value(id) == c->cmd_id) {
+		char why[500];
 		if (e)
-			on_error_reply(c, e);
+			finish(c, QGA_GUEST_ERROR, json_incref(e), "%s: %s", c->execute,
+			       error_text(e, why, sizeof(why)));
 		else
 			finish(c, QGA_OK, json_incref(ret), NULL);
 	} else if (!e && is_ours(c, ret, c->probe_floor)) {

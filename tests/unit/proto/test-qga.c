@@ -20,7 +20,7 @@
 #include "tmpdir.h"
 #include "xenchannel/qga.h"
 
-enum mode { M_NORMAL, M_LOSE_FIRST, M_OVERSIZE, M_CLOSE, M_ERROR };
+enum mode { M_NORMAL, M_LOSE_FIRST, M_OVERSIZE, M_CLOSE, M_ERROR, M_NO_SYNC };
 
 struct peer {
 	int lfd;
@@ -46,6 +46,14 @@ static void reply(struct peer *p, int fd, json_t *req)
 	const char *cmd = json_string_value(json_object_get(req, "execute"));
 	json_int_t id = json_integer_value(json_object_get(req, "id"));
 	char buf[512];
+	if (!strcmp(cmd, "guest-sync-delimited") && p->mode == M_NO_SYNC) {
+		snprintf(buf, sizeof(buf),
+		         "{\"id\": %lld, \"error\": {\"class\": \"CommandNotFound\", \"desc\": "
+		         "\"Command guest-sync-delimited has been disabled\"}}\n",
+		         (long long)id);
+		put(fd, buf);
+		return;
+	}
 	if (!strcmp(cmd, "guest-sync-delimited")) {
 		json_int_t sid =
 		    json_integer_value(json_object_get(json_object_get(req, "arguments"), "id"));
@@ -237,6 +245,20 @@ static void test_close(void **state)
 	stop(&p, th);
 }
 
+/* An agent that refuses the handshake says so at once. */
+static void test_sync_refused(void **state)
+{
+	struct peer p = {0};
+	pthread_t th;
+	start(&p, M_NO_SYNC, &th);
+	json_t *v;
+	char err[600];
+	assert_int_equal(call(&p, "guest-ping", &v, err), QGA_NO_ANSWER);
+	assert_non_null(strstr(err, "refused guest-sync-delimited: CommandNotFound"));
+	assert_int_equal(p.commands, 0);
+	stop(&p, th);
+}
+
 static void test_bad_command(void **state)
 {
 	json_t *v, *arr = json_array();
@@ -261,6 +283,7 @@ int main(void)
 	    cmocka_unit_test(test_lost_other_is_reported),
 	    cmocka_unit_test(test_oversize_reply),
 	    cmocka_unit_test(test_close),
+	    cmocka_unit_test(test_sync_refused),
 	    cmocka_unit_test(test_bad_command),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
