@@ -30,9 +30,10 @@ s6_shutdown() { # guest-shutdown; the domain goes, xenchanneld releases the chan
 }
 
 s6_freeze() { # freeze / status / a blocked write / thaw / the write done
+	# (the domU's busybox sh runs its own applets first: e2fsprogs' mke2fs by path)
 	local out rc=0
 	out=$(guest_run 60 'modprobe loop && dd if=/dev/zero of=/tmp/qga-ext4.img bs=1M count=32 2>/dev/null &&
-		mke2fs -q -t ext4 -F /tmp/qga-ext4.img && mkdir -p /mnt/qga &&
+		/usr/sbin/mke2fs -q -t ext4 -F /tmp/qga-ext4.img && mkdir -p /mnt/qga &&
 		mount -t ext4 -o loop /tmp/qga-ext4.img /mnt/qga && grep " /mnt/qga ext4 " /proc/mounts')
 	[ $? = 0 ] || { WHY="no ext4 file system in the domU: $out"; return 1; }
 	qga guest-fsfreeze-freeze || rc=$?
