@@ -60,6 +60,9 @@ qga_guest() {
 	d=$("$XENSIM" create --name "$1") || fail "xensim create $1"
 	"$XENCHANNEL" attach "$d" "name=$QGA_NAME,connection=socket,path=$E2E_TMP/$1.sock" >/dev/null ||
 		fail "xenchannel attach $1"
+	# the guest kernel's frontend socket exists once its process is up (no
+	# event to wait on from here), then settle waits for its udev rules
+	wait_for 10 test -S "$XENSIM_RUN_DIR/domains/$d/frontend.sock" || fail "no frontend for guest $1"
 	guest_settle "$d"
 	[ -e "$XENSIM_RUN_DIR/domains/$d/root/dev/xen-channel/$QGA_NAME" ] ||
 		fail "no /dev/xen-channel/$QGA_NAME in guest $1 after attach"
