@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #include <xenstore.h>
 
@@ -39,10 +38,7 @@ struct target {
 	char err[700];
 	const char *kind; /* with err: what went wrong, for --json ("no-domain", ...) */
 	int counts[4];    /* applied, unchanged, failed, refused */
-	/* while running, in the scheduler's loop */
-	struct sched *sched;
-	int fd;
-	uint64_t hello_timer, deadline_timer;
+	struct run_ctx *ctx;
 };
 
 static void usage(FILE *f)
@@ -270,83 +266,58 @@ static void print_json(struct target *t, size_t n)
 	json_decref(arr);
 }
 
-/* ---- the scheduler: up to --jobs targets at a time, in one event loop ---- */
+/* ---- the targets as tasks of the host library's runner ---- */
 
-struct sched {
-	struct loop *loop;
-	struct target *t;
-	size_t n, next, running, finished, failed;
-	long jobs;
+struct run_ctx {
 	const uint8_t *key;
 	size_t keylen;
 	double timeout;
-	int tty;
-	uint64_t last_progress, progress_timer;
 };
 
-static void on_progress_timer(struct loop *l, void *arg);
-
-/* The progress line on a terminal, at most every 100 ms. */
-static void show_progress(struct sched *s)
+static int task_start(void *task)
 {
-	if (!s->tty || s->progress_timer)
-		return;
-	uint64_t now = loop_now_ms();
-	if (now - s->last_progress >= 100 || s->finished == s->n) {
-		progress(s->finished, s->n, s->failed, 0);
-		s->last_progress = now;
-	} else {
-		s->progress_timer =
-		    loop_timer(s->loop, 100 - (now - s->last_progress), on_progress_timer, s);
+	struct target *x = task;
+	char err[600];
+	if (x->done)
+		return -1; /* its domain or channel was not found */
+	x->start_ms = loop_now_ms();
+	x->h = host_chan_new(x->sock, err, sizeof(err));
+	if (!x->h) {
+		/* nobody listens on the socket: no backend serves the channel */
+		int e = errno;
+		if (e == ENOENT || e == ECONNREFUSED)
+			finish(x, "backend-not-running", BACKEND_DOWN "%s", err);
+		else
+			finish(x, "channel-failed", "%s", err);
+		return -1;
 	}
+	if ((x->id = host_chan_apply(x->h, x->doc->text, x->doc->len, x->ctx->key,
+	                             x->ctx->keylen)) < 0) {
+		finish(x, "channel-failed", "%s", host_chan_error(x->h));
+		return -1;
+	}
+	return 0;
 }
 
-static void on_progress_timer(struct loop *l, void *arg)
+static int task_fd(const void *task)
 {
-	struct sched *s = arg;
-	s->progress_timer = 0;
-	show_progress(s);
+	return host_chan_fd(((const struct target *)task)->h);
 }
 
-static void start_targets(struct sched *s);
-
-/* A finished target leaves the loop and makes room for the next one. */
-static void target_done(struct target *x)
+static unsigned task_events(const void *task)
 {
-	struct sched *s = x->sched;
-	loop_unwatch(s->loop, x->fd);
-	loop_timer_cancel(s->loop, x->hello_timer);
-	loop_timer_cancel(s->loop, x->deadline_timer);
-	x->hello_timer = x->deadline_timer = 0;
-	s->running--;
-	s->finished++;
-	if (!target_ok(x))
-		s->failed++;
-	start_targets(s);
-	show_progress(s);
-	if (s->finished == s->n)
-		loop_stop(s->loop);
+	return host_chan_events(((const struct target *)task)->h);
 }
 
-static void on_hello_timer(struct loop *l, void *arg);
-
-/* Watch for what the channel waits for, and wake for its next HELLO. */
-static void target_arm(struct target *x)
+static uint64_t task_next_ms(const void *task)
 {
-	struct sched *s = x->sched;
-	unsigned ev = host_chan_events(x->h);
-	loop_modify(s->loop, x->fd,
-	            (ev & HOST_READ ? LOOP_READ : 0) | (ev & HOST_WRITE ? LOOP_WRITE : 0));
-	loop_timer_cancel(s->loop, x->hello_timer);
-	x->hello_timer = 0;
-	uint64_t nx = host_chan_next_ms(x->h), now = loop_now_ms();
-	if (nx)
-		x->hello_timer = loop_timer(s->loop, nx > now ? nx - now : 0, on_hello_timer, x);
+	return host_chan_next_ms(((const struct target *)task)->h);
 }
 
 /* Do the I/O the channel is ready for and take its reply; 1 when done. */
-static int target_step(struct target *x, unsigned got)
+static int task_step(void *task, unsigned got)
 {
+	struct target *x = task;
 	if (host_chan_io(x->h, got) < 0) {
 		const char *e = host_chan_error(x->h);
 		if (!strncmp(e, "connect", 7))
@@ -361,112 +332,35 @@ static int target_step(struct target *x, unsigned got)
 	return x->done;
 }
 
-static void on_target_fd(struct loop *l, int fd, unsigned events, void *arg)
+static void task_expire(void *task)
 {
-	struct target *x = arg;
-	unsigned got =
-	    (events & LOOP_READ ? HOST_READ : 0) | (events & LOOP_WRITE ? HOST_WRITE : 0);
-	if (target_step(x, got))
-		target_done(x);
-	else
-		target_arm(x);
+	struct target *x = task;
+	if (x->done)
+		return;
+	int ready = x->h && host_chan_is_ready(x->h);
+	finish(x, ready ? "no-reply" : "no-agent", "timed out after %.1f s (%s)", x->ctx->timeout,
+	       ready ? "no reply to the document"
+	             : "no agent answered HELLO: is xenchannel-agent running in the guest?");
 }
 
-static void on_hello_timer(struct loop *l, void *arg)
+static int task_ok(const void *task)
 {
-	struct target *x = arg;
-	x->hello_timer = 0;
-	if (target_step(x, 0))
-		target_done(x);
-	else
-		target_arm(x);
+	return target_ok(task);
 }
 
-static void on_deadline(struct loop *l, void *arg)
-{
-	struct target *x = arg;
-	x->deadline_timer = 0;
-	if (!target_step(x, 0))
-		finish(x, host_chan_is_ready(x->h) ? "no-reply" : "no-agent",
-		       "timed out after %.1f s (%s)", x->sched->timeout,
-		       host_chan_is_ready(x->h) ? "no reply to the document"
-		                                : "no agent answered HELLO: is xenchannel-agent "
-		                                  "running in the guest?");
-	target_done(x);
-}
+static const struct host_task_ops provision_ops = {
+    .start = task_start,
+    .fd = task_fd,
+    .events = task_events,
+    .next_ms = task_next_ms,
+    .step = task_step,
+    .expire = task_expire,
+    .ok = task_ok,
+};
 
-/* Connect and queue the document; 0, or -1 when the target failed at once. */
-static int target_start(struct sched *s, struct target *x)
+static void on_progress(void *arg, size_t done, size_t total, size_t failed, int final)
 {
-	char err[600];
-	x->sched = s;
-	x->start_ms = loop_now_ms();
-	x->h = host_chan_new(x->sock, err, sizeof(err));
-	if (!x->h) {
-		/* nobody listens on the socket: no backend serves the channel */
-		int e = errno;
-		if (e == ENOENT || e == ECONNREFUSED)
-			finish(x, "backend-not-running", BACKEND_DOWN "%s", err);
-		else
-			finish(x, "channel-failed", "%s", err);
-		return -1;
-	}
-	if ((x->id = host_chan_apply(x->h, x->doc->text, x->doc->len, s->key, s->keylen)) < 0) {
-		finish(x, "channel-failed", "%s", host_chan_error(x->h));
-		return -1;
-	}
-	x->fd = host_chan_fd(x->h);
-	if (loop_watch(s->loop, x->fd, LOOP_WRITE, on_target_fd, x) < 0 ||
-	    !(x->deadline_timer =
-	          loop_timer(s->loop, (uint64_t)(s->timeout * 1000), on_deadline, x))) {
-		loop_unwatch(s->loop, x->fd);
-		finish(x, "channel-failed", "event loop: %s", strerror(errno));
-		return -1;
-	}
-	target_arm(x);
-	return 0;
-}
-
-/* Start more, up to --jobs at a time. */
-static void start_targets(struct sched *s)
-{
-	while (s->running < (size_t)s->jobs && s->next < s->n) {
-		struct target *x = &s->t[s->next++];
-		if (x->done)
-			continue;
-		if (target_start(s, x) < 0) {
-			s->finished++;
-			s->failed++;
-			continue;
-		}
-		s->running++;
-	}
-}
-
-/* Run every target to its end. Returns 0, or -1 when the loop failed. */
-static int run_targets(struct sched *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->t[i].done) {
-			s->finished++;
-			s->failed++;
-		}
-	if (!(s->loop = loop_new())) {
-		perror("xenchannel: provision: event loop");
-		return -1;
-	}
-	int rc = 0;
-	start_targets(s);
-	show_progress(s);
-	if (s->finished < s->n && loop_run(s->loop) < 0) {
-		perror("xenchannel: provision: event loop");
-		rc = -1;
-	}
-	if (s->tty)
-		progress(s->finished, s->n, s->failed, 1);
-	loop_free(s->loop);
-	s->loop = NULL;
-	return rc;
+	progress(done, total, failed, final);
 }
 
 /* ---- the command ---- */
@@ -627,20 +521,6 @@ static int find_duplicates(const struct target *t, size_t n, struct cfg_diag *d)
 	return d->nerrors > errs ? -1 : 0;
 }
 
-/* One socket per running target: make room for --jobs of them (fewer jobs
- * when the hard limit is too low). */
-static long fit_jobs_to_nofile(long jobs)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)jobs + 64) {
-		rl.rlim_cur = rl.rlim_max < (rlim_t)jobs + 64 ? rl.rlim_max : (rlim_t)jobs + 64;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		if (rl.rlim_cur < (rlim_t)jobs + 64 && rl.rlim_cur > 64)
-			jobs = (long)rl.rlim_cur - 64;
-	}
-	return jobs;
-}
-
 /* Bad documents and targets: on stderr, or {"errors": [...]} on stdout with
  * "file", "line", "column" where a document's problem has them. */
 static void print_usage_errors(const struct cfg_diag *d, const struct cfg_diag *td, int json)
@@ -704,14 +584,15 @@ int cmd_provision(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	struct sched s = {.t = t,
-	                  .n = n,
-	                  .jobs = fit_jobs_to_nofile(o.jobs),
-	                  .key = key,
-	                  .keylen = keylen,
-	                  .timeout = o.timeout,
-	                  .tty = isatty(2) && !o.json_out};
-	run_targets(&s);
+	struct run_ctx ctx = {.key = key, .keylen = keylen, .timeout = o.timeout};
+	for (size_t i = 0; i < n; i++)
+		t[i].ctx = &ctx;
+	struct host_run_opts ro = {.jobs = host_run_fit_jobs((size_t)o.jobs),
+	                           .timeout_ms = (uint64_t)(o.timeout * 1000)};
+	if (isatty(2) && !o.json_out)
+		ro.progress = on_progress;
+	if (host_run_tasks(t, n, sizeof(*t), &provision_ops, &ro) < 0)
+		perror("xenchannel: provision: event loop");
 	if (o.json_out) {
 		print_json(t, n);
 	} else {

@@ -24,6 +24,7 @@ int cmd_provision(int argc, char **argv);
 int cmd_agent_shell(int argc, char **argv);
 int cmd_agent_command(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+int cmd_qga(int argc, char **argv);
 
 /* cli-util.c */
 /* The channel registry: $XENCHANNEL_REGISTRY when set (only it); run from

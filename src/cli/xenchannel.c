@@ -34,6 +34,8 @@ static const struct command commands[] = {
      "send one request to a guest's agent and print its reply"},
     {"console", cmd_console, "console [--timeout SECONDS] DOMAIN NAME|DEVID",
      "connect the terminal (or stdin/stdout) to a channel; Ctrl-] leaves"},
+    {"qga", cmd_qga, "qga [options] TARGET...|--all COMMAND [ARGUMENTS-JSON]",
+     "run a qemu-guest-agent command in one guest or many"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
