@@ -55,6 +55,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 	*status = 2;
 	while ((c = getopt_long(argc, argv, "at:j:n:Jh", opts, NULL)) != -1) {
 		char *end;
+		int ms;
 		switch (c) {
 		case 'a':
 			o->all = 1;
@@ -63,12 +64,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 			o->json_out = 1;
 			break;
 		case 't':
-			o->timeout = strtod(optarg, &end);
-			if (*end || !(o->timeout > 0) || o->timeout > 86400) {
-				fprintf(stderr, "xenchannel: qga: --timeout %s: want seconds > 0\n",
-				        optarg);
+			if (cli_parse_seconds("qga", optarg, 1, &ms))
 				return -1;
-			}
+			o->timeout = ms / 1000.0;
 			break;
 		case 'j':
 			o->jobs = strtol(optarg, &end, 10);
