@@ -2,6 +2,7 @@
  * cli-util.c - small things every subcommand shares.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -193,4 +194,22 @@ int cli_json_print(json_t *o)
 	printf("%s\n", s);
 	free(s);
 	return fflush(stdout) == 0 ? 0 : -1;
+}
+
+int cli_options_json(int argc, char **argv, const char *usage, int *json)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	int c;
+	*json = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j') {
+			*json = 1;
+		} else {
+			fputs(usage, c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	return -1;
 }

@@ -83,21 +83,9 @@ static int check_name(const struct cfg_registry *reg, const char *name, int json
 
 int cmd_registry(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	int json = 0, c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = 1;
-		} else if (c == 'h') {
-			printf(USAGE);
-			return 0;
-		} else {
-			fprintf(stderr, USAGE);
-			return 2;
-		}
-	}
+	int json, status = cli_options_json(argc, argv, USAGE, &json);
+	if (status >= 0)
+		return status;
 	int nargs = argc - optind;
 	if (!(nargs == 0 || (nargs == 2 && !strcmp(argv[optind], "check")))) {
 		fprintf(stderr, USAGE);

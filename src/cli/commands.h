@@ -62,6 +62,10 @@ json_t *cli_json_text(const char *s);
 json_t *cli_json_error(const char *msg, json_t **inner);
 /* Print o (consumed) indented on stdout; -1 when it cannot. */
 int cli_json_print(json_t *o);
+/* The options of a command that has only --json and --help: -1 to go on
+ * (operands from optind), else the exit status (0 after --help, 2 after a
+ * usage error, usage printed). */
+int cli_options_json(int argc, char **argv, const char *usage, int *json);
 
 /* provision-yaml.c */
 /* A YAML provisioning document -> its JSON text (malloc'd, compact), or
