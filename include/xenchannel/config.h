@@ -44,7 +44,7 @@ struct cfg_msg {
 
 struct cfg_diag {
 	struct cfg_msg *msgs;
-	size_t n;
+	size_t n, cap;
 	size_t nerrors;
 };
 

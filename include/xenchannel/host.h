@@ -102,4 +102,41 @@ struct host_chan *host_chan_open(unsigned domid, const char *name, int timeout_m
 /* Blocking: wait up to timeout_ms for the reply with this id. */
 json_t *host_chan_wait(struct host_chan *h, int64_t id, int timeout_ms, char *err, size_t errlen);
 
+/* ---- many guests, one event loop (host-run.c) ----
+ * The engine behind `xenchannel provision` and `xenchannel qga`: a task is
+ * one exchange with one guest over one non-blocking fd; host_run_tasks()
+ * starts up to `jobs` of them at a time, watches each one's fd and next
+ * timed action, ends it at its deadline and returns when all have ended. */
+struct host_task_ops {
+	/* Connect and queue the work: 0, or -1 when the task has ended already
+	 * (failed before it started). */
+	int (*start)(void *task);
+	/* Its fd now: another one after a reconnect, -1 while it only waits
+	 * for its next timed action (next_ms). */
+	int (*fd)(const void *task);
+	unsigned (*events)(const void *task);  /* HOST_READ|HOST_WRITE wanted now */
+	uint64_t (*next_ms)(const void *task); /* absolute ms of its next timed action, 0 none */
+	/* Do the I/O ready in revents (0 on a timer); 1 when the task has ended. */
+	int (*step)(void *task, unsigned revents);
+	void (*expire)(void *task);  /* its deadline passed: end it as timed out */
+	int (*ok)(const void *task); /* did the ended task succeed? (progress counts) */
+};
+
+struct host_run_opts {
+	size_t jobs;         /* at most this many tasks at a time (0: all) */
+	uint64_t timeout_ms; /* each task's deadline, from its start */
+	/* Called at most every 100 ms while tasks end, and once at the end. */
+	void (*progress)(void *arg, size_t done, size_t total, size_t failed, int final);
+	void *progress_arg;
+};
+
+/* Run tasks[0..n) (an array of elements of `size` bytes, as for qsort).
+ * Returns 0, or -1 with errno when the event loop itself failed. */
+int host_run_tasks(void *tasks, size_t n, size_t size, const struct host_task_ops *ops,
+                   const struct host_run_opts *o);
+
+/* One socket per running task: raise RLIMIT_NOFILE for `jobs` of them, and
+ * return how many fit (fewer when the hard limit is too low). */
+size_t host_run_fit_jobs(size_t jobs);
+
 #endif

@@ -31,6 +31,12 @@ const char *platform_name(const struct platform *p); /* "xen" or "sim" */
 /* Our own domain id (0 in dom0). */
 uint32_t platform_domid(const struct platform *p);
 
+/* The lock file that marks the one xenchanneld serving this host's xenstore:
+ * $XENSIM_RUN_DIR/xenchanneld.lock in the simulator (one per simulator),
+ * /run/xenchanneld.lock on Xen. Needs no open platform. 0, or -1 with errno
+ * ENAMETOOLONG when it does not fit in len. */
+int platform_backend_lock_path(char *buf, size_t len);
+
 /* Event channels (the /dev/xen/evtchn model). */
 struct plat_evtchn *plat_evtchn_open(struct platform *p);
 void plat_evtchn_close(struct plat_evtchn *h);

@@ -27,12 +27,20 @@
 #define TS_CONSOLE_PROTOCOL "vt100"
 /* Default time detach waits for the frontend to close. */
 #define TS_DETACH_TIMEOUT_MS 10000
+/* Default time attach waits for the backend's verdict. */
+#define TS_ATTACH_TIMEOUT_MS 10000
+/* The backend's verdict keys in its device directory, as libxl's hotplug
+ * scripts write them: `hotplug-error` (the reason) first, then
+ * `hotplug-status` = `error`; or `hotplug-status` = `connected`. */
+#define TS_HOTPLUG_STATUS "hotplug-status"
+#define TS_HOTPLUG_ERROR "hotplug-error"
 
 struct ts_error {
 	int code; /* ENOENT unknown domain/channel, EEXIST duplicate name, EADDRINUSE path
 	             in use, EINVAL bad spec, ENOSPC too many channels, EHOSTUNREACH
-	             xenstore unreachable, ETIMEDOUT a side did not answer, EIO other */
-	char msg[512];
+	             xenstore unreachable, ETIMEDOUT a side did not answer,
+	             ECONNREFUSED the backend refused the channel, EIO other */
+	char msg[1024];
 };
 
 struct ts;
@@ -57,6 +65,36 @@ int ts_domain_name(struct ts *ts, uint32_t domid, char *buf, size_t size);
  */
 int ts_attach(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsigned flags,
               unsigned *devid, struct ts_error *err);
+
+/*
+ * Attach as ts_attach, then wait (xenstore watch, at most timeout_ms; < 0:
+ * forever) for the backend's verdict in its `hotplug-status`. `connected`:
+ * 0. `error`: -1, ECONNREFUSED, the backend's `hotplug-error` in the message.
+ * No verdict in time: -1, ETIMEDOUT, the message names the likely cause (no
+ * xenchanneld holds the backend lock, or one does but did not answer). On
+ * both failures what attach wrote is removed again (the close handshake of
+ * ts_detach, bounded, then the directories), so the devid is free again.
+ * *devid is set once the channel was written, failure or not (else 0).
+ */
+int ts_attach_wait(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, unsigned flags,
+                   int timeout_ms, unsigned *devid, struct ts_error *err);
+
+/* The one xenchanneld of this host (see platform_backend_lock_path). */
+struct ts_backend {
+	char lock[256];    /* the lock file */
+	long pid;          /* the holder's pid, 0 if unknown */
+	char control[108]; /* the holder's control socket, "" if unknown */
+};
+/* 1 when a xenchanneld holds the lock (b says which, as far as it wrote),
+ * 0 when none does, -1 on error. Takes no lock. */
+int ts_backend_running(struct ts_backend *b, struct ts_error *err);
+/* For xenchanneld itself: take the lock and write our pid and control
+ * socket into it. Returns the descriptor to keep open while serving, or -1:
+ * EEXIST when another daemon holds it (err names its pid and control
+ * socket, b too), else errno-style. */
+int ts_backend_claim(const char *control, struct ts_backend *b, struct ts_error *err);
+/* For xenchanneld, on a clean exit: remove the lock file and let go of it. */
+void ts_backend_release(int fd, const struct ts_backend *b);
 
 struct ts_detach_result {
 	unsigned devid;

@@ -2,7 +2,9 @@
  * cli-util.c - small things every subcommand shares.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,18 +133,6 @@ json_t *cli_with_diag(json_t *obj, const struct cfg_diag *d)
 	return obj;
 }
 
-int cli_print_json(json_t *obj)
-{
-	if (!obj) {
-		fprintf(stderr, "xenchannel: out of memory\n");
-		return -1;
-	}
-	json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	printf("\n");
-	json_decref(obj);
-	return fflush(stdout) == 0 ? 0 : -1;
-}
-
 /* The socket of DOMAIN's channel NAME, or SOCKET itself (it has a '/'). */
 int cli_agent_socket(const char *target, const char *name, char *sock, size_t size, char *err,
                      size_t errlen)
@@ -156,4 +146,70 @@ int cli_agent_socket(const char *target, const char *name, char *sock, size_t si
 	    host_lookup(NULL, domid, name, sock, size, err, errlen) < 0)
 		return -1;
 	return 0;
+}
+
+int cli_parse_seconds(const char *cmd, const char *arg, int positive, int *ms)
+{
+	char *end;
+	double s = strtod(arg, &end);
+	if (end == arg || *end || !isfinite(s) || s < 0 || s > 86400 || (positive && s <= 0)) {
+		fprintf(stderr, "xenchannel: %s: --timeout `%s' is not a number of seconds (%s)\n",
+		        cmd, arg, positive ? "more than 0, at most 86400" : "0-86400");
+		return -1;
+	}
+	*ms = (int)(s * 1000 + 0.5);
+	if (positive && *ms == 0)
+		*ms = 1;
+	return 0;
+}
+
+json_t *cli_json_text(const char *s)
+{
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char buf[1024]; /* not UTF-8: shown escaped */
+	return json_string(cli_escaped(buf, sizeof(buf), s));
+}
+
+json_t *cli_json_error(const char *msg, json_t **inner)
+{
+	json_t *e = json_object();
+	json_object_set_new(e, "message", cli_json_text(msg));
+	if (inner)
+		*inner = e;
+	return json_pack("{s:o}", "error", e);
+}
+
+int cli_json_print(json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	if (!s) {
+		fprintf(stderr, "xenchannel: out of memory\n");
+		return -1;
+	}
+	printf("%s\n", s);
+	free(s);
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
+int cli_options_json(int argc, char **argv, const char *usage, int *json)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	int c;
+	*json = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j') {
+			*json = 1;
+		} else {
+			fputs(usage, c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	return -1;
 }

@@ -48,17 +48,12 @@ int cmd_agent_command(int argc, char **argv)
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+t:n:h", opts, NULL)) != -1) {
-		char *end;
+		int ms;
 		switch (c) {
 		case 't':
-			timeout = strtod(optarg, &end);
-			if (*end || !(timeout > 0 && timeout <= 86400)) {
-				fprintf(
-				    stderr,
-				    "xenchannel: agent-command: --timeout %s: want seconds > 0\n",
-				    optarg);
+			if (cli_parse_seconds("agent-command", optarg, 1, &ms))
 				return 2;
-			}
+			timeout = ms / 1000.0;
 			break;
 		case 'n':
 			name = optarg;

@@ -228,16 +228,18 @@ int cmd_agent_shell(int argc, char **argv)
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
-		char *end;
 		if (c == 'h') {
 			printf(USAGE);
 			return 0;
 		}
-		if (c != 't' || (timeout = strtod(optarg, &end), *end) ||
-		    !(timeout > 0 && timeout <= 86400)) {
+		int ms;
+		if (c != 't') {
 			fprintf(stderr, USAGE);
 			return 2;
 		}
+		if (cli_parse_seconds("agent-shell", optarg, 1, &ms))
+			return 2;
+		timeout = ms / 1000.0;
 	}
 	if (argc - optind < 1 || argc - optind > 2) {
 		fprintf(stderr, USAGE);

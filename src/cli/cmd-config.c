@@ -53,22 +53,10 @@ static int check(const char *file, const struct cfg_registry *reg, struct cfg_do
 
 int cmd_config(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	int json = 0, c;
-	optind = 0;
 	/* options may follow FILE; "-" is a file name (standard input) */
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = 1;
-		} else if (c == 'h') {
-			printf(USAGE);
-			return 0;
-		} else {
-			fprintf(stderr, USAGE);
-			return 2;
-		}
-	}
+	int json, status = cli_options_json(argc, argv, USAGE, &json);
+	if (status >= 0)
+		return status;
 	if (optind + 1 != argc) {
 		fprintf(stderr, USAGE);
 		return 2;
@@ -90,7 +78,7 @@ int cmd_config(int argc, char **argv)
 			                    json_string(strcmp(file, "-") ? file : CFG_STDIN_NAME));
 			json_object_set_new(o, "valid", json_boolean(rc == 0));
 		}
-		if (cli_print_json(cli_with_diag(o, &d)) < 0)
+		if (cli_json_print(cli_with_diag(o, &d)) < 0)
 			rc = 1;
 	} else {
 		cfg_diag_print(&d, stderr);

@@ -397,22 +397,24 @@ int cmd_console(int argc, char **argv)
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
-		char *end;
 		if (c == 'h') {
 			printf(USAGE "On a terminal, Ctrl-] leaves.\n");
 			return 0;
 		}
-		if (c != 't' || (timeout = strtod(optarg, &end), *end) ||
-		    !(timeout > 0 && timeout <= 86400)) {
+		int ms;
+		if (c != 't') {
 			fprintf(stderr, USAGE);
 			return 2;
 		}
+		if (cli_parse_seconds("console", optarg, 1, &ms))
+			return 2;
+		timeout = ms / 1000.0;
 	}
 	if (optind + 2 != argc) {
 		fprintf(stderr, USAGE);
 		return 2;
 	}
-	char err[700];
+	char err[1100];
 	static struct console con; /* its buffers are large */
 	con = (struct console){.tty = isatty(0), .has_timeout = timeout > 0, .sigfd = -1};
 	atexit(restore_terminals);

@@ -2,6 +2,7 @@
  * cmd-list.c - `xenchannel list [DOMAIN] [--json] [--stats]`: every channel
  * of one or all domains with its state on both ends.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -49,27 +50,28 @@ static json_t *channel_json(const struct ts_channel_info *c)
  * Per-channel counters from xenchanneld's control socket: request "stats\n",
  * answer one JSON object per line per channel, then EOF. The objects are
  * attached to the matching channel (by "domid" and "devid") under "stats"
- * in --json output; the table gets bytes to and from the guest and whether
- * a dom0 client is connected. (The daemon defines the fields; extend the
- * rendering here.)
+ * in --json output; the table gets bytes and events each way, errors and
+ * whether a dom0 client has the channel open. (The daemon defines the
+ * fields; extend the rendering here.) NULL on failure, with the reason in err.
  */
-static json_t *read_stats(void)
+static json_t *read_stats(char *err, size_t errlen)
 {
 	char path[256];
 	cli_control_socket(path, sizeof(path));
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "xenchannel: list --stats: cannot use %s\n", path);
+		snprintf(err, errlen, "cannot use %s", path);
 		if (fd >= 0)
 			close(fd);
 		return NULL;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		perror("xenchannel: list --stats: connect to xenchanneld's control socket");
-		fprintf(stderr, "xenchannel: list --stats: (tried %s; is xenchanneld running?)\n",
-		        path);
+		snprintf(err, errlen,
+		         "connect to xenchanneld's control socket: %s (tried %s; is xenchanneld "
+		         "running?)",
+		         strerror(errno), path);
 		close(fd);
 		return NULL;
 	}
@@ -97,8 +99,7 @@ static json_t *read_stats(void)
 	}
 	free(line);
 	if (ferror(f)) {
-		fprintf(stderr, "xenchannel: list --stats: no complete answer from %s within 5 s\n",
-		        path);
+		snprintf(err, errlen, "no complete answer from %s within 5 s", path);
 		json_decref(all);
 		all = NULL;
 	}
@@ -122,6 +123,127 @@ static json_t *stats_for(json_t *stats, const struct ts_channel_info *c)
 }
 /* ---- end of --stats ------------------------------------------------------ */
 
+/*
+ * ---- the table -----------------------------------------------------------
+ * Every column is as wide as its widest cell, so no value is ever cut
+ * (names and paths are shown whole, escaped); numbers are right-aligned and
+ * the last column is not padded (no trailing blanks).
+ */
+#define MAX_COLS 14
+
+struct table {
+	size_t ncols, nrows;
+	char **cells; /* nrows x ncols, row-major */
+	size_t width[MAX_COLS];
+	unsigned right; /* bit i: column i is right-aligned */
+};
+
+static int table_row(struct table *t, const char *const *v)
+{
+	char **c = realloc(t->cells, (t->nrows + 1) * t->ncols * sizeof(*c));
+	if (!c)
+		return -1;
+	t->cells = c;
+	for (size_t i = 0; i < t->ncols; i++) {
+		char buf[1024];
+		char *cell = strdup(cli_escaped(buf, sizeof(buf), v[i] && *v[i] ? v[i] : "-"));
+		if (!cell)
+			return -1;
+		c[t->nrows * t->ncols + i] = cell;
+		size_t w = strlen(cell);
+		if (w > t->width[i])
+			t->width[i] = w;
+	}
+	t->nrows++;
+	return 0;
+}
+
+static void table_print(struct table *t)
+{
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t i = 0; i < t->ncols; i++) {
+			const char *cell = t->cells[r * t->ncols + i];
+			int w = (int)t->width[i];
+			if (i)
+				putchar(' ');
+			if (t->right & (1u << i))
+				printf("%*s", w, cell);
+			else if (i + 1 < t->ncols)
+				printf("%-*s", w, cell);
+			else
+				fputs(cell, stdout);
+		}
+		putchar('\n');
+	}
+	for (size_t k = 0; k < t->nrows * t->ncols; k++)
+		free(t->cells[k]);
+	free(t->cells);
+}
+
+static const char *num(char *buf, size_t size, json_t *s, const char *key)
+{
+	json_t *v = s ? json_object_get(s, key) : NULL;
+	if (!json_is_integer(v))
+		return "-";
+	snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+	return buf;
+}
+
+static int print_table(const struct ts_channel_info *v, size_t n, json_t *st)
+{
+	static const char *const head[] = {
+	    "DOMAIN",  "DOMID",    "DEVID",      "NAME",   "CONN",    "PATH/TTY", "FRONTEND",
+	    "BACKEND", "TO-GUEST", "FROM-GUEST", "EVT-IN", "EVT-OUT", "ERRORS",   "CLIENT"};
+	struct table t = {.ncols = st ? 14 : 8, .right = 0x6u | 0x1f00u};
+	if (table_row(&t, head) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct ts_channel_info *c = &v[i];
+		char domid[16], devid[16], b[5][24];
+		snprintf(domid, sizeof(domid), "%u", c->domid);
+		snprintf(devid, sizeof(devid), "%u", c->devid);
+		json_t *s = st ? stats_for(st, c) : NULL; /* NULL: not served by xenchanneld */
+		json_t *cl = s ? json_object_get(s, "client_connected") : NULL;
+		const char *row[] = {
+		    c->domain,
+		    domid,
+		    devid,
+		    c->name,
+		    c->connection,
+		    c->path ? c->path : c->tty,
+		    ts_state_name(c->fe_state),
+		    ts_state_name(c->be_state),
+		    num(b[0], sizeof(b[0]), s, "bytes_to_guest"),
+		    num(b[1], sizeof(b[1]), s, "bytes_from_guest"),
+		    num(b[2], sizeof(b[2]), s, "events_from_guest"),
+		    num(b[3], sizeof(b[3]), s, "events_to_guest"),
+		    num(b[4], sizeof(b[4]), s, "errors"),
+		    json_is_boolean(cl) ? (json_is_true(cl) ? "yes" : "no")
+		    : s                 ? "?"
+		                        : "-",
+		};
+		if (table_row(&t, row) < 0)
+			return -1;
+	}
+	table_print(&t);
+	return 0;
+}
+/* ---- end of the table ---------------------------------------------------- */
+
+static int failed(int json, const char *domain, const char *msg)
+{
+	if (!json) {
+		fprintf(stderr, "xenchannel: list: %s\n", msg);
+		return 1;
+	}
+	json_t *e;
+	json_t *doc = cli_json_error(msg, &e);
+	if (domain)
+		json_object_set_new(e, "domain", cli_json_text(domain));
+	cli_json_print(doc);
+	return 1;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
@@ -141,35 +263,41 @@ int cmd_list(int argc, char **argv)
 	if (argc - optind > 1)
 		return usage();
 
+	const char *domain = optind < argc ? argv[optind] : NULL;
 	struct ts *ts;
 	struct ts_error err;
-	if (ts_open(&ts, &err)) {
-		fprintf(stderr, "xenchannel: %s\n", err.msg);
-		return 1;
-	}
+	if (ts_open(&ts, &err))
+		return failed(json, domain, err.msg);
 	int64_t domid = -1;
-	if (optind < argc) {
+	if (domain) {
 		uint32_t d;
-		if (ts_domain_lookup(ts, argv[optind], &d, &err)) {
-			fprintf(stderr, "xenchannel: list: %s\n", err.msg);
+		if (ts_domain_lookup(ts, domain, &d, &err)) {
 			ts_close(ts);
-			return 1;
+			return failed(json, domain, err.msg);
 		}
 		domid = d;
 	}
 	struct ts_channel_info *v;
 	size_t n;
 	if (ts_list(ts, domid, &v, &n, &err)) {
-		fprintf(stderr, "xenchannel: list: %s\n", err.msg);
 		ts_close(ts);
-		return 1;
+		return failed(json, domain, err.msg);
 	}
 	ts_close(ts);
 
 	json_t *st = NULL;
 	int rc = 0;
-	if (stats && !(st = read_stats()))
+	char why[400];
+	if (stats && !(st = read_stats(why, sizeof(why)))) {
+		char msg[440];
+		snprintf(msg, sizeof(msg), "--stats: %s", why);
+		if (json) {
+			ts_list_free(v, n);
+			return failed(json, domain, msg);
+		}
+		fprintf(stderr, "xenchannel: list %s\n", msg);
 		rc = 1;
+	}
 
 	if (json) {
 		json_t *arr = json_array();
@@ -188,40 +316,9 @@ int cmd_list(int argc, char **argv)
 			rc = 1;
 		free(s);
 		json_decref(arr);
-	} else {
-		int bw = st ? 12 : 0; /* no trailing blanks without the stats columns */
-		printf("%-16s %5s %5s %-32s %-6s %-28s %-12s %-*s", "DOMAIN", "DOMID", "DEVID",
-		       "NAME", "CONN", "PATH/TTY", "FRONTEND", bw, "BACKEND");
-		if (st)
-			printf(" %12s %12s %s", "TO-GUEST", "FROM-GUEST", "CLIENT");
-		printf("\n");
-		char b1[64], b2[200], b3[200];
-		for (size_t i = 0; i < n; i++) {
-			const struct ts_channel_info *ci = &v[i];
-			const char *where = ci->path ? ci->path : ci->tty ? ci->tty : "-";
-			printf("%-16s %5u %5u %-32s %-6s %-28s %-12s %-*s",
-			       cli_escaped(b1, sizeof(b1), *ci->domain ? ci->domain : "-"),
-			       ci->domid, ci->devid, cli_escaped(b2, sizeof(b2), ci->name),
-			       *ci->connection ? ci->connection : "-",
-			       cli_escaped(b3, sizeof(b3), where), ts_state_name(ci->fe_state), bw,
-			       ts_state_name(ci->be_state));
-			json_t *s = st ? stats_for(st, ci) : NULL;
-			if (s) {
-				json_t *to = json_object_get(s, "bytes_to_guest");
-				json_t *from = json_object_get(s, "bytes_from_guest");
-				json_t *cl = json_object_get(s, "client_connected");
-				printf(
-				    " %12lld %12lld %s",
-				    json_is_integer(to) ? (long long)json_integer_value(to) : -1LL,
-				    json_is_integer(from) ? (long long)json_integer_value(from)
-				                          : -1LL,
-				    json_is_boolean(cl) ? (json_is_true(cl) ? "yes" : "no") : "-");
-			} else if (st) {
-				printf(" %12s %12s %s", "-", "-",
-				       "-"); /* not served by xenchanneld */
-			}
-			printf("\n");
-		}
+	} else if (print_table(v, n, st) < 0) {
+		fprintf(stderr, "xenchannel: list: out of memory\n");
+		rc = 1;
 	}
 	json_decref(st);
 	ts_list_free(v, n);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xenstore.h>
@@ -47,11 +46,9 @@ struct target {
 	char err[700];
 	const char *kind; /* with err: what went wrong, for --json ("no-domain", ...) */
 	int counts[5];    /* applied, unchanged, failed, refused, not-applied */
-	/* while running, in the scheduler's loop */
-	struct sched *sched;
-	int fd;
-	uint64_t hello_timer, deadline_timer, retry_timer;
-	uint64_t wait_until; /* --wait-agent: failures before READY are retried until then */
+	struct run_ctx *ctx;
+	uint64_t wait_until; /* --wait-agent: failures before READY are tried again until then */
+	uint64_t retry_at;   /* without a channel: when to try again */
 	unsigned retry_ms;
 };
 
@@ -502,90 +499,19 @@ static void print_json(struct target *t, size_t n)
 	json_decref(arr);
 }
 
-/* ---- the scheduler: up to --jobs targets at a time, in one event loop ---- */
+/* ---- the targets as tasks of the host library's runner ---- */
 
-struct sched {
-	struct loop *loop;
-	struct target *t;
-	size_t n, next, running, finished, failed;
-	long jobs;
+struct run_ctx {
 	const uint8_t *key;
 	size_t keylen;
 	double timeout, wait_agent;
 	const char *name; /* the channel's */
-	int tty;
-	uint64_t last_progress, progress_timer;
 };
 
-static void on_progress_timer(struct loop *l, void *arg);
-
-/* The progress line on a terminal, at most every 100 ms. */
-static void show_progress(struct sched *s)
+static void send_apply(struct target *t, const char *text, size_t len)
 {
-	if (!s->tty || s->progress_timer)
-		return;
-	uint64_t now = loop_now_ms();
-	if (now - s->last_progress >= 100 || s->finished == s->n) {
-		progress(s->finished, s->n, s->failed, 0);
-		s->last_progress = now;
-	} else {
-		s->progress_timer =
-		    loop_timer(s->loop, 100 - (now - s->last_progress), on_progress_timer, s);
-	}
-}
-
-static void on_progress_timer(struct loop *l, void *arg)
-{
-	struct sched *s = arg;
-	s->progress_timer = 0;
-	show_progress(s);
-}
-
-static void start_targets(struct sched *s);
-
-/* The target's channel, watch and timers go. */
-static void target_release(struct target *x)
-{
-	struct sched *s = x->sched;
-	if (x->fd >= 0)
-		loop_unwatch(s->loop, x->fd);
-	x->fd = -1;
-	loop_timer_cancel(s->loop, x->hello_timer);
-	loop_timer_cancel(s->loop, x->deadline_timer);
-	loop_timer_cancel(s->loop, x->retry_timer);
-	x->hello_timer = x->deadline_timer = x->retry_timer = 0;
-}
-
-/* A finished target leaves the loop and makes room for the next one. */
-static void target_done(struct target *x)
-{
-	struct sched *s = x->sched;
-	target_release(x);
-	s->running--;
-	s->finished++;
-	if (!target_ok(x))
-		s->failed++;
-	start_targets(s);
-	show_progress(s);
-	if (s->finished == s->n)
-		loop_stop(s->loop);
-}
-
-static void on_hello_timer(struct loop *l, void *arg);
-static void on_retry(struct loop *l, void *arg);
-
-/* Watch for what the channel waits for, and wake for its next HELLO. */
-static void target_arm(struct target *x)
-{
-	struct sched *s = x->sched;
-	unsigned ev = host_chan_events(x->h);
-	loop_modify(s->loop, x->fd,
-	            (ev & HOST_READ ? LOOP_READ : 0) | (ev & HOST_WRITE ? LOOP_WRITE : 0));
-	loop_timer_cancel(s->loop, x->hello_timer);
-	x->hello_timer = 0;
-	uint64_t nx = host_chan_next_ms(x->h), now = loop_now_ms();
-	if (nx)
-		x->hello_timer = loop_timer(s->loop, nx > now ? nx - now : 0, on_hello_timer, x);
+	if ((t->id = host_chan_apply(t->h, text, len, t->ctx->key, t->ctx->keylen)) < 0)
+		finish(t, "channel-failed", "%s", host_chan_error(t->h));
 }
 
 /* The noted failure ends the target (1), or, before the agent answered
@@ -593,7 +519,6 @@ static void target_arm(struct target *x)
  * the domain, its channel, the backend or the agent may not be there yet. */
 static int target_failed(struct target *x)
 {
-	struct sched *s = x->sched;
 	if (!x->wait_until || x->ready_seen) {
 		finish(x, x->kind, NULL);
 		return 1;
@@ -605,87 +530,11 @@ static int target_failed(struct target *x)
 		       (loop_now_ms() - x->start_ms) / 1000.0);
 		return 1;
 	}
-	if (x->fd >= 0)
-		loop_unwatch(s->loop, x->fd);
-	x->fd = -1;
 	host_chan_free(x->h);
 	x->h = NULL;
-	loop_timer_cancel(s->loop, x->hello_timer);
-	x->hello_timer = 0;
 	x->retry_ms = x->retry_ms ? (x->retry_ms * 2 > 1000 ? 1000 : x->retry_ms * 2) : 100;
-	x->retry_timer = loop_timer(s->loop, x->retry_ms, on_retry, x);
+	x->retry_at = loop_now_ms() + x->retry_ms;
 	return 0;
-}
-
-static void send_apply(struct target *t, const char *text, size_t len)
-{
-	struct sched *s = t->sched;
-	if ((t->id = host_chan_apply(t->h, text, len, s->key, s->keylen)) < 0)
-		finish(t, "channel-failed", "%s", host_chan_error(t->h));
-}
-
-/* Do the I/O the channel is ready for and take its reply: 1 when done, 0
- * to go on, 2 when it is to be tried again. */
-static int target_step(struct target *x, unsigned got)
-{
-	if (host_chan_io(x->h, got) < 0) {
-		const char *e = host_chan_error(x->h);
-		if (!strncmp(e, "connect", 7))
-			note(x, "backend-not-running", BACKEND_DOWN "%s", e);
-		else
-			note(x, "channel-failed", "%s", e);
-		return target_failed(x) ? 1 : 2;
-	}
-	x->ready_seen |= host_chan_is_ready(x->h);
-	json_t *r;
-	while (!x->done && (r = host_chan_take_reply(x->h)))
-		take_reply(x, r);
-	return x->done;
-}
-
-static void after_step(struct target *x, int rc)
-{
-	if (rc == 1)
-		target_done(x);
-	else if (rc == 0)
-		target_arm(x);
-}
-
-static void on_target_fd(struct loop *l, int fd, unsigned events, void *arg)
-{
-	struct target *x = arg;
-	unsigned got =
-	    (events & LOOP_READ ? HOST_READ : 0) | (events & LOOP_WRITE ? HOST_WRITE : 0);
-	after_step(x, target_step(x, got));
-}
-
-static void on_hello_timer(struct loop *l, void *arg)
-{
-	struct target *x = arg;
-	x->hello_timer = 0;
-	after_step(x, target_step(x, 0));
-}
-
-static void on_deadline(struct loop *l, void *arg)
-{
-	struct target *x = arg;
-	struct sched *s = x->sched;
-	x->deadline_timer = 0;
-	if (!x->h) {
-		/* still waiting for the domain, channel or backend */
-		char last[sizeof(x->err)];
-		snprintf(last, sizeof(last), "%s", x->err);
-		finish(x, x->kind, "%s (waited %.1f s)", last, s->wait_agent + s->timeout);
-	} else if (target_step(x, 0) == 0) {
-		int ready = host_chan_is_ready(x->h);
-		finish(x, ready ? "no-reply" : "no-agent", "timed out after %.1f s (%s)",
-		       s->wait_agent + s->timeout,
-		       ready
-		           ? "no reply to the document"
-		           : "no agent answered HELLO: is xenchannel-agent running in the guest?");
-	}
-	if (x->done)
-		target_done(x);
 }
 
 /* One go at the target: find its socket if needed, connect, queue the
@@ -693,11 +542,11 @@ static void on_deadline(struct loop *l, void *arg)
  * first). 0 while it runs or waits to be tried again, 1 when it is done. */
 static int target_attempt(struct target *x)
 {
-	struct sched *s = x->sched;
 	char err[600];
+	x->retry_at = 0;
 	if (x->unresolved) {
 		struct xs_handle *xs = xs_open(0);
-		int rc = xs ? resolve_one(xs, x, s->name) : -1;
+		int rc = xs ? resolve_one(xs, x, x->ctx->name) : -1;
 		if (!xs)
 			note(x, "xenstore", "cannot reach xenstore: %s", strerror(errno));
 		else
@@ -724,82 +573,98 @@ static int target_attempt(struct target *x)
 			finish(x, "channel-failed", "cannot queue the status request");
 		json_decref(st);
 	}
+	return x->done;
+}
+
+static int task_start(void *task)
+{
+	struct target *x = task;
 	if (x->done)
-		return 1;
-	x->fd = host_chan_fd(x->h);
-	if (loop_watch(s->loop, x->fd, LOOP_WRITE, on_target_fd, x) < 0) {
-		x->fd = -1;
-		finish(x, "channel-failed", "event loop: %s", strerror(errno));
-		return 1;
-	}
-	target_arm(x);
-	return 0;
-}
-
-static void on_retry(struct loop *l, void *arg)
-{
-	struct target *x = arg;
-	x->retry_timer = 0;
-	if (target_attempt(x))
-		target_done(x);
-}
-
-/* Start the target within its bounds; 0, or -1 when it failed at once. */
-static int target_start(struct sched *s, struct target *x)
-{
-	x->sched = s;
+		return -1; /* its domain or channel was not found */
 	x->start_ms = loop_now_ms();
-	if (s->wait_agent > 0)
-		x->wait_until = x->start_ms + (uint64_t)(s->wait_agent * 1000);
-	if (!(x->deadline_timer = loop_timer(
-	          s->loop, (uint64_t)((s->wait_agent + s->timeout) * 1000), on_deadline, x))) {
-		finish(x, "channel-failed", "event loop: %s", strerror(errno));
-		return -1;
-	}
+	if (x->ctx->wait_agent > 0)
+		x->wait_until = x->start_ms + (uint64_t)(x->ctx->wait_agent * 1000);
 	return target_attempt(x) ? -1 : 0;
 }
 
-/* Start more, up to --jobs at a time. */
-static void start_targets(struct sched *s)
+/* -1 while the target waits to be tried again: nothing to watch then. */
+static int task_fd(const void *task)
 {
-	while (s->running < (size_t)s->jobs && s->next < s->n) {
-		struct target *x = &s->t[s->next++];
-		if (x->done)
-			continue;
-		if (target_start(s, x) < 0) {
-			target_release(x);
-			s->finished++;
-			s->failed++;
-			continue;
-		}
-		s->running++;
-	}
+	const struct target *x = task;
+	return x->h ? host_chan_fd(x->h) : -1;
 }
 
-/* Run every target to its end. Returns 0, or -1 when the loop failed. */
-static int run_targets(struct sched *s)
+static unsigned task_events(const void *task)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->t[i].done) {
-			s->finished++;
-			s->failed++;
-		}
-	if (!(s->loop = loop_new())) {
-		perror("xenchannel: provision: event loop");
-		return -1;
+	const struct target *x = task;
+	return x->h ? host_chan_events(x->h) : 0;
+}
+
+static uint64_t task_next_ms(const void *task)
+{
+	const struct target *x = task;
+	return x->h ? host_chan_next_ms(x->h) : x->retry_at;
+}
+
+/* Do the I/O the channel is ready for and take its reply, or try again
+ * when it is time; 1 when done. */
+static int task_step(void *task, unsigned got)
+{
+	struct target *x = task;
+	if (!x->h)
+		return x->retry_at && loop_now_ms() >= x->retry_at ? target_attempt(x) : 0;
+	if (host_chan_io(x->h, got) < 0) {
+		const char *e = host_chan_error(x->h);
+		if (!strncmp(e, "connect", 7))
+			note(x, "backend-not-running", BACKEND_DOWN "%s", e);
+		else
+			note(x, "channel-failed", "%s", e);
+		return target_failed(x);
 	}
-	int rc = 0;
-	start_targets(s);
-	show_progress(s);
-	if (s->finished < s->n && loop_run(s->loop) < 0) {
-		perror("xenchannel: provision: event loop");
-		rc = -1;
+	x->ready_seen |= host_chan_is_ready(x->h);
+	json_t *r;
+	while (!x->done && (r = host_chan_take_reply(x->h)))
+		take_reply(x, r);
+	return x->done;
+}
+
+static void task_expire(void *task)
+{
+	struct target *x = task;
+	if (x->done)
+		return;
+	double secs = x->ctx->wait_agent + x->ctx->timeout;
+	if (!x->h) {
+		/* still waiting for the domain, channel or backend */
+		char last[sizeof(x->err)];
+		snprintf(last, sizeof(last), "%s", x->err);
+		finish(x, x->kind, "%s (waited %.1f s)", last, secs);
+		return;
 	}
-	if (s->tty)
-		progress(s->finished, s->n, s->failed, 1);
-	loop_free(s->loop);
-	s->loop = NULL;
-	return rc;
+	int ready = host_chan_is_ready(x->h);
+	finish(x, ready ? "no-reply" : "no-agent", "timed out after %.1f s (%s)", secs,
+	       ready ? "no reply to the document"
+	             : "no agent answered HELLO: is xenchannel-agent running in the guest?");
+}
+
+static int task_ok(const void *task)
+{
+	return target_ok(task);
+}
+
+static const struct host_task_ops provision_ops = {
+    .start = task_start,
+    .fd = task_fd,
+    .events = task_events,
+    .next_ms = task_next_ms,
+    .step = task_step,
+    .expire = task_expire,
+    .ok = task_ok,
+};
+
+static void on_progress(void *arg, size_t done, size_t total, size_t failed, int final)
+{
+	progress(done, total, failed, final);
 }
 
 /* ---- the command ---- */
@@ -827,6 +692,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 	*status = 2;
 	while ((c = getopt_long(argc, argv, "c:n:t:j:k:JvhN:C:W:", opts, NULL)) != -1) {
 		char *end;
+		int ms;
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -851,13 +717,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 			o->name = optarg;
 			break;
 		case 't':
-			o->timeout = strtod(optarg, &end);
-			if (*end || o->timeout <= 0 || o->timeout > 86400) {
-				fprintf(stderr,
-				        "xenchannel: provision: --timeout %s: want seconds > 0\n",
-				        optarg);
+			if (cli_parse_seconds("provision", optarg, 1, &ms))
 				return -1;
-			}
+			o->timeout = ms / 1000.0;
 			break;
 		case 'j':
 			o->jobs = strtol(optarg, &end, 10);
@@ -908,7 +770,6 @@ static int resolve_targets(struct target *t, size_t n, char **specs, const struc
 		char spec[512];
 		snprintf(spec, sizeof(spec), "%s", specs[i]);
 		t[i].spec = specs[i];
-		t[i].fd = -1;
 		char *eq = strchr(spec, '=');
 		const char *file = o->nocloud ? o->nocloud : o->config;
 		if (eq) {
@@ -945,6 +806,8 @@ static int resolve_targets(struct target *t, size_t n, char **specs, const struc
 
 /* The same guest given twice (by name and id, or by its socket) is a usage
  * error: two documents for one guest, or one sent twice, is a mistake. */
+/* The same guest given twice (by name and id, or by its socket) is a usage
+ * error: two documents for one guest, or one sent twice, is a mistake. */
 static int find_duplicates(const struct target *t, size_t n, struct cfg_diag *d)
 {
 	size_t errs = d->nerrors;
@@ -968,20 +831,6 @@ static int find_duplicates(const struct target *t, size_t n, struct cfg_diag *d)
 	return d->nerrors > errs ? -1 : 0;
 }
 
-/* One socket per running target: make room for --jobs of them (fewer jobs
- * when the hard limit is too low). */
-static long fit_jobs_to_nofile(long jobs)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)jobs + 64) {
-		rl.rlim_cur = rl.rlim_max < (rlim_t)jobs + 64 ? rl.rlim_max : (rlim_t)jobs + 64;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		if (rl.rlim_cur < (rlim_t)jobs + 64 && rl.rlim_cur > 64)
-			jobs = (long)rl.rlim_cur - 64;
-	}
-	return jobs;
-}
-
 /* Bad documents and targets: on stderr, or {"errors": [...]} on stdout with
  * "file", "line", "column" where a document's problem has them. */
 static void print_usage_errors(const struct cfg_diag *d, const struct cfg_diag *td, int json)
@@ -998,7 +847,7 @@ static void print_usage_errors(const struct cfg_diag *d, const struct cfg_diag *
 	for (size_t i = 0; errs && i < td->n; i++)
 		json_array_append_new(
 		    errs, json_pack("{s:o}", "message", proto_json_text(td->msgs[i].text)));
-	cli_print_json(o);
+	cli_json_print(o);
 }
 
 static void free_docs(struct doc *docs, size_t ndocs)
@@ -1047,16 +896,19 @@ int cmd_provision(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	struct sched s = {.t = t,
-	                  .n = n,
-	                  .jobs = fit_jobs_to_nofile(o.jobs),
-	                  .key = key,
-	                  .keylen = keylen,
-	                  .timeout = o.timeout,
-	                  .wait_agent = o.wait_agent,
-	                  .name = o.name,
-	                  .tty = isatty(2) && !o.json_out};
-	run_targets(&s);
+	struct run_ctx ctx = {.key = key,
+	                      .keylen = keylen,
+	                      .timeout = o.timeout,
+	                      .wait_agent = o.wait_agent,
+	                      .name = o.name};
+	for (size_t i = 0; i < n; i++)
+		t[i].ctx = &ctx;
+	struct host_run_opts ro = {.jobs = host_run_fit_jobs((size_t)o.jobs),
+	                           .timeout_ms = (uint64_t)((o.wait_agent + o.timeout) * 1000)};
+	if (isatty(2) && !o.json_out)
+		ro.progress = on_progress;
+	if (host_run_tasks(t, n, sizeof(*t), &provision_ops, &ro) < 0)
+		perror("xenchannel: provision: event loop");
 	if (o.json_out) {
 		print_json(t, n);
 	} else {

@@ -29,7 +29,7 @@ static void print_list(const struct cfg_registry *reg, int json)
 			                 "contact", text_or_null(e->contact), "description",
 			                 text_or_null(e->description), "line", (int)e->line));
 		}
-		cli_print_json(json_pack("{s:s, s:o}", "registry", reg->source, "entries", a));
+		cli_json_print(json_pack("{s:s, s:o}", "registry", reg->source, "entries", a));
 		return;
 	}
 	printf("%-40s %-24s %s\n", "NAME", "CONTACT", "DESCRIPTION");
@@ -68,7 +68,7 @@ static int check_name(const struct cfg_registry *reg, const char *name, int json
 			                    json_pack("{s:o, s:o}", "contact",
 			                              text_or_null(e->contact), "description",
 			                              text_or_null(e->description)));
-		cli_print_json(o);
+		cli_json_print(o);
 	} else if (why[0]) {
 		fprintf(stderr, "xenchannel: %s\n", why);
 	} else if (e) {
@@ -83,21 +83,9 @@ static int check_name(const struct cfg_registry *reg, const char *name, int json
 
 int cmd_registry(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	int json = 0, c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = 1;
-		} else if (c == 'h') {
-			printf(USAGE);
-			return 0;
-		} else {
-			fprintf(stderr, USAGE);
-			return 2;
-		}
-	}
+	int json, status = cli_options_json(argc, argv, USAGE, &json);
+	if (status >= 0)
+		return status;
 	int nargs = argc - optind;
 	if (!(nargs == 0 || (nargs == 2 && !strcmp(argv[optind], "check")))) {
 		fprintf(stderr, USAGE);
@@ -109,7 +97,7 @@ int cmd_registry(int argc, char **argv)
 	int rc = 1;
 	if (cli_registry_load(&reg, &d)) {
 		if (json)
-			cli_print_json(cli_with_diag(json_object(), &d));
+			cli_json_print(cli_with_diag(json_object(), &d));
 		else
 			cfg_diag_print(&d, stderr);
 	} else if (nargs == 0) {

@@ -24,6 +24,7 @@ int cmd_provision(int argc, char **argv);
 int cmd_agent_shell(int argc, char **argv);
 int cmd_agent_command(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+int cmd_qga(int argc, char **argv);
 
 /* cli-util.c */
 /* The channel registry: $XENCHANNEL_REGISTRY when set (only it); run from
@@ -39,9 +40,6 @@ int cli_registry_load(struct cfg_registry **out, struct cfg_diag *d);
 /* obj with "errors" and "warnings" arrays of d's messages ({"file", "line",
  * "column", "message"}) added; NULL (obj released) without memory. */
 json_t *cli_with_diag(json_t *obj, const struct cfg_diag *d);
-/* Print obj (indented, keys in insertion order) on stdout and release it;
- * -1 when obj is NULL (out of memory, said on stderr) or stdout failed. */
-int cli_print_json(json_t *obj);
 /* s escaped into buf by esc_text (anything unprintable, and backslash, as
  * \xNN; truncated with "..." to fit): values may come from guests. */
 const char *cli_escaped(char *buf, size_t size, const char *s);
@@ -53,6 +51,21 @@ const char *cli_control_socket(char *buf, size_t size);
  * channel NAME of domain TARGET (an id or a name). 0, or -1 with err. */
 int cli_agent_socket(const char *target, const char *name, char *sock, size_t size, char *err,
                      size_t errlen);
+/* --timeout SECONDS (0-86400, fractions allowed; more than 0 if positive)
+ * into *ms; -1 after a message naming cmd. */
+int cli_parse_seconds(const char *cmd, const char *arg, int positive, int *ms);
+/* A JSON string of s (escaped by cli_escaped when it is not UTF-8), or
+ * null for NULL. */
+json_t *cli_json_text(const char *s);
+/* --json errors: {"error": {"message": msg}}; *inner (when not NULL) is
+ * the inner object, for the caller to add domain, devid, name... */
+json_t *cli_json_error(const char *msg, json_t **inner);
+/* Print o (consumed) indented on stdout; -1 when it cannot. */
+int cli_json_print(json_t *o);
+/* The options of a command that has only --json and --help: -1 to go on
+ * (operands from optind), else the exit status (0 after --help, 2 after a
+ * usage error, usage printed). */
+int cli_options_json(int argc, char **argv, const char *usage, int *json);
 
 /* provision-yaml.c */
 /* A YAML provisioning document -> its JSON text (malloc'd, compact), or

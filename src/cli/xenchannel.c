@@ -16,9 +16,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"attach", cmd_attach, "attach [--force] DOMAIN SPEC",
+    {"attach", cmd_attach, "attach [--force] [--no-wait | --timeout SECONDS] [--json] DOMAIN SPEC",
      "add a channel to a running domain (SPEC as in xl.cfg: name=...,connection=...)"},
-    {"detach", cmd_detach, "detach [--force] [--timeout SECONDS] DOMAIN NAME|DEVID",
+    {"detach", cmd_detach, "detach [--force] [--timeout SECONDS] [--json] DOMAIN NAME|DEVID",
      "remove a channel with the xenbus close handshake"},
     {"list", cmd_list, "list [DOMAIN] [--json] [--stats]", "show every channel and its state"},
     {"config", cmd_config, "config [--json] FILE|-",
@@ -34,6 +34,8 @@ static const struct command commands[] = {
      "send one request to a guest's agent and print its reply"},
     {"console", cmd_console, "console [--timeout SECONDS] DOMAIN NAME|DEVID",
      "connect the terminal (or stdin/stdout) to a channel; Ctrl-] leaves"},
+    {"qga", cmd_qga, "qga [options] TARGET...|--all COMMAND [ARGUMENTS-JSON]",
+     "run a qemu-guest-agent command in one guest or many"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

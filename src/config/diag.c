@@ -27,10 +27,14 @@ int cfg_diag_add(struct cfg_diag *d, enum cfg_severity sev, const char *fmt, ...
 {
 	if (sev == CFG_ERROR)
 		d->nerrors++; /* counted even if the text cannot be stored */
-	struct cfg_msg *m = realloc(d->msgs, (d->n + 1) * sizeof(*m));
-	if (!m)
-		return -1;
-	d->msgs = m;
+	if (d->n == d->cap) { /* doubling: n messages cost O(n), not O(n^2) */
+		size_t cap = d->cap ? 2 * d->cap : 8;
+		struct cfg_msg *m = realloc(d->msgs, cap * sizeof(*m));
+		if (!m)
+			return -1;
+		d->msgs = m;
+		d->cap = cap;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	char *text = NULL;

@@ -83,20 +83,26 @@ int cfg_domain_from_file(const struct cfg_file *f, const struct cfg_registry *re
 			                      &ch, d))
 				continue;
 			ch.loc = it->loc;
+			/* each clash reported once, against the first channel it meets */
+			int name_seen = 0, path_seen = 0;
 			for (size_t j = 0; j < out->nchannels; j++) {
 				const struct cfg_channel *o = &out->channels[j];
-				if (!strcmp(o->name, ch.name))
+				if (!name_seen && !strcmp(o->name, ch.name)) {
+					name_seen = 1;
 					cfg_diag_add(
 					    d, CFG_ERROR,
 					    "%s:%u:%u: channel[%zu]: name `%s' is already used by "
 					    "channel[%u] (names are unique in a domain)",
 					    src, it->loc.line, it->loc.col, i, ch.name, o->index);
-				if (o->path && ch.path && !strcmp(o->path, ch.path))
+				}
+				if (!path_seen && o->path && ch.path && !strcmp(o->path, ch.path)) {
+					path_seen = 1;
 					cfg_diag_add(
 					    d, CFG_ERROR,
 					    "%s:%u:%u: channel[%zu]: path `%s' is already used by "
 					    "channel[%u]",
 					    src, it->loc.line, it->loc.col, i, ch.path, o->index);
+				}
 			}
 			const struct cfg_registry_entry *clash = cfg_registry_clash(reg, ch.name);
 			if (clash)

@@ -114,12 +114,16 @@ int cfg_registry_parse(const char *source, const char *data, size_t len, struct 
 			if (why)
 				cfg_diag_add(d, CFG_ERROR, "%s:%u:4: registered name `%s' %s",
 				             source, line, cur->name, why);
+			/* the first earlier entry only: n copies of a name give n-1
+			 * messages, not n*(n-1)/2 */
 			for (size_t i = 0; i + 1 < r->n; i++)
-				if (!strcasecmp(r->entries[i].name, cur->name))
+				if (!strcasecmp(r->entries[i].name, cur->name)) {
 					cfg_diag_add(
 					    d, CFG_ERROR,
 					    "%s:%u:4: `%s' is already registered on line %u",
 					    source, line, cur->name, r->entries[i].line);
+					break;
+				}
 			last_field = NULL;
 			continue;
 		}

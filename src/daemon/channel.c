@@ -194,6 +194,7 @@ static void chan_run(struct chan *c);
 
 static void notify_guest(struct chan *c)
 {
+	c->notifies++;
 	if (plat_evtchn_notify(c->d->evt, (uint32_t)c->local_port) < 0) {
 		c->errors++;
 		log_limited(&c->lim, 3, LOG_LVL_ERR, CH_FMT ": notifying the guest (port %d): %s",
@@ -333,12 +334,48 @@ static int write_if_present(struct xcd *d, const char *dir, const char *key, con
 	return r == 0 ? 0 : -1;
 }
 
-void chan_write_state(struct chan *c, int state)
+/* Our verdict on the channel, as libxl's hotplug scripts publish theirs
+ * (TS_HOTPLUG_*): the reason first, then the status, so whoever sees
+ * `error` finds the reason already there. why == NULL: accepted. */
+static void publish_verdict(struct chan *c, const char *why)
 {
-	char dir[256], v[4];
+	char dir[256];
 	be_path(c->d, c->domid, c->devid, NULL, dir, sizeof(dir));
-	snprintf(v, sizeof(v), "%d", state);
-	write_if_present(c->d, dir, "state", v);
+	if (why)
+		write_if_present(c->d, dir, TS_HOTPLUG_ERROR, why);
+	write_if_present(c->d, dir, TS_HOTPLUG_STATUS, why ? "error" : "connected");
+}
+
+struct state_write {
+	const char *path;
+	int state;
+};
+
+static int state_write_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const struct state_write *w = arg;
+	char *cur = xstore_read(xs, t, w->path);
+	if (!cur)
+		return errno == ENOENT ? 2 : -1; /* the device is gone: nothing to write */
+	uint32_t st;
+	int closing = xstore_parse_uint(cur, 8, &st) == 0 && (st == XB_CLOSING || st == XB_CLOSED);
+	free(cur);
+	if (closing && (w->state == XB_INITWAIT || w->state == XB_CONNECTED))
+		return 1;
+	char v[4];
+	snprintf(v, sizeof(v), "%d", w->state);
+	return xs_write(xs, t, w->path, v, (unsigned)strlen(v)) ? 0 : -1;
+}
+
+int chan_write_state(struct chan *c, int state)
+{
+	char p[256];
+	be_path(c->d, c->domid, c->devid, "state", p, sizeof(p));
+	struct state_write w = {p, state};
+	int r = xstore_transact(c->d->xs, 16, state_write_body, &w);
+	if (r < 0)
+		log_err("writing %s: %s", p, strerror(errno));
+	return r == 1;
 }
 
 int chan_open_endpoint(struct chan *c)
@@ -352,6 +389,7 @@ int chan_open_endpoint(struct chan *c)
 		                    sizeof(err));
 		if (fd < 0) {
 			log_err(CH_FMT ": %s", CH_ARGS(c), err);
+			publish_verdict(c, err);
 			return -1;
 		}
 		c->listen_fd = fd;
@@ -362,9 +400,13 @@ int chan_open_endpoint(struct chan *c)
 	char name[128];
 	if (ept_open(&c->fd, &c->pty_slave, name, sizeof(name), err, sizeof(err)) < 0) {
 		log_err(CH_FMT ": %s", CH_ARGS(c), err);
+		publish_verdict(c, err);
 		return -1;
 	}
 	c->fd_mask = 0;
+	if (ptyc_watch(c, name) < 0)
+		log_warn(CH_FMT ": cannot follow who opens %s (%s): its client state is unknown",
+		         CH_ARGS(c), name, strerror(errno));
 	free(c->path);
 	c->path = strdup(name);
 	/* xl reads the backend's copy; QEMU writes the frontend's; do both. */
@@ -384,6 +426,7 @@ static void close_endpoint(struct chan *c)
 		c->fd = -1;
 	}
 	if (c->pty_slave >= 0) {
+		ptyc_unwatch(c);
 		close(c->pty_slave);
 		c->pty_slave = -1;
 	}
@@ -590,7 +633,7 @@ static struct chan *chan_create(struct xcd *d, uint32_t domid, uint32_t devid)
 	c->domid = domid;
 	c->devid = devid;
 	c->st = CH_NEW;
-	c->listen_fd = c->fd = c->pty_slave = c->local_port = -1;
+	c->listen_fd = c->fd = c->pty_slave = c->pty_wd = c->local_port = -1;
 	c->name = name;
 	c->path = path;
 	size_t h = hash(d, domid, devid);
@@ -618,6 +661,9 @@ static struct chan *chan_create(struct xcd *d, uint32_t domid, uint32_t devid)
 		be_path(d, domid, devid, NULL, p, sizeof(p));
 		log_err("domain %u channel %u: %s (in %s); closing the channel", domid, devid, bad,
 		        p);
+		char why[512];
+		snprintf(why, sizeof(why), "%s (in %s)", bad, p);
+		publish_verdict(c, why);
 		c->st = CH_ERROR;
 		chan_write_state(c, XB_CLOSING);
 	}
@@ -661,7 +707,6 @@ static void read_input(struct chan *c, struct fsm_input *in)
 
 void chan_update(struct xcd *d, uint32_t domid, uint32_t devid)
 {
-	char p[256];
 	struct chan *c = chan_find(d, domid, devid);
 	if (!c) {
 		/* (a device whose backend dir is already gone is caught by the
@@ -677,6 +722,17 @@ void chan_update(struct xcd *d, uint32_t domid, uint32_t devid)
 	 * else that changes meanwhile fires a watch and brings us back. */
 	struct fsm_input in;
 	read_input(c, &in);
+	if (c->st != CH_NEW && in.be_state == XB_INITIALISING) {
+		/* Only a toolstack writes Initialising: it removed the device and
+		 * wrote it anew (detach + attach of this devid, faster than our
+		 * watch). The new one may differ in everything: start from its
+		 * own keys. */
+		log_info(CH_FMT ": device written anew; starting over", CH_ARGS(c));
+		chan_free(c, 0);
+		if (!frontend_is_ours(d, domid, devid) || !(c = chan_create(d, domid, devid)))
+			return;
+		read_input(c, &in);
+	}
 	for (int i = 0; i < 8; i++) {
 		track_fe_closed(c, &in);
 		struct fsm_step s = fsm_next(c->st, &in);
@@ -701,14 +757,13 @@ void chan_update(struct xcd *d, uint32_t domid, uint32_t devid)
 			chan_release(c);
 		}
 		c->st = s.next;
-		if (s.write_be >= 0) {
-			chan_write_state(c, s.write_be);
+		int overtaken = s.write_be >= 0 && chan_write_state(c, s.write_be);
+		if (overtaken)
+			read_input(c, &in); /* the toolstack's Closing came first: act on it */
+		else if (s.write_be >= 0)
 			in.be_state = s.write_be;
-		}
-		if (s.write_be == XB_INITWAIT) {
-			be_path(d, domid, devid, NULL, p, sizeof(p));
-			write_if_present(d, p, "hotplug-status", "connected");
-		}
+		if (s.write_be == XB_INITWAIT && !overtaken)
+			publish_verdict(c, NULL);
 		if (c->st == CH_CONNECTED && from != CH_CONNECTED)
 			activate(c, (s.actions & FA_ADOPT) != 0);
 		if (from != c->st)

@@ -52,21 +52,35 @@ static size_t json_str(char *buf, size_t len, const char *s)
 	return n;
 }
 
+/* "true"/"false", or "null" while nobody can tell (a pty not followed). */
+static const char *client_state(const struct chan *c)
+{
+	if (c->kind == EP_SOCKET)
+		return c->fd >= 0 ? "true" : "false";
+	if (c->pty_wd < 0)
+		return c->fd >= 0 ? "null" : "false";
+	return c->pty_clients > 0 ? "true" : "false";
+}
+
 size_t control_format(const struct chan *c, char *buf, size_t len)
 {
-	char name[600], path[600];
+	char name[600], path[600], ptyc[16] = "null";
+	if (c->kind == EP_PTY && c->pty_wd >= 0)
+		snprintf(ptyc, sizeof(ptyc), "%d", c->pty_clients);
 	json_str(name, sizeof(name), c->name);
 	json_str(path, sizeof(path), c->path);
 	int n = snprintf(
 	    buf, len,
 	    "{\"domid\":%u,\"devid\":%u,\"name\":%s,\"connection\":\"%s\",\"path\":%s,"
 	    "\"state\":\"%s\",\"bytes_to_guest\":%" PRIu64 ",\"bytes_from_guest\":%" PRIu64
-	    ",\"events\":%" PRIu64 ",\"drops\":0,\"errors\":%" PRIu64 ",\"storms\":%" PRIu64
-	    ",\"client_connected\":%s,\"ring_out_pending\":%ld,\"ring_in_free\":%ld}",
+	    ",\"events\":%" PRIu64 ",\"events_from_guest\":%" PRIu64 ",\"events_to_guest\":%" PRIu64
+	    ",\"drops\":0,\"errors\":%" PRIu64 ",\"storms\":%" PRIu64
+	    ",\"client_connected\":%s,\"pty_clients\":%s"
+	    ",\"ring_out_pending\":%ld,\"ring_in_free\":%ld}",
 	    c->domid, c->devid, name, c->kind == EP_SOCKET ? "socket" : "pty", path,
-	    fsm_state_name(c->st), c->bytes_to_guest, c->bytes_from_guest, c->events, c->errors,
-	    c->storms, c->fd >= 0 ? "true" : "false", c->page ? ring_readable(&c->ring) : -1L,
-	    c->page ? ring_writable(&c->ring) : -1L);
+	    fsm_state_name(c->st), c->bytes_to_guest, c->bytes_from_guest, c->events, c->events,
+	    c->notifies, c->errors, c->storms, client_state(c), ptyc,
+	    c->page ? ring_readable(&c->ring) : -1L, c->page ? ring_writable(&c->ring) : -1L);
 	return n < 0 ? 0 : (size_t)n;
 }
 
@@ -91,23 +105,37 @@ static void request(struct linesrv_conn *cl, char *req, void *arg)
 	linesrv_done(cl);
 }
 
+int control_path(const struct xcd_opts *o, char *path, size_t len, char *err, size_t errlen)
+{
+	int n;
+	if (o->control_path) {
+		n = snprintf(path, len, "%s", o->control_path);
+	} else {
+		const char *run = getenv("XENSIM_RUN_DIR");
+		n = snprintf(path, len, "%s/xenchanneld/control.sock", run && *run ? run : "/run");
+	}
+	if (n < 0 || (size_t)n >= len) {
+		snprintf(err, errlen, "control socket path too long (at most %zu bytes)", len - 1);
+		return -1;
+	}
+	return 0;
+}
+
 int control_open(struct xcd *d, char *err, size_t errlen)
 {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	if (d->opt.control_path) {
-		snprintf(path, sizeof(path), "%s", d->opt.control_path);
-	} else {
-		const char *run = getenv("XENSIM_RUN_DIR");
-		int n = snprintf(path, sizeof(path), "%s/xenchanneld", run && *run ? run : "/run");
-		if (n < 0 || (size_t)n >= sizeof(path)) {
-			snprintf(err, errlen, "control socket directory name too long");
-			return -1;
-		}
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+	if (control_path(&d->opt, path, sizeof(path), err, errlen) < 0)
+		return -1;
+	if (!d->opt.control_path) {
+		/* our own directory: create it */
+		char *slash = strrchr(path, '/');
+		*slash = '\0';
+		int r = mkdir(path, 0755);
+		if (r < 0 && errno != EEXIST) {
 			snprintf(err, errlen, "creating %s: %s", path, strerror(errno));
 			return -1;
 		}
-		strncat(path, "/control.sock", sizeof(path) - strlen(path) - 1);
+		*slash = '/';
 	}
 	/* The control socket lives in our own directory: the same rules as a
 	 * channel socket apply (stale ones are replaced, live ones refused). */

@@ -105,7 +105,10 @@ static int open_parent(const char *dir, const char *path, char *err, size_t errl
 		return -1;
 	}
 	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "socket path '%s': parent '%s' is world-writable", path, dir);
+		snprintf(err, errlen,
+		         "socket path '%s': parent '%s' is world-writable (anyone could replace "
+		         "the socket; use a root-owned directory such as /run/xenchannel)",
+		         path, dir);
 		close(dfd);
 		return -1;
 	}
@@ -178,7 +181,12 @@ int eps_listen(const char *path, mode_t mode, int backlog, dev_t *dev, ino_t *in
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	proc_path(sa.sun_path, sizeof(sa.sun_path), dfd, base);
 	if (strlen(sa.sun_path) + 1 >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket path '%s': name too long", path);
+		snprintf(err, errlen,
+		         "socket path '%s': its file name is too long (%zu bytes; at most %zu, "
+		         "as it is bound through %.*s)",
+		         path, strlen(base),
+		         sizeof(sa.sun_path) - 2 - (strlen(sa.sun_path) - strlen(base)),
+		         (int)(strlen(sa.sun_path) - strlen(base)), sa.sun_path);
 		close(dfd);
 		return -1;
 	}

@@ -216,6 +216,27 @@ static int open_platform(struct xcd *d)
 	return 0;
 }
 
+/* Exactly one daemon serves a host's backend/console tree: a second one,
+ * whatever its options, must not touch xenstore, sockets or ptys. The lock
+ * lives as long as this process (the kernel drops it even on SIGKILL). */
+static int claim_backend(struct xcd *d)
+{
+	char ctl[sizeof(d->lock.control)], err[512];
+	struct ts_error te;
+	d->lock_fd = d->ino_fd = -1; /* (the exit path closes them) */
+	if (control_path(&d->opt, ctl, sizeof(ctl), err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	d->lock_fd = ts_backend_claim(ctl, &d->lock, &te);
+	if (d->lock_fd >= 0)
+		return 0;
+	log_err("refusing to start: %s", te.msg);
+	if (d->opt.use_syslog && d->opt.foreground) /* the log went to syslog */
+		fprintf(stderr, "xenchanneld: refusing to start: %s\n", te.msg);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct xcd d;
@@ -251,6 +272,8 @@ int main(int argc, char **argv)
 		}
 		umask(022);
 	}
+	if (claim_backend(&d) < 0)
+		return 1;
 
 	d.tab_size = 8192;
 	d.tab = calloc(d.tab_size, sizeof(*d.tab));
@@ -272,7 +295,8 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
-	if (evtchn_init(&d, err, sizeof(err)) < 0 || watch_init(&d, err, sizeof(err)) < 0) {
+	if (evtchn_init(&d, err, sizeof(err)) < 0 || ptyc_init(&d, err, sizeof(err)) < 0 ||
+	    watch_init(&d, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -317,6 +341,7 @@ out:
 	chan_foreach(&d, release_one, NULL);
 	chan_foreach(&d, free_one, NULL);
 	control_close(&d);
+	ptyc_close(&d);
 	if (d.opt.pidfile && rc == 0)
 		unlink(d.opt.pidfile);
 	if (sfd >= 0)
@@ -332,5 +357,6 @@ out:
 	loop_free(d.loop);
 	free(d.tab);
 	free(d.by_port);
+	ts_backend_release(d.lock_fd, &d.lock);
 	return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "xenchannel/log.h"
 #include "xenchannel/ring.h"
+#include "xenchannel/toolstack.h"
 #include "xenchannel/xenbus.h"
 
 struct linesrv;
@@ -116,6 +117,8 @@ struct chan {
 	int listen_fd;
 	int fd; /* client socket or pty master, -1 when none */
 	int pty_slave;
+	int pty_wd;       /* inotify watch on the pty's slave, -1 when none */
+	int pty_clients;  /* dom0 opens of the slave (ours aside) */
 	unsigned fd_mask; /* LOOP_* mask currently registered for fd */
 	int watching_fe;
 	int skip_fe_initial; /* the new watch's first event: we just read it all */
@@ -136,7 +139,9 @@ struct chan {
 	unsigned win_events;
 	uint64_t win_bytes;
 
-	uint64_t bytes_to_guest, bytes_from_guest, events, errors, storms;
+	uint64_t bytes_to_guest, bytes_from_guest, errors, storms;
+	uint64_t events;   /* event channel notifications from the guest */
+	uint64_t notifies; /* ... and to the guest */
 	struct log_limit lim;
 	struct chan *hnext;
 };
@@ -170,6 +175,12 @@ struct xcd {
 
 	uint64_t adopted; /* channels taken over from a previous instance */
 
+	int ino_fd;         /* inotify: opens and closes of pty channels' ttys */
+	struct chan **ptys; /* the channels with a watch on it */
+	size_t npty, pty_cap;
+
+	int lock_fd; /* the backend lock (one daemon per host), held while we run */
+	struct ts_backend lock;
 	struct linesrv *control;
 	char *control_path;
 	dev_t control_dev;
@@ -190,7 +201,10 @@ void chan_fail(struct chan *c, const char *why);
 void chan_release(struct chan *c);
 int chan_connect(struct chan *c, int adopt);
 int chan_open_endpoint(struct chan *c);
-void chan_write_state(struct chan *c, int state);
+/* Write our backend state, in a transaction that never turns a toolstack's
+ * Closing or Closed back into InitWait or Connected (a detach racing our
+ * handshake): 1 when it did not for that reason, else 0. */
+int chan_write_state(struct chan *c, int state);
 void chan_foreach(struct xcd *d, void (*fn)(struct chan *c, void *arg), void *arg);
 
 /* evtchn.c */
@@ -202,10 +216,20 @@ void watch_scan_all(struct xcd *d);
 int watch_frontend(struct chan *c, int on);
 
 /* control.c */
+/* The control socket's path: -c, else $XENSIM_RUN_DIR or /run, then
+ * /xenchanneld/control.sock. 0, or -1 with err. */
+int control_path(const struct xcd_opts *o, char *path, size_t len, char *err, size_t errlen);
 int control_open(struct xcd *d, char *err, size_t errlen);
 void control_close(struct xcd *d);
 /* One JSON object (no newline) describing c into buf; returns its length. */
 size_t control_format(const struct chan *c, char *buf, size_t len);
+
+/* pty-clients.c */
+int ptyc_init(struct xcd *d, char *err, size_t errlen);
+void ptyc_close(struct xcd *d);
+/* Count the dom0 clients of c's pty tty from now on. 0, or -1 with errno. */
+int ptyc_watch(struct chan *c, const char *tty);
+void ptyc_unwatch(struct chan *c);
 
 /* notify.c: sd_notify(3) without libsystemd. 0, or -1 when not under systemd. */
 int notify_systemd(const char *state);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#define XEN_BACKEND_LOCK "/run/xenchanneld.lock"
+
 struct platform *platform_open(char *err, size_t errlen)
 {
 	char dummy[1];
@@ -16,6 +18,18 @@ struct platform *platform_open(char *err, size_t errlen)
 	if (run && *run)
 		return plat_sim_open(run, err, errlen);
 	return plat_xen_open(err, errlen);
+}
+
+int platform_backend_lock_path(char *buf, size_t len)
+{
+	const char *run = getenv("XENSIM_RUN_DIR");
+	int n = run && *run ? snprintf(buf, len, "%s/xenchanneld.lock", run)
+	                    : snprintf(buf, len, "%s", XEN_BACKEND_LOCK);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
 }
 
 void platform_close(struct platform *p)

@@ -183,7 +183,9 @@ unsigned host_chan_events(const struct host_chan *h)
 
 uint64_t host_chan_next_ms(const struct host_chan *h)
 {
-	return h->st == H_HELLO || h->st == H_CONNECTING ? h->next_hello_ms : 0;
+	/* while connecting nothing is due at a time: the socket's writability
+	 * ends that state (a past hello time here would make a caller's loop spin) */
+	return h->st == H_HELLO ? h->next_hello_ms : 0;
 }
 
 const char *host_chan_error(const struct host_chan *h)

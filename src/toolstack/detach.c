@@ -8,11 +8,10 @@
  * Initialising), its own Closed is awaited too: it writes it once it has
  * unmapped the ring. A timeout names the side that did not answer.
  *
- * Waiting uses xenstore watches on both states and poll() on the
- * libxenstore fd with the remaining time as timeout; nothing sleeps.
+ * Waiting uses xenstore watches on both states and ts_wait(); nothing
+ * sleeps.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,21 +75,6 @@ static int set_state(struct ts *ts, const char *dir, const char *state)
 	return xstore_write_if(ts->xsh, path, path, state, TS_TXN_RETRIES) < 0 ? -1 : 0;
 }
 
-static int remove_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
-{
-	const char *const *paths = arg;
-	for (size_t i = 0; i < 3; i++)
-		if (!xs_rm(xs, t, paths[i]) && errno != ENOENT)
-			return -1;
-	return 0;
-}
-
-static int remove_all(struct ts *ts, const char *fe, const char *be, const char *lp)
-{
-	const char *paths[] = {fe, be, lp};
-	return xstore_transact(ts->xsh, TS_TXN_RETRIES, remove_body, paths) < 0 ? -1 : 0;
-}
-
 /* The frontend has let go: Closed, gone, or never there. */
 static int frontend_done(int st)
 {
@@ -103,41 +87,28 @@ static int backend_done(int st)
 	return st == 6 || st == -1;
 }
 
-/*
- * Wait, driven by the watches already set, until done(state of dir) or the
- * deadline (ms, < 0 for none). 0 done, 1 timed out, -1 error (in err).
- * *st receives the last state read.
- */
+struct state_wait {
+	const char *dir;
+	int (*done)(int);
+	int st;
+};
+
+static int state_done(struct ts *ts, void *arg)
+{
+	struct state_wait *w = arg;
+	w->st = ts_read_state(ts, w->dir);
+	return w->done(w->st);
+}
+
+/* Wait until done(state of dir) or the deadline: see ts_wait. *st receives
+ * the last state read. */
 static int wait_state(struct ts *ts, const char *dir, int (*done)(int), long long deadline, int *st,
                       struct ts_error *err)
 {
-	int fd = xs_fileno(ts->xsh);
-	*st = ts_read_state(ts, dir);
-	while (!done(*st)) {
-		int wait = -1;
-		if (deadline >= 0) {
-			long long left = deadline - (long long)loop_now_ms();
-			if (left <= 0)
-				return 1;
-			wait = left > 0x7fffffff ? 0x7fffffff : (int)left;
-		}
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		if (poll(&pfd, 1, wait) < 0 && errno != EINTR) {
-			ts_fail(err, EIO, "poll on the xenstore connection: %s", strerror(errno));
-			return -1;
-		}
-		char **ev;
-		errno = 0;
-		while ((ev = xs_check_watch(ts->xsh)))
-			free(ev);
-		if (errno && errno != EAGAIN) {
-			ts_fail(err, EIO, "lost the xenstore connection while waiting for %s/state",
-			        dir);
-			return -1;
-		}
-		*st = ts_read_state(ts, dir);
-	}
-	return 0;
+	struct state_wait w = {dir, done, -1};
+	int r = ts_wait(ts, state_done, &w, deadline, dir, err);
+	*st = w.st;
+	return r;
 }
 
 int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, unsigned flags,
@@ -242,7 +213,7 @@ int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, 
 		ts_fail(err, EIO, "cannot set %s to Closed: %s", bstate, strerror(errno));
 		goto out;
 	}
-	if (remove_all(ts, fe, be, lp)) {
+	if (ts_remove_dirs(ts, fe, be, lp)) {
 		ts_fail(err, EIO,
 		        "cannot remove the xenstore directories of channel %u of domain %u: %s",
 		        devid, domid, strerror(errno));

@@ -3,6 +3,7 @@
  * read helpers shared by attach, detach and list.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "toolstack-int.h"
 #include "xenchannel/escape.h"
+#include "xenchannel/loop.h"
 #include "xenchannel/xenbus.h"
 
 void ts_fail(struct ts_error *err, int code, const char *fmt, ...)
@@ -182,4 +184,49 @@ int ts_read_state(struct ts *ts, const char *dir)
 	int r = xstore_parse_uint(v, 8, &s) ? -2 : (int)s;
 	free(v);
 	return r;
+}
+
+int ts_wait(struct ts *ts, int (*done)(struct ts *ts, void *arg), void *arg, long long deadline,
+            const char *what, struct ts_error *err)
+{
+	int fd = xs_fileno(ts->xsh);
+	while (!done(ts, arg)) {
+		int wait = -1;
+		if (deadline >= 0) {
+			long long left = deadline - (long long)loop_now_ms();
+			if (left <= 0)
+				return 1;
+			wait = left > 0x7fffffff ? 0x7fffffff : (int)left;
+		}
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, wait) < 0 && errno != EINTR) {
+			ts_fail(err, EIO, "poll on the xenstore connection: %s", strerror(errno));
+			return -1;
+		}
+		char **ev;
+		errno = 0;
+		while ((ev = xs_check_watch(ts->xsh)))
+			free(ev);
+		if (errno && errno != EAGAIN) {
+			ts_fail(err, EIO, "lost the xenstore connection while waiting for %s",
+			        what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int remove_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const char *const *paths = arg;
+	for (size_t i = 0; i < 3; i++)
+		if (!xs_rm(xs, t, paths[i]) && errno != ENOENT)
+			return -1;
+	return 0;
+}
+
+int ts_remove_dirs(struct ts *ts, const char *fe, const char *be, const char *lp)
+{
+	const char *paths[] = {fe, be, lp};
+	return xstore_transact(ts->xsh, TS_TXN_RETRIES, remove_body, paths) < 0 ? -1 : 0;
 }

@@ -82,7 +82,7 @@ expect_fail 1 "no channel org.example.none.0 \(1 $S, 2 $P\)" "$XENCHANNEL" conso
 expect_fail 1 "no channel 7" "$XENCHANNEL" console "$DOM" 7
 expect_fail 2 "usage: xenchannel console" "$XENCHANNEL" console "$DOM"
 daemon_stop
-"$XENCHANNEL" attach "$DOM" "name=org.example.console.2,connection=pty" >/dev/null || fail "attach a third channel"
+"$XENCHANNEL" attach --no-wait "$DOM" "name=org.example.console.2,connection=pty" >/dev/null || fail "attach a third channel"
 expect_fail 1 "backend not connected \(state Initialising\)" "$XENCHANNEL" console "$DOM" 3
 expect_fail 1 "s.sock refused the connection" "$XENCHANNEL" console "$DOM" "$S"
 pass "console"

@@ -10,17 +10,26 @@ daemon_start
 dom=$(new_domain atk)
 sd=$(sockdir)
 
-# attach_refused SPEC WHAT: the daemon must refuse and say WHAT
+# attach_refused SPEC WHAT: the daemon must refuse and say WHAT (--no-wait: the
+# channel stays for us to look at; tests/e2e/toolstack/verdicts.sh checks what
+# attach itself reports)
 attach_refused() {
 	local devid
-	devid=$("$XENCHANNEL" attach --force "$dom" "$1" 2>>"$E2E_TMP/xenchannel.log") ||
-		{ echo "toolstack refused $1 itself"; return 0; }
+	devid=$("$XENCHANNEL" attach --no-wait --force "$dom" "$1" 2>>"$E2E_TMP/xenchannel.log") ||
+		fail "attach --no-wait $1: $(tail -n 1 "$E2E_TMP/xenchannel.log")"
 	# Closing (5), then Closed (6) once the frontend has answered it
 	xs_wait "$(be_dir "$dom" "$devid")/state" '[56]' || fail "$1: backend not Closing"
 	case $(chstat "$dom" "$devid" state) in error | closed) ;; *) fail "$1: state $(chstat "$dom" "$devid" state)" ;; esac
 	[ "$(chstat "$dom" "$devid" errors)" -ge 1 ] || fail "$1: error not counted"
 	grep -q "$2" "$E2E_TMP/xenchanneld.log" || fail "$1: no '$2' in the log"
-	"$XENCHANNEL" detach --force "$dom" "$devid" >>"$E2E_TMP/xenchannel.log" 2>&1 || true
+	# the verdict in xenstore, as libxl's hotplug scripts give it
+	[ "$(xenstore-read "$(be_dir "$dom" "$devid")/hotplug-status")" = error ] || fail "$1: no hotplug-status error"
+	xenstore-read "$(be_dir "$dom" "$devid")/hotplug-error" | grep -q "$2" || fail "$1: hotplug-error lacks '$2'"
+	# a refused channel detaches like any other, without --force
+	"$XENCHANNEL" detach --timeout 20 "$dom" "$devid" >>"$E2E_TMP/xenchannel.log" 2>&1 ||
+		fail "$1: detach of the refused channel: $(tail -n 1 "$E2E_TMP/xenchannel.log")"
+	! xenstore-read "$(be_dir "$dom" "$devid")" >/dev/null 2>&1 || fail "$1: backend left after detach"
+	! xenstore-read "$(fe_dir "$dom" "$devid")" >/dev/null 2>&1 || fail "$1: frontend left after detach"
 }
 
 # world-writable parent

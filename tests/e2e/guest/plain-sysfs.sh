@@ -12,7 +12,7 @@ source "$SRC_DIR/tests/e2e/guest/guest-lib.sh"
 guest_start g1
 
 for i in 1 2; do
-	"$XENCHANNEL" attach "$DOM" "name=org.example.plain.$i,connection=pty" >"$E2E_TMP/op.log" 2>&1 ||
+	"$XENCHANNEL" attach --no-wait "$DOM" "name=org.example.plain.$i,connection=pty" >"$E2E_TMP/op.log" 2>&1 ||
 		fail "attach $i: $(cat "$E2E_TMP/op.log")"
 done
 settle
@@ -32,7 +32,7 @@ settle
 "$XENCHANNEL" detach "$DOM" org.example.plain.2 >"$E2E_TMP/op.log" 2>&1 || fail "detach"
 settle
 [ -z "$(link_of org.example.plain.2)" ] || fail "link of a detached channel stays"
-"$XENCHANNEL" attach "$DOM" "name=org.example.plain.2,connection=pty" >"$E2E_TMP/op.log" 2>&1 ||
+"$XENCHANNEL" attach --no-wait "$DOM" "name=org.example.plain.2,connection=pty" >"$E2E_TMP/op.log" 2>&1 ||
 	fail "re-attach: $(cat "$E2E_TMP/op.log")"
 settle
 [ "$(status_field console-2 hvc)" = hvc2 ] || fail "re-attached console-2 is not hvc2"

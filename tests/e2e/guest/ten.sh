@@ -67,7 +67,7 @@ while [ $steps -lt 20 ]; do
 	name=org.example.ten.$i
 	case ${state[$i]} in
 	0)
-		devid=$("$XENCHANNEL" attach --force "$DOM" "name=$name,connection=pty" 2>"$E2E_TMP/op.log") ||
+		devid=$("$XENCHANNEL" attach --no-wait --force "$DOM" "name=$name,connection=pty" 2>"$E2E_TMP/op.log") ||
 			fail "attach $name: $(cat "$E2E_TMP/op.log")"
 		state[$i]=1
 		check "attach $name"
@@ -94,7 +94,7 @@ done
 
 # All ten at once: devid 10 reads as devid 0 in Linux and is never probed.
 for i in 0 1 2 3 4 5 6 7 8 9; do
-	"$XENCHANNEL" attach --force "$DOM" "name=org.example.all.$i,connection=pty" >"$E2E_TMP/op.log" 2>&1 ||
+	"$XENCHANNEL" attach --no-wait --force "$DOM" "name=org.example.all.$i,connection=pty" >"$E2E_TMP/op.log" 2>&1 ||
 		fail "attach org.example.all.$i: $(cat "$E2E_TMP/op.log")"
 done
 check "attaching ten at once"

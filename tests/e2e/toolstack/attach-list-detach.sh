@@ -15,9 +15,9 @@ G=$(guest_pid "$D")
 kill -STOP "$G"
 
 SOCK="$E2E_TMP/web01.sock"
-devid=$("$XENCHANNEL" attach web01 "name=org.xenchannel.agent.0, connection=socket, path=$SOCK")
+devid=$("$XENCHANNEL" attach --no-wait web01 "name=org.xenchannel.agent.0, connection=socket, path=$SOCK")
 [ "$devid" = 1 ] || fail "first channel got devid '$devid'"
-devid=$("$XENCHANNEL" attach "$D" "name=org.example.debug.0,connection=pty")
+devid=$("$XENCHANNEL" attach --no-wait "$D" "name=org.example.debug.0,connection=pty")
 [ "$devid" = 2 ] || fail "second channel got devid '$devid'"
 
 F=/local/domain/$D/device/console
@@ -105,6 +105,6 @@ done
 "$XENCHANNEL" detach --timeout 20 "$D" 2 >/dev/null || fail "detach devid 2"
 [ -z "$("$XENCHANNEL" list web01 | tail -n +2)" ] || fail "channels left: $("$XENCHANNEL" list web01)"
 # the freed devid is reused
-devid=$("$XENCHANNEL" attach web01 "name=org.example.again.0,connection=pty")
+devid=$("$XENCHANNEL" attach --no-wait web01 "name=org.example.again.0,connection=pty")
 [ "$devid" = 1 ] || fail "re-attach got devid $devid"
 pass "attach/list/detach"

@@ -15,7 +15,7 @@ flock -x 9 # hold the start line until every attach is waiting on it
 pids=()
 for i in $(seq 1 $N); do
 	( flock -s "$LOCK" true
-	  exec "$XENCHANNEL" attach busy "name=org.example.busy.$i,connection=socket,path=$E2E_TMP/b$i.sock"
+	  exec "$XENCHANNEL" attach --no-wait busy "name=org.example.busy.$i,connection=socket,path=$E2E_TMP/b$i.sock"
 	) >"$E2E_TMP/att$i.out" 2>"$E2E_TMP/att$i.log" &
 	pids+=($!)
 done

@@ -12,9 +12,9 @@ D=$("$XENSIM" create --name mute) || fail "xensim create"
 G=$(guest_pid "$D")
 [ -n "$G" ] || fail "no guest process for domain $D"
 kill -STOP "$G"
-trap 'kill -CONT "$G" 2>/dev/null || true; e2e_cleanup' EXIT
+trap 'rc=$?; set +e; kill -CONT "$G" 2>/dev/null; (exit $rc); e2e_cleanup' EXIT
 
-"$XENCHANNEL" attach mute "name=org.example.mute.0,connection=socket,path=$E2E_TMP/m.sock" >/dev/null ||
+"$XENCHANNEL" attach --no-wait mute "name=org.example.mute.0,connection=socket,path=$E2E_TMP/m.sock" >/dev/null ||
 	fail "attach"
 F=/local/domain/$D/device/console/1
 B=/local/domain/0/backend/console/$D/1
@@ -38,7 +38,7 @@ done
 
 # A frontend that answers late still completes the handshake: resume the
 # guest while detach waits.
-"$XENCHANNEL" attach mute "name=org.example.late.0,connection=pty" >/dev/null || fail "attach 2"
+"$XENCHANNEL" attach --no-wait mute "name=org.example.late.0,connection=pty" >/dev/null || fail "attach 2"
 bg detach "$XENCHANNEL" detach --timeout 30 mute org.example.late.0
 DP=$LAST_PID
 xs_wait "$B/state" 5 10 || fail "detach did not set Closing"

@@ -24,7 +24,8 @@ printf 'hello' | socat -t2 - "UNIX-CONNECT:$SOCK" || fail "socat to $SOCK"
 "$XENCHANNEL" list served | grep -Eq " $devid org\.example\.served\.0 +socket +$SOCK +Connected +Connected$" ||
 	fail "list: $("$XENCHANNEL" list served)"
 "$XENCHANNEL" list --stats served >"$E2E_TMP/stats.txt" || fail "list --stats: $(cat "$E2E_TMP/stats.txt")"
-head -n 1 "$E2E_TMP/stats.txt" | grep -q "TO-GUEST *FROM-GUEST CLIENT" || fail "$(cat "$E2E_TMP/stats.txt")"
+head -n 1 "$E2E_TMP/stats.txt" | grep -Eq "TO-GUEST +FROM-GUEST +EVT-IN +EVT-OUT +ERRORS +CLIENT$" ||
+	fail "$(cat "$E2E_TMP/stats.txt")"
 "$XENCHANNEL" list --json --stats served >"$E2E_TMP/stats.json" || fail "list --json --stats"
 python3 - "$E2E_TMP/stats.json" "$devid" <<'PY' || fail "stats json: $(cat "$E2E_TMP/stats.json")"
 import json, sys
@@ -45,7 +46,7 @@ devid=$("$XENCHANNEL" attach served "name=org.example.served.1,connection=pty") 
 xs_wait "/local/domain/0/backend/console/$D/$devid/state" 4 30 || fail "2: backend not Connected"
 xs_wait "/local/domain/$D/device/console/$devid/state" 4 30 || fail "2: frontend not Connected"
 kill -STOP "$DAEMON_PID"
-trap 'kill -CONT "$DAEMON_PID" 2>/dev/null || true; e2e_cleanup' EXIT
+trap 'rc=$?; set +e; kill -CONT "$DAEMON_PID" 2>/dev/null; (exit $rc); e2e_cleanup' EXIT
 expect_fail 1 "the backend of channel $devid of domain $D \(/local/domain/0/backend/console/$D/$devid\) did not answer: its state is Closing, not Closed, after 800 ms" \
 	"$XENCHANNEL" detach --timeout 0.8 served org.example.served.1
 kill -CONT "$DAEMON_PID"

@@ -248,6 +248,19 @@ static void test_registry_format(void **state)
 	                    "reg:3:1: expected `N: name', `C: contact' or `D: text'");
 	assert_non_null(strstr(d.msgs[3].text, "already registered on line 4"));
 	cfg_diag_free(&d);
+
+	/* n copies of a name: n-1 messages, each against the first (a fuzzed
+	 * 3 KB registry once gave ~10^5 messages and 100 MB) */
+	enum { COPIES = 2000 };
+	static char many[COPIES * 16];
+	size_t len = 0;
+	for (int i = 0; i < COPIES; i++)
+		len += (size_t)sprintf(many + len, "N: org.a.b.0\n");
+	assert_int_equal(cfg_registry_parse("reg", many, len, &r, &d), -1);
+	assert_int_equal(d.nerrors, COPIES - 1);
+	assert_string_equal(d.msgs[COPIES - 2].text,
+	                    "reg:2000:4: `org.a.b.0' is already registered on line 1");
+	cfg_diag_free(&d);
 }
 
 static void test_json_without_registry(void **state)

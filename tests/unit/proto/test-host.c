@@ -221,6 +221,34 @@ static void documents_built_for_the_guest(void **state)
 	assert_null(host_seed_doc(bad, (size_t[PROTO_SEED_NFILES]){1, 0, 0, 0}));
 }
 
+/* A full listen backlog: the connect is pending. Nothing is due at a
+ * time until it completes (a past time made callers' loops spin). */
+static void pending_connect_sets_no_timer(void **state)
+{
+	struct peer *p = listen_peer(0);
+	assert_int_equal(listen(p->lfd, 0), 0); /* one pending connection at most */
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	strcpy(sa.sun_path, p->path);
+	int filler[2];
+	for (int i = 0; i < 2; i++) {
+		filler[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(filler[i], (struct sockaddr *)&sa, sizeof(sa)); /* may already be refused */
+	}
+	char err[256];
+	struct host_chan *h = host_chan_new(p->path, err, sizeof(err));
+	assert_non_null(h);
+	struct pollfd pf = {.fd = -1};
+	poll(&pf, 0, 30); /* let a hello time pass, were one set */
+	assert_int_equal(host_chan_next_ms(h), 0);
+	assert_false(host_chan_is_ready(h));
+	host_chan_free(h);
+	for (int i = 0; i < 2; i++)
+		close(filler[i]);
+	close(p->lfd);
+	unlink(p->path);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +256,7 @@ int main(void)
 	    cmocka_unit_test(host_ignores_echo_stale_and_foreign_frames),
 	    cmocka_unit_test(host_repeats_hello_and_times_out),
 	    cmocka_unit_test(connect_errors_name_the_socket),
+	    cmocka_unit_test(pending_connect_sets_no_timer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -559,6 +559,115 @@ static void test_detach_timeout(void **state)
 	ts_close(t);
 }
 
+/* The one-daemon lock: claimed once, visible to ts_backend_running without
+ * taking it, refused to a second claimer with the holder named. */
+static void test_backend_lock(void **state)
+{
+	char dir[] = "/tmp/ts-lock.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *old = getenv("XENSIM_RUN_DIR") ? strdup(getenv("XENSIM_RUN_DIR")) : NULL;
+	setenv("XENSIM_RUN_DIR", dir, 1);
+	struct ts_backend b;
+	struct ts_error err;
+	assert_int_equal(ts_backend_running(&b, &err), 0);
+	int fd = ts_backend_claim("/x/control.sock", &b, &err);
+	assert_true(fd >= 0);
+	assert_int_equal(ts_backend_running(&b, &err), 1);
+	assert_int_equal(b.pid, (long)getpid());
+	assert_string_equal(b.control, "/x/control.sock");
+	assert_int_equal(ts_backend_claim("/y/other.sock", &b, &err), -1);
+	assert_int_equal(err.code, EEXIST);
+	char want[512];
+	snprintf(want, sizeof(want),
+	         "another xenchanneld (pid %ld, control socket /x/control.sock) already serves "
+	         "this host (it holds %s/xenchanneld.lock); only one may",
+	         (long)getpid(), dir);
+	assert_string_equal(err.msg, want);
+	close(fd);
+	assert_int_equal(ts_backend_running(&b, &err), 0);
+	fd = ts_backend_claim("/y/other.sock", &b, &err); /* a restart takes over */
+	assert_true(fd >= 0);
+	ts_backend_release(fd, &b); /* a clean exit leaves no file */
+	assert_int_equal(rmdir(dir), 0);
+	if (old)
+		setenv("XENSIM_RUN_DIR", old, 1);
+	else
+		unsetenv("XENSIM_RUN_DIR");
+	free(old);
+}
+
+/* A backend that refuses every channel of domain 16 and a frontend that
+ * answers the close at once, in a thread of their own. */
+static void *refusing_backend(void *arg)
+{
+	struct xs_handle *h = xs_open(0);
+	assert_non_null(h);
+	assert_true(xs_watch(h, "/local/domain/0/backend/console/16", "b"));
+	unsigned len;
+	char *v;
+	while (!(v = xs_read(h, XBT_NULL, "/local/domain/0/backend/console/16/1/state", &len))) {
+		unsigned n;
+		free(xs_read_watch(h, &n));
+	}
+	free(v);
+	const char *why = "socket path '/w/x.sock': parent '/w' is world-writable";
+	xs_write(h, XBT_NULL, "/local/domain/0/backend/console/16/1/hotplug-error", why,
+	         (unsigned)strlen(why));
+	xs_write(h, XBT_NULL, "/local/domain/0/backend/console/16/1/hotplug-status", "error", 5);
+	xs_write(h, XBT_NULL, "/local/domain/16/device/console/1/state", "6", 1);
+	xs_close(h);
+	return NULL;
+}
+
+static void test_attach_wait(void **state)
+{
+	make_domain(16, "judged");
+	struct ts *t = ts_ok();
+	struct cfg_channel c = chan("name=org.example.w.0,connection=socket,path=/w/x.sock");
+	struct ts_error err;
+	unsigned devid;
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, refusing_backend, NULL), 0);
+	assert_int_equal(ts_attach_wait(t, 16, &c, 0, 10000, &devid, &err), -1);
+	pthread_join(th, NULL);
+	assert_int_equal(err.code, ECONNREFUSED);
+	assert_int_equal(devid, 1);
+	assert_string_equal(err.msg, "the backend refused channel `org.example.w.0' (devid 1) of "
+	                             "domain 16: socket path '/w/x.sock': parent '/w' is "
+	                             "world-writable; removed it again");
+	assert_null(get("/local/domain/16/device/console/1"));
+	assert_null(get("/local/domain/0/backend/console/16/1"));
+	assert_null(get("/libxl/16/device/console/1"));
+
+	/* nobody answers: no daemon holds the lock of this (empty) run dir */
+	char dir[] = "/tmp/ts-wait.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *old = getenv("XENSIM_RUN_DIR") ? strdup(getenv("XENSIM_RUN_DIR")) : NULL;
+	setenv("XENSIM_RUN_DIR", dir, 1);
+	uint64_t t0 = loop_now_ms();
+	assert_int_equal(ts_attach_wait(t, 16, &c, 0, 300, &devid, &err), -1);
+	assert_true(loop_now_ms() - t0 >= 300);
+	assert_int_equal(err.code, ETIMEDOUT);
+	char want[700];
+	snprintf(want, sizeof(want),
+	         "no backend answered within 0.3 s for channel `org.example.w.0' (devid 1) of "
+	         "domain 16: is xenchanneld running? It is not: no process holds "
+	         "%s/xenchanneld.lock; start it (or attach with --no-wait for a backend started "
+	         "later); removed it again",
+	         dir);
+	assert_string_equal(err.msg, want);
+	assert_null(get("/libxl/16/device/console/1"));
+	assert_null(get("/local/domain/0/backend/console/16/1"));
+	rmdir(dir);
+	if (old)
+		setenv("XENSIM_RUN_DIR", old, 1);
+	else
+		unsetenv("XENSIM_RUN_DIR");
+	free(old);
+	cfg_channel_clear(&c);
+	ts_close(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +681,8 @@ int main(void)
 	    cmocka_unit_test(test_detach_handshake),
 	    cmocka_unit_test(test_detach_served),
 	    cmocka_unit_test(test_detach_timeout),
+	    cmocka_unit_test(test_backend_lock),
+	    cmocka_unit_test(test_attach_wait),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -103,6 +103,7 @@ fi
 . /xentest/scenario3.sh
 . /xentest/scenario4.sh
 . /xentest/scenario5.sh
+. /xentest/scenario6.sh # last: it shuts the domU down
 # logs only when something failed: the console is slow under emulation
 [ "$ANY_FAIL" = 1 ] && dump_logs
 echo "XENTEST: scenarios done"

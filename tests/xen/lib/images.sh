@@ -7,6 +7,7 @@
 #   boot/vmlinuz      the Debian kernel, used for dom0 and the domU
 #   dom0-base.cpio    the root filesystem as an initramfs (docs and apt lists pruned)
 #   domU-base/        busybox, systemd-udevd + udevadm + rules, xenstore tools, ip,
+#                     Debian's qemu-ga (+ mke2fs, chpasswd, PAM for its scenario),
 #                     and every shared library they need
 #   manifest.txt      installed package versions
 # The cache key is the versions the host's apt would install for the packages that
@@ -21,7 +22,8 @@ XEN_SECURITY_MIRROR=${XENCHANNEL_XEN_SECURITY_MIRROR:-http://deb.debian.org/debi
 XEN_KEY_PACKAGES="xen-utils-$XEN_VERSION xen-hypervisor-$XEN_VERSION-amd64 qemu-system-xen
 linux-image-amd64 udev libxenstore4 libjansson4 libssl3 libyaml-0-2 busybox-static iproute2"
 XEN_ROOTFS_PACKAGES="xen-utils-$XEN_VERSION,xenstore-utils,qemu-system-xen,socat,busybox-static,\
-kmod,procps,iproute2,udev,libjansson4,libssl3,libyaml-0-2,psmisc,openssh-client"
+kmod,procps,iproute2,udev,libjansson4,libssl3,libyaml-0-2,psmisc,openssh-client,\
+qemu-guest-agent,e2fsprogs"
 
 images_key() {
 	local p v vers=""
@@ -88,29 +90,35 @@ build_images() { # sets IMG to the image directory
 	cp "$tmp"/pkg/boot/vmlinuz-* "$tmp/boot/vmlinuz"
 	kver=$(basename "$tmp"/pkg/lib/modules/*)
 	echo "$kver" >"$tmp/boot/kver"
-	# modules: only Xen's drivers and the dummy netdev are loaded (the rest is built in)
+	# modules: only Xen's drivers, the dummy netdev and loop (the qemu-ga
+	# scenario's ext4 file system) are loaded (the rest, ext4 included, is built in)
 	m=$tmp/rootfs/usr/lib/modules/$kver
 	rm -rf "$m"
-	mkdir -p "$m/kernel/drivers/net"
+	mkdir -p "$m/kernel/drivers/net" "$m/kernel/drivers/block"
 	cp -a "$tmp/pkg/lib/modules/$kver/kernel/drivers/xen" "$m/kernel/drivers/"
 	cp -a "$tmp/pkg/lib/modules/$kver/kernel/drivers/net/dummy.ko" "$m/kernel/drivers/net/"
+	cp -a "$tmp/pkg/lib/modules/$kver/kernel/drivers/block/loop.ko" "$m/kernel/drivers/block/"
 	cp "$tmp/pkg/lib/modules/$kver"/modules.builtin* "$tmp/pkg/lib/modules/$kver/modules.order" "$m/"
 	chroot "$tmp/rootfs" depmod "$kver"
 	rm -rf "$tmp/pkg"
 	chroot "$tmp/rootfs" dpkg-query -W -f '${Package} ${Version}\n' >"$tmp/manifest.txt"
 
-	log "image: domU base (busybox, systemd-udevd, xenstore tools, ip)"
+	log "image: domU base (busybox, systemd-udevd, xenstore tools, ip, qemu-ga)"
 	local u=$tmp/domU-base
 	mkdir -p "$u"/{proc,sys,dev,run,tmp,root,etc,usr/bin,usr/sbin,usr/lib,usr/lib64,var}
 	ln -s usr/bin "$u/bin"; ln -s usr/sbin "$u/sbin"; ln -s usr/lib "$u/lib"; ln -s usr/lib64 "$u/lib64"
 	copy_with_libs "$tmp/rootfs" "$u" /usr/bin/busybox /usr/bin/udevadm /usr/lib/systemd/systemd-udevd \
 		/usr/bin/xenstore-read /usr/bin/xenstore-ls /usr/bin/xenstore-write /usr/bin/xenstore-watch \
 		/usr/bin/xenstore-exists /usr/bin/xenstore-list /usr/bin/ip /usr/sbin/modprobe /usr/bin/kmod \
-		/usr/bin/stty /usr/bin/sha256sum /usr/bin/dd
+		/usr/bin/stty /usr/bin/sha256sum /usr/bin/dd \
+		/usr/sbin/qemu-ga /usr/sbin/mke2fs /usr/sbin/chpasswd
 	cp -a "$tmp/rootfs/usr/lib/udev" "$u/usr/lib/"
 	rm -rf "$u/usr/lib/udev/hwdb.bin" "$u/usr/lib/udev/hwdb.d" # hardware names: not needed
 	cp -a "$tmp/rootfs/etc/udev" "$u/etc/"
-	for f in passwd group hostname; do cp "$tmp/rootfs/etc/$f" "$u/etc/"; done
+	for f in passwd group hostname shadow gshadow login.defs mke2fs.conf; do cp "$tmp/rootfs/etc/$f" "$u/etc/"; done
+	cp -a "$tmp/rootfs/etc/pam.d" "$u/etc/"
+	mkdir -p "$u/usr/lib/x86_64-linux-gnu"
+	cp -a "$tmp/rootfs/usr/lib/x86_64-linux-gnu/security" "$u/usr/lib/x86_64-linux-gnu/"
 	mkdir -p "$u/usr/lib/modules"
 	cp -a "$m" "$u/usr/lib/modules/"
 
