@@ -27,8 +27,12 @@
  * {} once a later probe is answered without an error, or once the channel
  * closes after them (the domain went away).
  *
- * Replies are at most QGA_MAX_REPLY bytes; larger ones end the command with
- * QGA_NO_ANSWER (read files in chunks).
+ * Replies are at most QGA_MAX_REPLY bytes and QGA_MAX_VALUES JSON values
+ * (each '{', '[' and ',' outside strings counts one): a parsed value takes up
+ * to ~200 bytes, so the bytes alone would let a guest cost dom0 over a
+ * gigabyte per reply. Larger replies end the command with QGA_NO_ANSWER (read
+ * files in chunks). A reply to our command whose "error" has no "class"
+ * string ends it with QGA_NO_ANSWER too: QGA_GUEST_ERROR always has one.
  */
 #ifndef XENCHANNEL_QGA_H
 #define XENCHANNEL_QGA_H
@@ -38,7 +42,13 @@
 #include <stdint.h>
 
 #define QGA_CHANNEL_NAME "org.qemu.guest_agent.0"
+/* The fuzz target builds qga.c with both scaled down, to reach them fast. */
+#ifndef QGA_MAX_REPLY
 #define QGA_MAX_REPLY (16u << 20)
+#endif
+#ifndef QGA_MAX_VALUES
+#define QGA_MAX_VALUES (1u << 18)
+#endif
 #define QGA_MAX_RETRIES 3
 
 /* The outcome of one command; also xenchannel qga's exit status. */
@@ -58,6 +68,12 @@ struct qga_chan;
 /* Connect (without blocking) to the socket of a channel and queue the
  * handshake. NULL with err on failure. */
 struct qga_chan *qga_chan_new(const char *sockpath, char *err, size_t errlen);
+/* The same on a connected stream socket fd (taken: closed by qga_chan_free,
+ * or at once on failure), with ids from seed's range (qga_chan_new's is
+ * random) and timers on now_ms (NULL: loop_now_ms). Lets a test or fuzz
+ * target run a session deterministically on a socketpair. */
+struct qga_chan *qga_chan_adopt(int fd, uint32_t seed, uint64_t (*now_ms)(void), char *err,
+                                size_t errlen);
 void qga_chan_free(struct qga_chan *c);
 
 /* Queue a command: execute is a qemu-ga command name (lower case letters,
