@@ -12,10 +12,11 @@
  * client) and its parser may hold half a command. So a struct qga_chan first
  * sends the byte 0xFF (which resets the agent's parser) and
  * guest-sync-delimited with a fresh random id; the agent answers with 0xFF
- * followed by {"return": id}. Everything before that 0xFF, and every reply
- * that does not carry one of our ids, is discarded. The handshake is repeated
- * (same way, new id) until answered: a tty that is not yet raw may echo it,
- * and an agent that starts late never saw it.
+ * followed by {"return": id}. Everything before that 0xFF, every reply
+ * that does not carry one of our ids, and every object that began before
+ * the command was written (ids are predictable), is discarded. The
+ * handshake is repeated (same way, new id) until answered: a tty that is
+ * not yet raw may echo it, and an agent that starts late never saw it.
  *
  * Lost commands. While a command runs, the channel sends a guest-sync-delimited
  * probe now and then (with a 0xFF first). The agent handles requests in order,

@@ -33,6 +33,7 @@ struct splitter {
 	int in_str, esc;
 	size_t values;  /* '{', '[' and ',' outside strings: the tree it parses into */
 	size_t dropped; /* bytes of an oversize object not kept */
+	uint64_t began; /* out_sent when the object's '{' came */
 	int seen_delim; /* a 0xFF came since the handshake was sent */
 	enum { SP_FITS, SP_TOO_LONG, SP_TOO_MANY } oversize; /* dropped unparsed */
 };
@@ -426,7 +427,9 @@ static const char *error_text(const json_t *e, char *buf, size_t size)
 	return buf;
 }
 
-static void on_object(struct qga_chan *c, json_t *o)
+/* o is a whole object; after_cmd: it began once the command was written
+ * (one begun before cannot answer it). */
+static void on_object(struct qga_chan *c, json_t *o, int after_cmd)
 {
 	json_t *ret = json_object_get(o, "return");
 	json_t *e = json_object_get(o, "error");
@@ -449,7 +452,7 @@ static void on_object(struct qga_chan *c, json_t *o)
 		}
 		return;
 	}
-	if (!c->cmd_sent || c->done) {
+	if (!after_cmd || c->done) {
 		c->stats.stale_dropped++;
 		return;
 	}
@@ -482,14 +485,15 @@ static void sp_reset(struct splitter *sp)
 static void sp_complete(struct qga_chan *c)
 {
 	struct splitter *sp = &c->sp;
+	int after_cmd = c->cmd_sent && sp->began >= c->cmd_end;
 	if (sp->oversize) {
 		c->stats.garbage_bytes += sp->obj.len + sp->dropped;
-		if (c->cmd_sent && sp->oversize == SP_TOO_MANY)
+		if (after_cmd && sp->oversize == SP_TOO_MANY)
 			finish(
 			    c, QGA_NO_ANSWER, NULL,
 			    "%s: the agent's reply has over %u JSON values (read less at a time)",
 			    c->execute, QGA_MAX_VALUES);
-		else if (c->cmd_sent)
+		else if (after_cmd)
 			finish(c, QGA_NO_ANSWER, NULL,
 			       "%s: the agent's reply is over %u bytes (read less at a time)",
 			       c->execute, QGA_MAX_REPLY);
@@ -505,7 +509,7 @@ static void sp_complete(struct qga_chan *c)
 		json_decref(o);
 		return;
 	}
-	on_object(c, o);
+	on_object(c, o, after_cmd);
 	json_decref(o);
 }
 
@@ -553,6 +557,7 @@ static void sp_feed(struct qga_chan *c, const uint8_t *p, size_t n)
 		if (sp->depth == 0) {
 			if (b == '{') {
 				sp->depth = sp->values = 1;
+				sp->began = c->out_sent;
 				from = i;
 			} else if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
 				c->stats.garbage_bytes++;

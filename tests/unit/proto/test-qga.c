@@ -316,6 +316,34 @@ static void test_closed_before_command_sent(void **state)
 	qga_chan_free(c);
 }
 
+/* Ids are predictable: a "reply" that came before the command was written
+ * (here, with the handshake's answer) cannot answer it. */
+static void test_reply_before_command_written(void **state)
+{
+	int sv[2];
+	char err[600], req[200];
+	const json_t *v;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct qga_chan *c = qga_chan_adopt(sv[0], 0, fixed_clock, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(qga_chan_command(c, "guest-ping", NULL, err, sizeof(err)), 0);
+	assert_int_equal(qga_chan_io(c, HOST_WRITE), 0);
+	assert_true(read(sv[1], req, sizeof(req)) > 0);
+	put(sv[1], "\xff{\"return\": 1}\n{\"return\": \"early\", \"id\": 2}\n");
+	assert_int_equal(qga_chan_io(c, HOST_READ | HOST_WRITE), 0);
+	ssize_t n = read(sv[1], req, sizeof(req) - 1);
+	assert_true(n > 0);
+	req[n] = 0;
+	assert_non_null(strstr(req, "\"execute\":\"guest-ping\",\"id\":2"));
+	put(sv[1], "{\"return\": {}, \"id\": 2}\n");
+	assert_int_equal(qga_chan_io(c, HOST_READ), 1);
+	assert_int_equal(qga_chan_result(c, &v, NULL), QGA_OK);
+	assert_true(json_is_object(v) && json_object_size(v) == 0);
+	assert_int_equal(qga_chan_stats(c)->stale_dropped, 1);
+	qga_chan_free(c);
+	close(sv[1]);
+}
+
 /* guest-shutdown answers nothing: the channel closing is success; any other
  * command gets no answer. */
 static void test_close(void **state)
@@ -374,6 +402,7 @@ int main(void)
 	    cmocka_unit_test(test_too_many_values),
 	    cmocka_unit_test(test_error_without_class),
 	    cmocka_unit_test(test_closed_before_command_sent),
+	    cmocka_unit_test(test_reply_before_command_written),
 	    cmocka_unit_test(test_close),
 	    cmocka_unit_test(test_sync_refused),
 	    cmocka_unit_test(test_bad_command),
