@@ -123,6 +123,9 @@ static json_t *cmd_args;
 /* the agent's side: what it produced, what of it was sent */
 static uint8_t ag[AG_MAX];
 static size_t aglen, agsent;
+/* what of it the client has read for sure: before the step being run, and
+ * before the step its command last went out in (a reply begins after) */
+static size_t consumed, step_from, cmd_from;
 /* the client's side: requests not parsed yet, and the last bytes read */
 static uint8_t cout[1 << 16], last[1 << 16];
 static size_t coutlen, lastlen;
@@ -147,6 +150,8 @@ NOCOV static void on_request(json_t *r)
 	json_t *id = json_object_get(r, "id");
 	CHECK(ex && json_is_integer(id));
 	json_int_t n = json_integer_value(id);
+	if (trace)
+		fprintf(stderr, "fuzz-qga: request %s %lld\n", ex, (long long)n);
 	if (first_id == 0) {
 		CHECK(!strcmp(ex, "guest-sync-delimited"));
 		first_id = n;
@@ -163,6 +168,7 @@ NOCOV static void on_request(json_t *r)
 	json_t *a = json_object_get(r, "arguments");
 	CHECK(cmd_args ? json_equal(a, cmd_args) : !a);
 	last_cmd = phase_cmd = n;
+	cmd_from = step_from;
 	cmd_sends++;
 	CHECK(cmd_sends <= 1 + QGA_MAX_RETRIES);
 	CHECK(cmd_sends == 1 || qga_idempotent(cmd_name));
@@ -228,14 +234,17 @@ NOCOV static int reply_like(const uint8_t *p, size_t n)
 }
 
 /* Is v the "return" (err: the "error") of an object the agent sent with the
- * id id? Every '{' is tried, the objects the client can have parsed are
- * among them: those that look like a reply first, the last first (a reply
- * has just come). -1: undecided, the search went over its budget. */
+ * id id, after the command went out? Every '{' from cmd_from is tried, the
+ * objects the client can have taken are among them: those that look like a
+ * reply first, the last first (a reply has just come). -1: undecided, the
+ * search went over its budget. */
 NOCOV static int model_sent(json_int_t id, const json_t *v, int err)
 {
 	size_t cost = 0;
 	for (int pass = 0; pass < 2; pass++) {
-		for (const uint8_t *p = ag + agsent; (p = memrchr(ag, '{', (size_t)(p - ag)));) {
+		const uint8_t *from = ag + cmd_from;
+		for (const uint8_t *p = ag + agsent;
+		     (p = memrchr(from, '{', (size_t)(p - from)));) {
 			size_t n = agsent - (size_t)(p - ag);
 			if (reply_like(p, n) == pass)
 				continue;
@@ -270,6 +279,12 @@ NOCOV static void check_result(void)
 		CHECK(st == res_st && v == res_val && !strcmp(m, res_msg));
 		return;
 	}
+	if (trace) {
+		char *j = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		fprintf(stderr, "fuzz-qga: command %d: %s: id %lld, status %d, %.200s, %s\n", phase,
+		        cmd_name, (long long)phase_cmd, st, j ? j : "no value", m);
+		free(j);
+	}
 	CHECK(strlen(m) < sizeof(res_msg) && printable_line(m));
 	switch (st) {
 	case QGA_OK:
@@ -288,12 +303,6 @@ NOCOV static void check_result(void)
 		break;
 	default:
 		CHECK(!"a known status");
-	}
-	if (trace) {
-		char *j = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-		fprintf(stderr, "fuzz-qga: command %d: %s: status %d, %.200s, %s\n", phase,
-		        cmd_name, st, j ? j : "no value", m);
-		free(j);
 	}
 	res_st = st;
 	res_val = v;
@@ -323,9 +332,12 @@ NOCOV static void check_heap(void)
  * goes once the first has its result. */
 static void step(unsigned revents)
 {
+	step_from = consumed;
 	tracking = 1;
 	int r = qga_chan_io(c, revents);
 	tracking = 0;
+	if (revents & HOST_READ)
+		consumed = agsent; /* it reads until the socket is empty */
 	check_heap();
 	drain();
 	if (phase > 0 && (r || done))
@@ -462,7 +474,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	peer = sv[1];
 	fake_now = 1000000;
-	aglen = agsent = coutlen = lastlen = 0;
+	aglen = agsent = coutlen = lastlen = consumed = step_from = cmd_from = 0;
 	phase = done = 0;
 	first_id = last_id = last_sync = last_cmd = phase_cmd = 0;
 	live = peak = 0;
