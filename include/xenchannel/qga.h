@@ -12,10 +12,11 @@
  * client) and its parser may hold half a command. So a struct qga_chan first
  * sends the byte 0xFF (which resets the agent's parser) and
  * guest-sync-delimited with a fresh random id; the agent answers with 0xFF
- * followed by {"return": id}. Everything before that 0xFF, and every reply
- * that does not carry one of our ids, is discarded. The handshake is repeated
- * (same way, new id) until answered: a tty that is not yet raw may echo it,
- * and an agent that starts late never saw it.
+ * followed by {"return": id}. Everything before that 0xFF, every reply
+ * that does not carry one of our ids, and every object that began before
+ * the command was written (ids are predictable), is discarded. The
+ * handshake is repeated (same way, new id) until answered: a tty that is
+ * not yet raw may echo it, and an agent that starts late never saw it.
  *
  * Lost commands. While a command runs, the channel sends a guest-sync-delimited
  * probe now and then (with a 0xFF first). The agent handles requests in order,
@@ -27,8 +28,12 @@
  * {} once a later probe is answered without an error, or once the channel
  * closes after them (the domain went away).
  *
- * Replies are at most QGA_MAX_REPLY bytes; larger ones end the command with
- * QGA_NO_ANSWER (read files in chunks).
+ * Replies are at most QGA_MAX_REPLY bytes and QGA_MAX_VALUES JSON values
+ * (each '{', '[' and ',' outside strings counts one): a parsed value takes up
+ * to ~200 bytes, so the bytes alone would let a guest cost dom0 over a
+ * gigabyte per reply. Larger replies end the command with QGA_NO_ANSWER (read
+ * files in chunks). A reply to our command whose "error" has no "class"
+ * string ends it with QGA_NO_ANSWER too: QGA_GUEST_ERROR always has one.
  */
 #ifndef XENCHANNEL_QGA_H
 #define XENCHANNEL_QGA_H
@@ -38,7 +43,13 @@
 #include <stdint.h>
 
 #define QGA_CHANNEL_NAME "org.qemu.guest_agent.0"
+/* The fuzz target builds qga.c with both scaled down, to reach them fast. */
+#ifndef QGA_MAX_REPLY
 #define QGA_MAX_REPLY (16u << 20)
+#endif
+#ifndef QGA_MAX_VALUES
+#define QGA_MAX_VALUES (1u << 18)
+#endif
 #define QGA_MAX_RETRIES 3
 
 /* The outcome of one command; also xenchannel qga's exit status. */
@@ -58,6 +69,12 @@ struct qga_chan;
 /* Connect (without blocking) to the socket of a channel and queue the
  * handshake. NULL with err on failure. */
 struct qga_chan *qga_chan_new(const char *sockpath, char *err, size_t errlen);
+/* The same on a connected stream socket fd (taken: closed by qga_chan_free,
+ * or at once on failure), with ids from seed's range (qga_chan_new's is
+ * random) and timers on now_ms (NULL: loop_now_ms). Lets a test or fuzz
+ * target run a session deterministically on a socketpair. */
+struct qga_chan *qga_chan_adopt(int fd, uint32_t seed, uint64_t (*now_ms)(void), char *err,
+                                size_t errlen);
 void qga_chan_free(struct qga_chan *c);
 
 /* Queue a command: execute is a qemu-ga command name (lower case letters,

@@ -31,14 +31,19 @@ struct splitter {
 	struct qbuf obj;
 	size_t depth;
 	int in_str, esc;
+	size_t values;  /* '{', '[' and ',' outside strings: the tree it parses into */
+	size_t dropped; /* bytes of an oversize object not kept */
+	uint64_t began; /* out_sent when the object's '{' came */
 	int seen_delim; /* a 0xFF came since the handshake was sent */
-	int oversize;   /* the object being read outgrew QGA_MAX_REPLY */
+	enum { SP_FITS, SP_TOO_LONG, SP_TOO_MANY } oversize; /* dropped unparsed */
 };
 
 struct qga_chan {
 	int fd;
 	enum qstate st;
+	uint64_t (*now_ms)(void);
 	struct qbuf out;
+	uint64_t out_queued, out_sent; /* bytes ever queued in out, ever sent */
 	struct splitter sp;
 	int64_t sync_base, sync_next; /* our sync ids: [sync_base, sync_next) */
 	int64_t probe_floor;          /* syncs from here on were sent after the command */
@@ -49,6 +54,7 @@ struct qga_chan {
 	json_t *args;
 	int64_t cmd_id;
 	int cmd_queued, cmd_sent, done;
+	uint64_t cmd_end; /* out_queued just after the command: written once out_sent gets there */
 	unsigned retries;
 	enum qga_status status;
 	json_t *value;
@@ -148,13 +154,14 @@ static int send_obj(struct qga_chan *c, int delim, json_t *o)
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	uint8_t d = QGA_DELIM;
+	size_t n = s ? strlen(s) : 0;
 	int rc =
-	    !s || (delim && qbuf_add(&c->out, &d, 1) < 0) || qbuf_add(&c->out, s, strlen(s)) < 0
-	        ? -1
-	        : 0;
+	    !s || (delim && qbuf_add(&c->out, &d, 1) < 0) || qbuf_add(&c->out, s, n) < 0 ? -1 : 0;
 	free(s);
 	if (rc < 0)
 		finish(c, QGA_NO_ANSWER, NULL, "out of memory");
+	else
+		c->out_queued += (delim ? 1u : 0u) + n;
 	return rc;
 }
 
@@ -170,7 +177,7 @@ static void send_handshake(struct qga_chan *c)
 {
 	c->stats.syncs_sent++;
 	send_sync(c);
-	c->next_sync_ms = loop_now_ms() + c->sync_gap;
+	c->next_sync_ms = c->now_ms() + c->sync_gap;
 	if (c->sync_gap < SYNC_MAX_MS)
 		c->sync_gap *= 2;
 }
@@ -179,7 +186,7 @@ static void send_probe(struct qga_chan *c)
 {
 	c->stats.probes_sent++;
 	send_sync(c);
-	c->next_probe_ms = loop_now_ms() + c->probe_gap;
+	c->next_probe_ms = c->now_ms() + c->probe_gap;
 	if (c->probe_gap < PROBE_MAX_MS)
 		c->probe_gap *= 2;
 }
@@ -194,8 +201,36 @@ static void send_command(struct qga_chan *c)
 	if (send_obj(c, 0, o) < 0)
 		return;
 	c->cmd_sent = 1;
+	c->cmd_end = c->out_queued;
 	c->probe_gap = PROBE_FIRST_MS;
-	c->next_probe_ms = loop_now_ms() + c->probe_gap;
+	c->next_probe_ms = c->now_ms() + c->probe_gap;
+}
+
+/* The channel on fd (closed on failure), its handshake queued. */
+static struct qga_chan *chan_start(int fd, enum qstate st, uint32_t seed, uint64_t (*now_ms)(void),
+                                   char *err, size_t errlen)
+{
+	struct qga_chan *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->fd = fd;
+	c->st = st;
+	c->now_ms = now_ms ? now_ms : loop_now_ms;
+	/* A fresh id range per connection, within qemu-ga's int and far from
+	 * what another client would pick. */
+	c->sync_base = c->sync_next = 1 + (int64_t)(seed & 0x3fffffff) * 1024;
+	c->probe_floor = INT64_MAX;
+	c->sync_gap = SYNC_FIRST_MS;
+	send_handshake(c);
+	if (c->done) {
+		snprintf(err, errlen, "%s", c->msg);
+		qga_chan_free(c);
+		return NULL;
+	}
+	return c;
 }
 
 struct qga_chan *qga_chan_new(const char *sockpath, char *err, size_t errlen)
@@ -206,39 +241,30 @@ struct qga_chan *qga_chan_new(const char *sockpath, char *err, size_t errlen)
 		return NULL;
 	}
 	strcpy(sa.sun_path, sockpath);
-	struct qga_chan *c = calloc(1, sizeof(*c));
-	if (!c) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
 	uint32_t rnd;
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		snprintf(err, errlen, "socket %s: %s", sockpath, strerror(errno));
-		qga_chan_free(c);
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
-	/* A fresh id range per connection, within qemu-ga's int and far from
-	 * what another client would pick. */
-	c->sync_base = c->sync_next = 1 + (int64_t)(rnd & 0x3fffffff) * 1024;
-	c->probe_floor = INT64_MAX;
-	c->sync_gap = SYNC_FIRST_MS;
-	c->st = Q_SYNC;
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	enum qstate st = Q_SYNC;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		if (errno != EINPROGRESS && errno != EAGAIN) {
 			snprintf(err, errlen, "connect %s: %s", sockpath, strerror(errno));
-			qga_chan_free(c);
+			close(fd);
 			return NULL;
 		}
-		c->st = Q_CONNECTING;
+		st = Q_CONNECTING;
 	}
-	send_handshake(c);
-	if (c->done) {
-		snprintf(err, errlen, "%s", c->msg);
-		qga_chan_free(c);
-		return NULL;
-	}
-	return c;
+	return chan_start(fd, st, rnd, NULL, err, errlen);
+}
+
+struct qga_chan *qga_chan_adopt(int fd, uint32_t seed, uint64_t (*now_ms)(void), char *err,
+                                size_t errlen)
+{
+	return chan_start(fd, Q_SYNC, seed, now_ms, err, errlen);
 }
 
 void qga_chan_free(struct qga_chan *c)
@@ -401,7 +427,9 @@ static const char *error_text(const json_t *e, char *buf, size_t size)
 	return buf;
 }
 
-static void on_object(struct qga_chan *c, json_t *o)
+/* o is a whole object; after_cmd: it began once the command was written
+ * (one begun before cannot answer it). */
+static void on_object(struct qga_chan *c, json_t *o, int after_cmd)
 {
 	json_t *ret = json_object_get(o, "return");
 	json_t *e = json_object_get(o, "error");
@@ -424,13 +452,16 @@ static void on_object(struct qga_chan *c, json_t *o)
 		}
 		return;
 	}
-	if (!c->cmd_sent || c->done) {
+	if (!after_cmd || c->done) {
 		c->stats.stale_dropped++;
 		return;
 	}
 	if (json_is_integer(id) && json_integer_value(id) == c->cmd_id) {
 		char why[500];
-		if (e)
+		if (e && !json_is_string(json_object_get(e, "class")))
+			finish(c, QGA_NO_ANSWER, NULL,
+			       "%s: the agent's error reply has no \"class\" string", c->execute);
+		else if (e)
 			finish(c, QGA_GUEST_ERROR, json_incref(e), "%s: %s", c->execute,
 			       error_text(e, why, sizeof(why)));
 		else
@@ -445,17 +476,24 @@ static void on_object(struct qga_chan *c, json_t *o)
 static void sp_reset(struct splitter *sp)
 {
 	sp->obj.len = sp->obj.off = 0;
-	sp->depth = 0;
-	sp->in_str = sp->esc = sp->oversize = 0;
+	sp->depth = sp->values = sp->dropped = 0;
+	sp->in_str = sp->esc = 0;
+	sp->oversize = SP_FITS;
 }
 
 /* A complete top-level object: parse it and act on it. */
 static void sp_complete(struct qga_chan *c)
 {
 	struct splitter *sp = &c->sp;
+	int after_cmd = c->cmd_sent && sp->began >= c->cmd_end;
 	if (sp->oversize) {
-		c->stats.garbage_bytes += sp->obj.len;
-		if (c->cmd_sent)
+		c->stats.garbage_bytes += sp->obj.len + sp->dropped;
+		if (after_cmd && sp->oversize == SP_TOO_MANY)
+			finish(
+			    c, QGA_NO_ANSWER, NULL,
+			    "%s: the agent's reply has over %u JSON values (read less at a time)",
+			    c->execute, QGA_MAX_VALUES);
+		else if (after_cmd)
 			finish(c, QGA_NO_ANSWER, NULL,
 			       "%s: the agent's reply is over %u bytes (read less at a time)",
 			       c->execute, QGA_MAX_REPLY);
@@ -471,35 +509,60 @@ static void sp_complete(struct qga_chan *c)
 		json_decref(o);
 		return;
 	}
-	on_object(c, o);
+	on_object(c, o, after_cmd);
 	json_decref(o);
+}
+
+/* Keep n bytes of the object being read, or past a limit only count them. */
+static void sp_keep(struct splitter *sp, const uint8_t *p, size_t n)
+{
+	if (!sp->oversize && (n > QGA_MAX_REPLY - sp->obj.len || qbuf_add(&sp->obj, p, n) < 0))
+		sp->oversize = SP_TOO_LONG;
+	if (sp->oversize)
+		sp->dropped += n;
+}
+
+/* The length of the run of plain string bytes at p (none of '"', '\\',
+ * 0xFF), looked for in a bounded window so that the scans stay linear. */
+static size_t str_run(const uint8_t *p, size_t n)
+{
+	static const uint8_t stops[] = {'"', '\\', QGA_DELIM};
+	if (n > 4096)
+		n = 4096;
+	for (size_t k = 0; k < sizeof(stops); k++) {
+		const uint8_t *e = memchr(p, stops[k], n);
+		if (e)
+			n = (size_t)(e - p);
+	}
+	return n;
 }
 
 static void sp_feed(struct qga_chan *c, const uint8_t *p, size_t n)
 {
 	struct splitter *sp = &c->sp;
+	size_t from = 0; /* while depth > 0: p[from..i) is the object's, not kept yet */
 	for (size_t i = 0; i < n; i++) {
+		if (sp->in_str && !sp->esc) { /* most of a big reply: a run at a time */
+			if ((i += str_run(p + i, n - i)) == n)
+				break;
+		}
 		uint8_t b = p[i];
 		if (b == QGA_DELIM) { /* never inside JSON text: the agent's delimiter */
-			c->stats.garbage_bytes += sp->obj.len;
+			c->stats.garbage_bytes +=
+			    sp->obj.len + sp->dropped + (sp->depth ? i - from : 0);
 			sp_reset(sp);
 			sp->seen_delim = 1;
 			continue;
 		}
 		if (sp->depth == 0) {
 			if (b == '{') {
-				sp->depth = 1;
-				qbuf_add(&sp->obj, &b, 1);
+				sp->depth = sp->values = 1;
+				sp->began = c->out_sent;
+				from = i;
 			} else if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
 				c->stats.garbage_bytes++;
 			}
 			continue;
-		}
-		if (sp->obj.len < QGA_MAX_REPLY) {
-			if (qbuf_add(&sp->obj, &b, 1) < 0)
-				sp->oversize = 1;
-		} else {
-			sp->oversize = 1;
 		}
 		if (sp->in_str) {
 			if (sp->esc)
@@ -510,18 +573,25 @@ static void sp_feed(struct qga_chan *c, const uint8_t *p, size_t n)
 				sp->in_str = 0;
 		} else if (b == '"') {
 			sp->in_str = 1;
-		} else if (b == '{' || b == '[') {
-			sp->depth++;
+		} else if (b == '{' || b == '[' || b == ',') {
+			sp->depth += b != ',';
+			if (++sp->values > QGA_MAX_VALUES && !sp->oversize)
+				sp->oversize = SP_TOO_MANY;
 		} else if ((b == '}' || b == ']') && --sp->depth == 0) {
+			sp_keep(sp, p + from, i + 1 - from);
 			sp_complete(c);
 		}
 	}
+	if (sp->depth)
+		sp_keep(sp, p + from, n - from);
 }
 
 static void closed(struct qga_chan *c, const char *why)
 {
 	c->st = Q_CLOSED;
-	if (c->cmd_sent && !c->done && qga_no_reply(c->execute))
+	if (c->cmd_sent && c->out_sent < c->cmd_end)
+		finish(c, QGA_NO_ANSWER, NULL, "%s before %s was sent", why, c->execute);
+	else if (c->cmd_sent && !c->done && qga_no_reply(c->execute))
 		finish(c, QGA_OK, json_object(), NULL); /* the guest went away, as asked */
 	else if (c->cmd_sent)
 		finish(c, QGA_NO_ANSWER, NULL, "%s: no reply to %s", why, c->execute);
@@ -541,6 +611,7 @@ static void flush_out(struct qga_chan *c)
 			return;
 		}
 		c->out.off += (size_t)n;
+		c->out_sent += (size_t)n;
 	}
 }
 
@@ -578,7 +649,7 @@ int qga_chan_io(struct qga_chan *c, unsigned revents)
 		}
 		c->st = Q_SYNC;
 	}
-	uint64_t now = loop_now_ms();
+	uint64_t now = c->now_ms();
 	if (c->st == Q_SYNC && now >= c->next_sync_ms)
 		send_handshake(c);
 	else if (c->st == Q_SYNCED && c->cmd_sent && !c->done && now >= c->next_probe_ms)

@@ -18,9 +18,19 @@
 #include <unistd.h>
 
 #include "tmpdir.h"
+#include "xenchannel/host.h"
 #include "xenchannel/qga.h"
 
-enum mode { M_NORMAL, M_LOSE_FIRST, M_OVERSIZE, M_CLOSE, M_ERROR, M_NO_SYNC };
+enum mode {
+	M_NORMAL,
+	M_LOSE_FIRST,
+	M_OVERSIZE,
+	M_CLOSE,
+	M_ERROR,
+	M_NO_SYNC,
+	M_MANY_VALUES,
+	M_ERROR_NO_CLASS
+};
 
 struct peer {
 	int lfd;
@@ -80,6 +90,22 @@ static void reply(struct peer *p, int fd, json_t *req)
 			assert_int_equal(write(fd, big, 1 << 20), 1 << 20);
 		free(big);
 		put(fd, "\"}\n");
+		return;
+	}
+	if (p->mode == M_MANY_VALUES) { /* 600 KB, but 300001 values */
+		put(fd, "{\"return\": [0");
+		char *zeros = malloc(600000);
+		for (int i = 0; i < 600000; i += 2)
+			memcpy(zeros + i, ",0", 2);
+		assert_int_equal(write(fd, zeros, 600000), 600000);
+		free(zeros);
+		snprintf(buf, sizeof(buf), "], \"id\": %lld}\n", (long long)id);
+		put(fd, buf);
+		return;
+	}
+	if (p->mode == M_ERROR_NO_CLASS) {
+		snprintf(buf, sizeof(buf), "{\"error\": \"nope\", \"id\": %lld}\n", (long long)id);
+		put(fd, buf);
 		return;
 	}
 	/* an echo of the request, a stale reply to another id, then ours */
@@ -227,6 +253,97 @@ static void test_oversize_reply(void **state)
 	stop(&p, th);
 }
 
+/* A reply of a few hundred KB can still parse into a tree of hundreds of
+ * MB: the number of values is bounded too. */
+static void test_too_many_values(void **state)
+{
+	struct peer p = {0};
+	pthread_t th;
+	start(&p, M_MANY_VALUES, &th);
+	json_t *v;
+	char err[600];
+	assert_int_equal(call(&p, "guest-get-vcpus", &v, err), QGA_NO_ANSWER);
+	assert_non_null(
+	    strstr(err, "guest-get-vcpus: the agent's reply has over 262144 JSON values"));
+	stop(&p, th);
+}
+
+/* QGA_GUEST_ERROR always has a class: an "error" without one is not an
+ * answer. */
+static void test_error_without_class(void **state)
+{
+	struct peer p = {0};
+	pthread_t th;
+	start(&p, M_ERROR_NO_CLASS, &th);
+	json_t *v;
+	char err[600];
+	assert_int_equal(call(&p, "guest-ping", &v, err), QGA_NO_ANSWER);
+	assert_null(v);
+	assert_non_null(strstr(err, "guest-ping: the agent's error reply has no \"class\" string"));
+	stop(&p, th);
+}
+
+static uint64_t fixed_clock(void)
+{
+	return 1000;
+}
+
+/* The handshake answered, then the channel gone before guest-shutdown
+ * could be written: that is not the guest going away as asked. On a
+ * socketpair with qga_chan_adopt: ids from seed 0 start at 1. */
+static void test_closed_before_command_sent(void **state)
+{
+	int sv[2];
+	char err[600];
+	const json_t *v;
+	const char *msg;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct qga_chan *c = qga_chan_adopt(sv[0], 0, fixed_clock, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(qga_chan_command(c, "guest-shutdown", NULL, err, sizeof(err)), 0);
+	assert_int_equal(qga_chan_io(c, HOST_WRITE), 0);
+	char req[200];
+	ssize_t n = read(sv[1], req, sizeof(req) - 1);
+	assert_true(n > 0);
+	req[n] = 0;
+	assert_non_null(strstr(req, "\"id\":1"));
+	put(sv[1], "\xff{\"return\": 1, \"id\": 1}\n");
+	close(sv[1]);
+	assert_int_equal(qga_chan_io(c, HOST_READ | HOST_WRITE), 1);
+	assert_int_equal(qga_chan_result(c, &v, &msg), QGA_NO_ANSWER);
+	assert_null(v);
+	assert_non_null(strstr(msg, "before guest-shutdown was sent"));
+	qga_chan_free(c);
+}
+
+/* Ids are predictable: a "reply" that came before the command was written
+ * (here, with the handshake's answer) cannot answer it. */
+static void test_reply_before_command_written(void **state)
+{
+	int sv[2];
+	char err[600], req[200];
+	const json_t *v;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct qga_chan *c = qga_chan_adopt(sv[0], 0, fixed_clock, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(qga_chan_command(c, "guest-ping", NULL, err, sizeof(err)), 0);
+	assert_int_equal(qga_chan_io(c, HOST_WRITE), 0);
+	assert_true(read(sv[1], req, sizeof(req)) > 0);
+	put(sv[1], "\xff{\"return\": 1}\n{\"return\": \"early\", \"id\": 2}\n");
+	assert_int_equal(qga_chan_io(c, HOST_READ | HOST_WRITE), 0);
+	ssize_t n = read(sv[1], req, sizeof(req) - 1);
+	assert_true(n > 0);
+	req[n] = 0;
+	assert_non_null(strstr(req, "\"execute\":\"guest-ping\",\"id\":2"));
+	put(sv[1], "{\"return\": {}, \"id\": 2}\n");
+	assert_int_equal(qga_chan_io(c, HOST_READ), 1);
+	assert_int_equal(qga_chan_result(c, &v, NULL), QGA_OK);
+	assert_true(json_is_object(v) && json_object_size(v) == 0);
+	assert_int_equal(qga_chan_stats(c)->stale_dropped, 1);
+	qga_chan_free(c);
+	close(sv[1]);
+}
+
 /* guest-shutdown answers nothing: the channel closing is success; any other
  * command gets no answer. */
 static void test_close(void **state)
@@ -282,6 +399,10 @@ int main(void)
 	    cmocka_unit_test(test_lost_read_only_is_retried),
 	    cmocka_unit_test(test_lost_other_is_reported),
 	    cmocka_unit_test(test_oversize_reply),
+	    cmocka_unit_test(test_too_many_values),
+	    cmocka_unit_test(test_error_without_class),
+	    cmocka_unit_test(test_closed_before_command_sent),
+	    cmocka_unit_test(test_reply_before_command_written),
 	    cmocka_unit_test(test_close),
 	    cmocka_unit_test(test_sync_refused),
 	    cmocka_unit_test(test_bad_command),
