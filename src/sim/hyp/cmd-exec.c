@@ -33,6 +33,7 @@ int cmd_exec(struct xensim *x, int argc, char **argv)
 	setenv("XENSTORED_PATH", xs, 1);
 	setenv("XENSIM_RUN_DIR", x->run, 1);
 	setenv("XENSIM_DOMID", id, 1);
+	setenv("XENSIM_EXEC", "1", 1); /* how `xensim stop` tells these from guests */
 	if (d.domid == 0)
 		unsetenv("XENSIM_GUEST_ROOT");
 	else

@@ -1,7 +1,9 @@
 /* exec-procs.c - the processes `xensim exec` started (and their children),
  * for `xensim stop` to end. exec leaves no process of its own behind to ask,
- * so they are recognised by the environment it gives them: XENSIM_DOMID set
- * and XENSIM_RUN_DIR naming this run directory. Children inherit both. */
+ * so they are recognised by the environment it gives them: XENSIM_EXEC set
+ * and XENSIM_RUN_DIR naming this run directory. Children inherit both. The
+ * guests' own processes (which have XENSIM_DOMID and XENSIM_RUN_DIR too) are
+ * not among them: the daemon stops those, each in its own way. */
 #include "xensim.h"
 
 #include <ctype.h>
@@ -47,17 +49,17 @@ static int started_by_exec(pid_t pid, const char *run)
 		return 0; /* gone, or someone else's */
 	char *var = NULL;
 	size_t cap = 0;
-	int dom = 0, ours = 0;
+	int execd = 0, ours = 0;
 	size_t runlen = strlen(run);
 	while (getdelim(&var, &cap, '\0', f) > 0) {
-		if (strncmp(var, "XENSIM_DOMID=", 13) == 0)
-			dom = 1;
+		if (strncmp(var, "XENSIM_EXEC=", 12) == 0)
+			execd = 1;
 		else if (strncmp(var, "XENSIM_RUN_DIR=", 15) == 0)
 			ours = strncmp(var + 15, run, runlen) == 0 && var[15 + runlen] == '\0';
 	}
 	free(var);
 	fclose(f);
-	return dom && ours;
+	return execd && ours;
 }
 
 static int in_list(const pid_t *v, size_t n, pid_t pid)

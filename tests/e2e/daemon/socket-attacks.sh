@@ -30,6 +30,9 @@ attach_refused() {
 		fail "$1: detach of the refused channel: $(tail -n 1 "$E2E_TMP/xenchannel.log")"
 	! xenstore-read "$(be_dir "$dom" "$devid")" >/dev/null 2>&1 || fail "$1: backend left after detach"
 	! xenstore-read "$(fe_dir "$dom" "$devid")" >/dev/null 2>&1 || fail "$1: frontend left after detach"
+	# the next attach reuses the devid: the guest must have let go of this
+	# device first (xenchannel(8), detach)
+	guest_settle "$dom"
 }
 
 # world-writable parent
