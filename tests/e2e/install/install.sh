@@ -56,6 +56,9 @@ export XENCHANNEL_REGISTRY=$D$DATADIR/xenchannel/channel-registry # staged, not 
 sim_start
 [ "$(readlink "/proc/$(cat "$XENSIM_RUN_DIR/xensim.pid")/exe")" = "$XENSIM" ] || fail "not the installed xensim"
 DOM=$("$XENSIM" create --name inst1) || fail "installed xensim create"
+# create returns once the guest process is forked; its exec may come later
+wait_for 20 pgrep -f -- "xensim-guest --run-dir $XENSIM_RUN_DIR --domid $DOM" ||
+	fail "no xensim-guest for domain $DOM: $(tail -5 "$XENSIM_RUN_DIR/xensim.log")"
 gpid=$(pgrep -f -- "xensim-guest --run-dir $XENSIM_RUN_DIR --domid $DOM" | head -1) ||
 	fail "no xensim-guest for domain $DOM: $(tail -5 "$XENSIM_RUN_DIR/xensim.log")"
 [ "$(readlink "/proc/$gpid/exe")" = "$D$LIBEXECDIR/xenchannel/xensim-guest" ] ||
