@@ -148,13 +148,13 @@ int cli_agent_socket(const char *target, const char *name, char *sock, size_t si
 	return 0;
 }
 
-int cli_parse_seconds(const char *cmd, const char *arg, int positive, int *ms)
+int cli_parse_seconds(const char *cmd, const char *opt, const char *arg, int positive, int *ms)
 {
 	char *end;
 	double s = strtod(arg, &end);
 	if (end == arg || *end || !isfinite(s) || s < 0 || s > 86400 || (positive && s <= 0)) {
-		fprintf(stderr, "xenchannel: %s: --timeout `%s' is not a number of seconds (%s)\n",
-		        cmd, arg, positive ? "more than 0, at most 86400" : "0-86400");
+		fprintf(stderr, "xenchannel: %s: %s `%s' is not a number of seconds (%s)\n", cmd,
+		        opt, arg, positive ? "more than 0, at most 86400" : "0-86400");
 		return -1;
 	}
 	*ms = (int)(s * 1000 + 0.5);

@@ -51,7 +51,7 @@ int cmd_agent_command(int argc, char **argv)
 		int ms;
 		switch (c) {
 		case 't':
-			if (cli_parse_seconds("agent-command", optarg, 1, &ms))
+			if (cli_parse_seconds("agent-command", "--timeout", optarg, 1, &ms))
 				return 2;
 			timeout = ms / 1000.0;
 			break;

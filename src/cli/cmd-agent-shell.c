@@ -237,7 +237,7 @@ int cmd_agent_shell(int argc, char **argv)
 			fprintf(stderr, USAGE);
 			return 2;
 		}
-		if (cli_parse_seconds("agent-shell", optarg, 1, &ms))
+		if (cli_parse_seconds("agent-shell", "--timeout", optarg, 1, &ms))
 			return 2;
 		timeout = ms / 1000.0;
 	}

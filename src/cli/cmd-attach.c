@@ -137,7 +137,7 @@ int cmd_attach(int argc, char **argv)
 		else if (c == 'n')
 			wait = 0;
 		else if (c == 't') {
-			if (cli_parse_seconds("attach", optarg, 0, &timeout_ms))
+			if (cli_parse_seconds("attach", "--timeout", optarg, 0, &timeout_ms))
 				return 2;
 			timed = 1;
 		} else if (c == 'j')

@@ -406,7 +406,7 @@ int cmd_console(int argc, char **argv)
 			fprintf(stderr, USAGE);
 			return 2;
 		}
-		if (cli_parse_seconds("console", optarg, 1, &ms))
+		if (cli_parse_seconds("console", "--timeout", optarg, 1, &ms))
 			return 2;
 		timeout = ms / 1000.0;
 	}

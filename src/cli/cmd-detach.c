@@ -31,7 +31,7 @@ int cmd_detach(int argc, char **argv)
 		if (c == 'f') {
 			flags |= TS_FORCE;
 		} else if (c == 't') {
-			if (cli_parse_seconds("detach", optarg, 0, &timeout_ms))
+			if (cli_parse_seconds("detach", "--timeout", optarg, 0, &timeout_ms))
 				return 2;
 		} else if (c == 'j') {
 			json = 1;

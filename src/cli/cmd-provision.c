@@ -704,20 +704,15 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 			o->netfile = optarg;
 			break;
 		case 'W':
-			o->wait_agent = strtod(optarg, &end);
-			if (*end || end == optarg || o->wait_agent < 0 || o->wait_agent > 86400) {
-				fprintf(
-				    stderr,
-				    "xenchannel: provision: --wait-agent %s: want seconds >= 0\n",
-				    optarg);
+			if (cli_parse_seconds("provision", "--wait-agent", optarg, 0, &ms))
 				return -1;
-			}
+			o->wait_agent = ms / 1000.0;
 			break;
 		case 'n':
 			o->name = optarg;
 			break;
 		case 't':
-			if (cli_parse_seconds("provision", optarg, 1, &ms))
+			if (cli_parse_seconds("provision", "--timeout", optarg, 1, &ms))
 				return -1;
 			o->timeout = ms / 1000.0;
 			break;

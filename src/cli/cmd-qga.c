@@ -64,7 +64,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 			o->json_out = 1;
 			break;
 		case 't':
-			if (cli_parse_seconds("qga", optarg, 1, &ms))
+			if (cli_parse_seconds("qga", "--timeout", optarg, 1, &ms))
 				return -1;
 			o->timeout = ms / 1000.0;
 			break;

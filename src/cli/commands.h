@@ -51,9 +51,9 @@ const char *cli_control_socket(char *buf, size_t size);
  * channel NAME of domain TARGET (an id or a name). 0, or -1 with err. */
 int cli_agent_socket(const char *target, const char *name, char *sock, size_t size, char *err,
                      size_t errlen);
-/* --timeout SECONDS (0-86400, fractions allowed; more than 0 if positive)
- * into *ms; -1 after a message naming cmd. */
-int cli_parse_seconds(const char *cmd, const char *arg, int positive, int *ms);
+/* OPT SECONDS (0-86400, fractions allowed; more than 0 if positive) into
+ * *ms; -1 after a message naming cmd and opt. */
+int cli_parse_seconds(const char *cmd, const char *opt, const char *arg, int positive, int *ms);
 /* A JSON string of s (escaped by cli_escaped when it is not UTF-8), or
  * null for NULL. */
 json_t *cli_json_text(const char *s);
