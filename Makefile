@@ -34,8 +34,10 @@ flake:
 format:
 	scripts/style --fix
 
+# XEN_RELEASE: bookworm (Xen 4.17), trixie (Xen 4.20) or all
+XEN_RELEASE ?= all
 check-xen: all
-	tests/xen/run
+	tests/xen/run $(XEN_RELEASE)
 
 # `make install [PREFIX=/usr] [DESTDIR=/staging]`: the prefix is meson's
 # (set at setup, or here); units and paths follow it (tests/e2e/install).

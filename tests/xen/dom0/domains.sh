@@ -1,4 +1,4 @@
-# domains.sh - two more domUs for scenarios 8-10 (sourced by scenarios.sh),
+# domains.sh - two more domUs for scenarios 7-9 (sourced by scenarios.sh),
 # created once, on first use: domU2 and domU3, each with two stock channels
 # (xl channel=[...], served by its own QEMU xenpv process) and two channels
 # attached to xenchanneld. Their consoles are open on descriptors 8 and 9.
@@ -16,30 +16,38 @@ extra_domains() {
 	[ "$EXTRA_STATE" = failed ] && { WHY=$EXTRA_WHY; return 1; }
 	EXTRA_STATE=failed
 	extra_create && EXTRA_STATE=ok
-	EXTRA_WHY=$WHY
+	EXTRA_WHY=${WHY:-}
 	guest_use $DOM
 	[ $EXTRA_STATE = ok ]
 }
 
-extra_create() {
-	local n d lost pids=() fd=8 i
-	ensure_xenchanneld || return 1
-	# xenchanneld's descriptors before anything of these domains exists
-	XCD_FD_BASE=$(fd_count $XENCHANNELD_PID)
+# extra_start: `xl create` both, in the background (they boot while the
+# scenarios on the first domU run; scenario 10 measures speed after they are gone)
+EXTRA_PIDS=()
+extra_start() {
+	local n d lost
+	[ ${#EXTRA_PIDS[@]} = 0 ] || return 0
 	for n in 2 3; do
 		d=domU$n
 		lost=
 		[ "$XEN_VERSION" = 4.17 ] && lost="\"connection=socket, name=org.xenchannel.test.lost, path=$T/d$n-lost.sock\", "
 		sed -e "s/^name .*/name    = \"$d\"/" -e '/^channel/,$d' $T/domU.cfg >$T/$d.cfg
 		echo "channel = [ $lost\"connection=socket, name=org.xenchannel.test.q1, path=$T/d$n-q1.sock\", \"connection=socket, name=org.xenchannel.test.q2, path=$T/d$n-q2.sock\" ]" >>$T/$d.cfg
-		# both at once: domain build and QEMU start overlap
 		xl create $T/$d.cfg >$T/xl-create-$d.log 2>&1 &
-		pids+=($!)
+		EXTRA_PIDS+=($!)
 		EXTRA_DOMS="$EXTRA_DOMS $d"
 	done
-	note "xl create domU2 domU3"
+	note "xl create domU2 domU3 (in the background)"
+}
+
+extra_create() {
+	local n d fd=8 i
+	ensure_xenchanneld || return 1
+	# xenchanneld's descriptors before anything of these domains exists
+	XCD_FD_BASE=$(fd_count $XENCHANNELD_PID)
+	extra_start
 	for i in 0 1; do
-		wait ${pids[$i]} || { WHY="xl create domU$((i + 2)) failed: $(tail -n 3 $T/xl-create-domU$((i + 2)).log | tr '\n' ' ')"; return 1; }
+		wait ${EXTRA_PIDS[$i]} || { WHY="xl create domU$((i + 2)) failed: $(tail -n 3 $T/xl-create-domU$((i + 2)).log | tr '\n' ' ')"; return 1; }
 	done
 	for n in 2 3; do
 		d=domU$n

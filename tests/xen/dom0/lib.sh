@@ -18,6 +18,7 @@ result() { # result ID NAME PASS|FAIL REASON...
 	[ "$verdict" = PASS ] || ANY_FAIL=1
 }
 ANY_FAIL=0
+WHY=
 
 artifact() { # artifact NAME < content
 	echo "@@FILE $1"
@@ -146,7 +147,11 @@ attach_to() {
 		WHY="$dom devid $DEVID not Connected: frontend state '$(xenstore-read $fe/state 2>&1)', backend state '$(xenstore-read $be/state 2>&1)'"
 		return 1
 	fi
-	LINK=$(guest_run 40 "udevadm wait --timeout=30 /sys/devices/console-$DEVID >/dev/null 2>&1; udevadm settle -t 30; readlink -f /dev/xen-channel/$name")
+	LINK=$(guest_run 130 "udevadm wait --timeout=60 /sys/devices/console-$DEVID >/dev/null 2>&1; udevadm settle -t 60; readlink -f /dev/xen-channel/$name")
+	case $LINK in /dev/hvc[1-7]) ;; *) # what the guest saw, for the failure to explain
+		guest_run 30 "ls -la /dev/xen-channel/ /run/xen-channel/; head /run/xen-channel/console-*; ls /sys/bus/xen/devices/; cat /sys/bus/xen/devices/console-$DEVID/state; dmesg | tail -n 20; tail -n 40 /run/xentest/udevd.log" |
+			artifact attach-$dom-$DEVID-$name.txt ;;
+	esac
 }
 
 # attach_wait NAME PATH: a socket channel on the first domU

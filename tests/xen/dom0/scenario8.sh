@@ -1,39 +1,44 @@
-# scenario 8: memory at scale. Three domUs with two stock channels each,
-# served by their three QEMU xenpv processes, and two channels each served by
-# one xenchanneld: total RSS and PSS side by side.
-s8() {
-	local d id pid qrss=0 qpss=0 nq=0 nx=0 xrss xpss pids="" i
-	need_bin xenchanneld xenchannel || { result 8 memory-3-domains FAIL "$WHY"; return; }
-	extra_domains || { result 8 memory-3-domains FAIL "$WHY"; return; }
-	# the first domU: two xenchanneld channels too (scenarios 2 and 3 attach them)
-	i=1
-	while [ "$(xenstore-ls /local/domain/$DOMID/device/console | grep -c '^ *type = "xenchanneld"')" -lt 2 ]; do
-		attach_wait org.xenchannel.test.m$i $T/m$i.sock || { result 8 memory-3-domains FAIL "$WHY"; return; }
-		i=$((i + 1))
+# scenario 8: seven channels on one domU (domU2: its two stock channels, two
+# attached by scenario 7's setup, three more now): udev links all seven, each
+# carries a line both ways; `xenchannel attach` refuses an eighth and writes
+# nothing.
+s9() {
+	local d=domU2 id i n names sock link links="" out reply msg
+	need_bin xenchanneld xenchannel || { result 8 seven-channels FAIL "$WHY"; return; }
+	extra_domains || { result 8 seven-channels FAIL "$WHY"; return; }
+	id=${XDOMID[$d]}
+	guest_use $d
+	for i in 3 4 5; do
+		attach_to $d $id "connection=socket,name=org.xenchannel.test.x$i,path=$T/d2-x$i.sock" ||
+			{ result 8 seven-channels FAIL "channel $((i + 2)): $WHY"; guest_use $DOM; return; }
 	done
-	for id in $DOMID ${XDOMID[domU2]} ${XDOMID[domU3]}; do
-		pid=$(pgrep -f "xen-qemu-system-i386 -xen-domid $id " | head -n1)
-		[ -n "$pid" ] || { result 8 memory-3-domains FAIL "no QEMU xenpv process for domain $id"; return; }
-		pids="$pids $pid"
-		qrss=$((qrss + $(rss_kib $pid))) qpss=$((qpss + $(pss_kib $pid)))
-		nq=$((nq + $(xenstore-ls /local/domain/$id/device/console | grep -c '^ *type = "ioemu"')))
-		nx=$((nx + $(xenstore-ls /local/domain/$id/device/console | grep -c '^ *type = "xenchanneld"')))
+	n=$(xenstore-list /local/domain/$id/device/console | wc -l)
+	[ "$n" = 7 ] || { result 8 seven-channels FAIL "$d has $n channels, want 7"; guest_use $DOM; return; }
+	names="q1 q2 x1 x2 x3 x4 x5"
+	out=$(guest_run 40 "udevadm settle -t 30; for n in $names; do echo \$n \$(readlink -f /dev/xen-channel/org.xenchannel.test.\$n); done")
+	for n in $names; do
+		link=$(echo "$out" | awk -v n=$n '$1 == n {print $2}')
+		case $link in /dev/hvc[1-7]) ;; *)
+			result 8 seven-channels FAIL "org.xenchannel.test.$n is linked to '$link' ($(echo $out))"; guest_use $DOM; return ;; esac
+		case " $links " in *" $link "*)
+			result 8 seven-channels FAIL "two channels linked to $link ($(echo $out))"; guest_use $DOM; return ;; esac
+		links="$links $link"
 	done
-	xrss=$(rss_kib $XENCHANNELD_PID) xpss=$(pss_kib $XENCHANNELD_PID)
-	echo "XENTEST-MEASURE three_domains qemu_processes=3 qemu_rss_kib=$qrss qemu_pss_kib=$qpss qemu_channels=$nq xenchanneld_rss_kib=$xrss xenchanneld_pss_kib=$xpss xenchanneld_channels=$nx"
-	{
-		printf 'Xen %s, three domUs\n' "$XEN_VERSION"
-		printf '%-34s %10s %10s %9s\n' "backend" "RSS KiB" "PSS KiB" channels
-		printf '%-34s %10s %10s %9s\n' "3 x QEMU xenpv (stock), total" "$qrss" "$qpss" "$nq"
-		printf '%-34s %10s %10s %9s\n' "1 x xenchanneld" "$xrss" "$xpss" "$nx"
-		printf '%-34s %10s %10s\n' "ratio (QEMU/xenchanneld)" \
-			"$(awk "BEGIN{printf \"%.1f\", $qrss / $xrss}")" "$(awk "BEGIN{printf \"%.1f\", $qpss / $xpss}")"
-	} >$T/memory3.txt
-	artifact table-memory-3-domains.txt <$T/memory3.txt
-	if [ "$nq" = 6 ] && [ "$nx" = 6 ] && [ -n "$xrss" ] && [ "$xrss" -gt 0 ]; then
-		result 8 memory-3-domains PASS "3 QEMU xenpv (pids$pids) RSS $qrss KiB, PSS $qpss KiB for $nq channels vs one xenchanneld RSS $xrss KiB, PSS $xpss KiB for $nx channels"
+	for n in $names; do
+		msg="$n-$RANDOM"
+		guest_echo_once org.xenchannel.test.$n >/dev/null
+		reply=$(xt-sock rt $T/d2-$n.sock "$msg" 20)
+		[ "$reply" = "pong $msg" ] ||
+			{ result 8 seven-channels FAIL "org.xenchannel.test.$n: sent '$msg', got '$reply'"; guest_use $DOM; return; }
+	done
+	guest_use $DOM
+	out=$(timeout 30 xenchannel attach $d "connection=socket,name=org.xenchannel.test.x8,path=$T/d2-x8.sock" 2>&1)
+	if [ $? = 0 ]; then
+		result 8 seven-channels FAIL "an eighth channel was attached (devid $out)"
+	elif [ "$(xenstore-list /local/domain/$id/device/console | wc -l)" != 7 ]; then
+		result 8 seven-channels FAIL "the refused eighth channel left something in xenstore: $(xenstore-list /local/domain/$id/device/console | tr '\n' ' ')"
 	else
-		result 8 memory-3-domains FAIL "want 6 channels each: QEMU serves $nq (RSS $qrss KiB), xenchanneld $nx (RSS '$xrss' KiB)"
+		result 8 seven-channels PASS "7 channels (2 QEMU, 5 xenchanneld) linked by udev to$links, a line both ways on each; eighth refused: $out"
 	fi
 }
-s8
+s9

@@ -1,44 +1,47 @@
-# scenario 9: seven channels on one domU (domU2: its two stock channels, two
-# attached by scenario 8's setup, three more now): udev links all seven, each
-# carries a line both ways; `xenchannel attach` refuses an eighth and writes
-# nothing.
-s9() {
-	local d=domU2 id i n names sock link links="" out reply msg
-	need_bin xenchanneld xenchannel || { result 9 seven-channels FAIL "$WHY"; return; }
-	extra_domains || { result 9 seven-channels FAIL "$WHY"; return; }
+# scenario 9: guests that die while a client is connected to one of their
+# xenchanneld channels: domU2 by `xl destroy`, domU3 by `poweroff -f` inside.
+# xenchanneld logs each channel's end, frees it (the client sees EOF), and
+# its descriptor count returns to what it was before these domains existed.
+# die_with NAME HOW: sets WHY on failure
+die_with() {
+	local d=$1 how=$2 id line freed want
 	id=${XDOMID[$d]}
-	guest_use $d
-	for i in 3 4 5; do
-		attach_to $d $id "connection=socket,name=org.xenchannel.test.x$i,path=$T/d2-x$i.sock" ||
-			{ result 9 seven-channels FAIL "channel $((i + 2)): $WHY"; guest_use $DOM; return; }
-	done
-	n=$(xenstore-list /local/domain/$id/device/console | wc -l)
-	[ "$n" = 7 ] || { result 9 seven-channels FAIL "$d has $n channels, want 7"; guest_use $DOM; return; }
-	names="q1 q2 x1 x2 x3 x4 x5"
-	out=$(guest_run 40 "udevadm settle -t 30; for n in $names; do echo \$n \$(readlink -f /dev/xen-channel/org.xenchannel.test.\$n); done")
-	for n in $names; do
-		link=$(echo "$out" | awk -v n=$n '$1 == n {print $2}')
-		case $link in /dev/hvc[1-7]) ;; *)
-			result 9 seven-channels FAIL "org.xenchannel.test.$n is linked to '$link' ($(echo $out))"; guest_use $DOM; return ;; esac
-		case " $links " in *" $link "*)
-			result 9 seven-channels FAIL "two channels linked to $link ($(echo $out))"; guest_use $DOM; return ;; esac
-		links="$links $link"
-	done
-	for n in $names; do
-		msg="$n-$RANDOM"
-		guest_echo_once org.xenchannel.test.$n >/dev/null
-		reply=$(xt-sock rt $T/d2-$n.sock "$msg" 20)
-		[ "$reply" = "pong $msg" ] ||
-			{ result 9 seven-channels FAIL "org.xenchannel.test.$n: sent '$msg', got '$reply'"; guest_use $DOM; return; }
-	done
-	guest_use $DOM
-	out=$(timeout 30 xenchannel attach $d "connection=socket,name=org.xenchannel.test.x8,path=$T/d2-x8.sock" 2>&1)
-	if [ $? = 0 ]; then
-		result 9 seven-channels FAIL "an eighth channel was attached (devid $out)"
-	elif [ "$(xenstore-list /local/domain/$id/device/console | wc -l)" != 7 ]; then
-		result 9 seven-channels FAIL "the refused eighth channel left something in xenstore: $(xenstore-list /local/domain/$id/device/console | tr '\n' ' ')"
+	want=$(xenstore-ls /local/domain/$id/device/console | grep -c '^ *type = "xenchanneld"')
+	coproc HOLD { xt-sock hold $T/d${d#domU}-x1.sock 120; }
+	read -r -t 30 line <&"${HOLD[0]}"
+	[ "$line" = connected ] || { WHY="$d: client did not connect: $line"; return 1; }
+	case $how in
+	destroy) xl destroy $d ;;
+	poweroff) guest_use $d; guest_send 'poweroff -f'; guest_use $DOM ;;
+	esac
+	read -r -t 120 line <&"${HOLD[0]}"
+	case $line in eof*) ;; *) WHY="$d ($how): the connected client saw '$line', not EOF"; return 1 ;; esac
+	# the domain is gone for xenstored too
+	xs_wait 60 /local/domain/$id/name '[ -z "$v" ]' || { WHY="$d ($how): domain $id still in xenstore"; return 1; }
+	freed=$(grep -c "domain $id channel [0-9]* .*: \(device removed\|domain is gone; released\)" $T/xenchanneld.log)
+	[ "$freed" -ge "$want" ] ||
+		{ WHY="$d ($how): xenchanneld logged $freed of its $want channels as freed: $(grep "domain $id " $T/xenchanneld.log | tail -n 3 | tr '\n' ' ')"; return 1; }
+	DIED="$DIED $d ($how): client EOF after ${line#eof }s, $freed channels logged freed;"
+}
+
+s10() {
+	local fds line
+	need_bin xenchanneld xenchannel || { result 9 guest-death FAIL "$WHY"; return; }
+	extra_domains || { result 9 guest-death FAIL "$WHY"; return; }
+	DIED=
+	die_with domU2 destroy || { result 9 guest-death FAIL "$WHY"; return; }
+	die_with domU3 poweroff || { result 9 guest-death FAIL "$WHY"; return; }
+	EXTRA_DOMS=
+	# the release of a channel is done once its log line is out
+	fds=$(fd_count $XENCHANNELD_PID)
+	grep -E "domain (${XDOMID[domU2]}|${XDOMID[domU3]}) " $T/xenchanneld.log | artifact guest-death-log.txt
+	ls -l /proc/$XENCHANNELD_PID/fd | artifact guest-death-fds.txt
+	if [ "$fds" != "$XCD_FD_BASE" ]; then
+		result 9 guest-death FAIL "xenchanneld has $fds descriptors, $XCD_FD_BASE before the domains existed;$DIED"
+	elif ! kill -0 $XENCHANNELD_PID 2>/dev/null; then
+		result 9 guest-death FAIL "xenchanneld exited"
 	else
-		result 9 seven-channels PASS "7 channels (2 QEMU, 5 xenchanneld) linked by udev to$links, a line both ways on each; eighth refused: $out"
+		result 9 guest-death PASS "$DIED xenchanneld back to $fds descriptors (as before both domains)"
 	fi
 }
-s9
+s10

@@ -13,9 +13,9 @@
 #   release           the release name (bookworm, trixie)
 # The cache key is the versions apt would install for the packages that matter
 # (the host's apt for the host's own release, a private apt state in
-# $CACHE/apt/SUITE, refreshed daily, for another), the suite and a hash of this
-# file: a new Debian point release or a change of the recipe builds a fresh
-# image; anything else reuses it. Images of a release not used for a day are
+# $CACHE/apt/SUITE, refreshed daily, for another), the suite and a hash of the
+# recipe (images_recipe): a new Debian point release or a change of the recipe
+# builds a fresh image; anything else reuses it. Images of a release not used for a day are
 # removed when another one of that release is built.
 #
 # A release other than the host's also gets a build root (buildroot/KEY: the
@@ -73,15 +73,22 @@ xen_apt() {
 	apt-cache "${o[@]}" "$@"
 }
 
-# xen_key PACKAGES RECIPE: hash of the candidate versions of PACKAGES, the suite
-# and RECIPE (what else decides the result)
+# xen_key PACKAGES RECIPE: hash of the candidate versions of PACKAGES (one
+# apt-cache call), the suite and RECIPE (what else decides the result)
 xen_key() {
-	local p v vers="$XEN_SUITE"
-	for p in $1; do
-		v=$(xen_apt policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2; exit}')
-		vers="$vers $p=${v:-unknown}"
-	done
-	printf '%s\n' "$vers" "$2" | sha256sum | cut -c1-16
+	local vers
+	# shellcheck disable=SC2086
+	vers=$(xen_apt policy $1 2>/dev/null | awk '
+		/^[^ ].*:$/ { p = substr($0, 1, length($0) - 1) }
+		/^  Candidate:/ { printf " %s=%s", p, $2 }')
+	printf '%s\n' "$XEN_SUITE$vers" "$2" | sha256sum | cut -c1-16
+}
+
+# images_recipe: what builds an image, apart from the package versions: the
+# functions below and the package list (not the cache and apt helpers)
+images_recipe() {
+	{ declare -f copy_with_libs mmdebstrap_suite build_rootfs build_images; echo "$XEN_ROOTFS_PACKAGES"; } |
+		sha256sum | cut -c1-16
 }
 
 # copy_with_libs ROOT DEST PATH...: copy PATHs (absolute, inside ROOT) into DEST,
@@ -137,7 +144,7 @@ images_prune() {
 
 build_images() { # sets IMG to the image directory
 	local key tmp kver m f pm
-	key=$(xen_key "$XEN_KEY_PACKAGES" "$(sha256sum "$HERE/lib/images.sh" | cut -c1-16)")
+	key=$(xen_key "$XEN_KEY_PACKAGES" "$(images_recipe)")
 	IMG=$CACHE/images/$key
 	if [ -e "$IMG/.complete" ]; then
 		log "image: cached $IMG"
