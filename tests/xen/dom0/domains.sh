@@ -33,10 +33,11 @@ extra_start() {
 		[ "$XEN_VERSION" = 4.17 ] && lost="\"connection=socket, name=org.xenchannel.test.lost, path=$T/d$n-lost.sock\", "
 		sed -e "s/^name .*/name    = \"$d\"/" -e '/^channel/,$d' $T/domU.cfg >$T/$d.cfg
 		echo "channel = [ $lost\"connection=socket, name=org.xenchannel.test.q1, path=$T/d$n-q1.sock\", \"connection=socket, name=org.xenchannel.test.q2, path=$T/d$n-q2.sock\" ]" >>$T/$d.cfg
-		xl create $T/$d.cfg >$T/xl-create-$d.log 2>&1 &
-		EXTRA_PIDS+=($!)
 		EXTRA_DOMS="$EXTRA_DOMS $d"
 	done
+	# one after the other: two QEMU starts at once miss libxl's deadline more often
+	(for d in domU2 domU3; do xl_create $T/$d.cfg $T/xl-create-$d.log || touch $T/xl-create-$d.failed; done) &
+	EXTRA_PIDS=($!)
 	note "xl create domU2 domU3 (in the background)"
 }
 
@@ -46,8 +47,9 @@ extra_create() {
 	# xenchanneld's descriptors before anything of these domains exists
 	XCD_FD_BASE=$(fd_count $XENCHANNELD_PID)
 	extra_start
-	for i in 0 1; do
-		wait ${EXTRA_PIDS[$i]} || { WHY="xl create domU$((i + 2)) failed: $(tail -n 3 $T/xl-create-domU$((i + 2)).log | tr '\n' ' ')"; return 1; }
+	wait ${EXTRA_PIDS[0]}
+	for d in domU2 domU3; do
+		[ -e $T/xl-create-$d.failed ] && { WHY="xl create $d failed: $(tail -n 3 $T/xl-create-$d.log | tr '\n' ' ')"; return 1; }
 	done
 	for n in 2 3; do
 		d=domU$n

@@ -81,7 +81,7 @@ numbering_check() {
 
 note "xl create"
 t0=$(up)
-xl create $T/domU.cfg >$T/xl-create.log 2>&1
+xl_create $T/domU.cfg $T/xl-create.log
 rc=$?
 note "xl create returned $rc after $(awk "BEGIN{print $(up) - $t0}")s"
 cat $T/xl-create.log
