@@ -6,7 +6,7 @@
 # QEMU's, round trip <= QEMU's, CPU per MiB <= half of QEMU's.
 SPEED_NAME=org.xenchannel.test.speed
 SPEED_SOCK=$T/speed.sock
-SPEED_BYTES=$((8 * 1048576))
+SPEED_BYTES=$((${SPEED_MIB:-8} * 1048576))
 SPEED_RTTS=1000
 HZ=$(getconf CLK_TCK)
 
@@ -30,6 +30,7 @@ speed_one() {
 	[ "$1" = done ] && [ "$4" = "$SPEED_SUM_GUEST" ] ||
 		{ WHY="$label guest -> dom0: '$line' (want sha256 $SPEED_SUM_GUEST)"; return 1; }
 	S_UP=$(awk "BEGIN{printf \"%.2f\", $2 / 1048576 / $3}")
+	note "speed: $label guest -> dom0: $S_UP MiB/s ($3 s), CPU $((c1 - c0)) ticks"
 	S_CPU_UP=$(awk "BEGIN{printf \"%.4f\", ($c1 - $c0) / $HZ / ($2 / 1048576)}")
 	# dom0 -> guest: the guest's tty is raw before a byte is sent; it answers
 	# "ok" after the last byte, so the time covers delivery, not buffering
@@ -44,6 +45,7 @@ speed_one() {
 	[ "$1" = done ] && [ "$4" = ok ] && [ "$sum" = "$SPEED_SUM_DOM0" ] ||
 		{ WHY="$label dom0 -> guest: '$line', guest sha256 '$sum' (want $SPEED_SUM_DOM0)"; return 1; }
 	S_DOWN=$(awk "BEGIN{printf \"%.2f\", $2 / 1048576 / $3}")
+	note "speed: $label dom0 -> guest: $S_DOWN MiB/s ($3 s), CPU $((c1 - c0)) ticks"
 	S_CPU_DOWN=$(awk "BEGIN{printf \"%.4f\", ($c1 - $c0) / $HZ / ($2 / 1048576)}")
 	# echo round trips: the guest echoes whatever arrives
 	guest_run 20 "exec 3<>$link; stty raw -echo <&3; (cat <&3 >&3) >/dev/null 2>&1 & echo \$! >/tmp/echo.pid" >/dev/null
@@ -52,6 +54,7 @@ speed_one() {
 	set -- $line
 	[ "$1" = done ] || { WHY="$label echo: $line"; return 1; }
 	S_P50=$2 S_P99=$3
+	note "speed: $label echo: p50 $2 us, p99 $3 us"
 }
 
 # perf_start NAME PID / perf_stop: a profile of PID (XENCHANNEL_XEN_PERF=1 only)
@@ -77,9 +80,12 @@ perf_artifacts() {
 	done
 }
 
-s7() {
-	local qpid qv q x r
+s10() {
+	local qpid qv q x r d
 	need_bin xenchanneld xenchannel || { result 10 speed FAIL "$WHY"; return; }
+	# measured with the first domU alone (scenario 9 ends the others; not if it failed)
+	for d in $EXTRA_DOMS; do xl destroy $d >/dev/null 2>&1; done
+	EXTRA_DOMS=
 	ensure_xenchanneld || { result 10 speed FAIL "$WHY"; return; }
 	qpid=$(pgrep -f "xen-qemu-system-i386 -xen-domid $DOMID " | head -n1)
 	[ -n "$qpid" ] || { result 10 speed FAIL "no QEMU xenpv process for domain $DOMID"; return; }
@@ -95,6 +101,10 @@ s7() {
 	speed_one xenchanneld $SPEED_SOCK $SPEED_NAME $XENCHANNELD_PID || { result 10 speed FAIL "$WHY"; return; }
 	x="$S_UP $S_DOWN $S_P50 $S_P99 $S_CPU_UP $S_CPU_DOWN"
 	[ "$PERF" = 1 ] && perf_artifacts
+	{
+		echo "dom0 clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+		xenchannel list --stats $DOM 2>&1
+	} | artifact speed-stats.txt
 	timeout 60 xenchannel detach $DOM $SPEED_NAME >/dev/null 2>&1
 	guest_run 10 'rm -f /tmp/speed-blob' >/dev/null
 	rm -f $T/speed-blob
@@ -105,7 +115,7 @@ s7() {
 	function row(name, a) { printf "%-22s %10s %10s %9s %9s %11s %11s\n", name, a[1], a[2], a[3], a[4], a[5], a[6] }
 	BEGIN {
 		split(q, Q, " "); split(x, X, " ")
-		printf "%s: 8 MiB each way, %d x 64 B echo, same domU, same boot\n", rel, '"$SPEED_RTTS"'
+		printf "%s: %d MiB each way, %d x 64 B echo, same domU, same boot\n", rel, '"$((SPEED_BYTES / 1048576))"', '"$SPEED_RTTS"'
 		printf "%-22s %10s %10s %9s %9s %11s %11s\n", "backend", "up MiB/s", "down MiB/s", "p50 us", "p99 us", "CPU s/MiB up", "down"
 		row("QEMU " qv " xenpv", Q); row("xenchanneld", X)
 		for (i = 1; i <= 6; i++) R[i] = Q[i] > 0 ? sprintf("%.2f", X[i] / Q[i]) : "-"
@@ -120,7 +130,15 @@ s7() {
 		printf "targets (tput >= 1, rtt <= 1, cpu <= 0.5): %s\n", miss == "" ? "all met" : "missed:" miss
 	}')
 	echo "$r" | artifact table-speed.txt
+	python3 -c '
+import json, sys
+keys = ("up_MiBps", "down_MiBps", "rtt_p50_us", "rtt_p99_us", "cpu_s_per_MiB_up", "cpu_s_per_MiB_down")
+q, x = (dict(zip(keys, map(float, a.split()))) for a in sys.argv[1:3])
+print(json.dumps({"xen": sys.argv[3], "kernel": sys.argv[4], "qemu": sys.argv[5],
+                  "bytes_each_way": int(sys.argv[6]), "round_trips": int(sys.argv[7]),
+                  "qemu_xenpv": q, "xenchanneld": x}, indent=1))' \
+		"$q" "$x" "$XEN_VERSION" "$(uname -r)" "$qv" $SPEED_BYTES $SPEED_RTTS | artifact speed.json
 	echo "$r"
 	result 10 speed PASS "$(echo "$r" | tail -n1); up $(echo $x | cut -d' ' -f1) vs $(echo $q | cut -d' ' -f1) MiB/s, down $(echo $x | cut -d' ' -f2) vs $(echo $q | cut -d' ' -f2) MiB/s, p50 $(echo $x | cut -d' ' -f3) vs $(echo $q | cut -d' ' -f3) us (xenchanneld vs QEMU)"
 }
-s7
+s10

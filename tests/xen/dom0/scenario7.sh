@@ -1,7 +1,7 @@
 # scenario 7: memory at scale. Three domUs with two stock channels each,
 # served by their three QEMU xenpv processes, and two channels each served by
 # one xenchanneld: total RSS and PSS side by side.
-s8() {
+s7() {
 	local d id pid qrss=0 qpss=0 nq=0 nx=0 xrss xpss pids="" i
 	need_bin xenchanneld xenchannel || { result 7 memory-3-domains FAIL "$WHY"; return; }
 	extra_domains || { result 7 memory-3-domains FAIL "$WHY"; return; }
@@ -36,4 +36,4 @@ s8() {
 		result 7 memory-3-domains FAIL "want 6 channels each: QEMU serves $nq (RSS $qrss KiB), xenchanneld $nx (RSS '$xrss' KiB)"
 	fi
 }
-s8
+s7

@@ -2,7 +2,7 @@
 # attached by scenario 7's setup, three more now): udev links all seven, each
 # carries a line both ways; `xenchannel attach` refuses an eighth and writes
 # nothing.
-s9() {
+s8() {
 	local d=domU2 id i n names sock link links="" out reply msg
 	need_bin xenchanneld xenchannel || { result 8 seven-channels FAIL "$WHY"; return; }
 	extra_domains || { result 8 seven-channels FAIL "$WHY"; return; }
@@ -41,4 +41,4 @@ s9() {
 		result 8 seven-channels PASS "7 channels (2 QEMU, 5 xenchanneld) linked by udev to$links, a line both ways on each; eighth refused: $out"
 	fi
 }
-s9
+s8

@@ -24,7 +24,7 @@ die_with() {
 	DIED="$DIED $d ($how): client EOF after ${line#eof }s, $freed channels logged freed;"
 }
 
-s10() {
+s9() {
 	local fds line
 	need_bin xenchanneld xenchannel || { result 9 guest-death FAIL "$WHY"; return; }
 	extra_domains || { result 9 guest-death FAIL "$WHY"; return; }
@@ -44,4 +44,4 @@ s10() {
 		result 9 guest-death PASS "$DIED xenchanneld back to $fds descriptors (as before both domains)"
 	fi
 }
-s10
+s9

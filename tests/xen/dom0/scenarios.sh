@@ -124,9 +124,6 @@ fi
 [ "${FACTS:-0}" = 1 ] && . /xentest/facts.sh
 
 for i in 1 2 3 4 5 6 7 8 9 10; do
-	# the domUs of scenarios 7-9 boot meanwhile (after the memory of one
-	# QEMU was measured: more QEMU processes share its pages, PSS drops)
-	[ $i = 5 ] && { want 7 || want 8 || want 9; } && extra_start
 	want $i || continue
 	. /xentest/scenario$i.sh
 done
