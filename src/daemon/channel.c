@@ -33,7 +33,7 @@
  * for up to BATCH_MAX_MS, half the time the guest needs for a ring at that
  * rate, and the unmask delivers what came meanwhile as one event. A fast or
  * idle guest is served per event (latency unchanged). */
-#define BATCH_MAX_MS 4u
+#define BATCH_MAX_MS 16u
 #define BATCH_BUSY 256u
 #define ACCEPT_RETRY_MS 100u
 
