@@ -40,14 +40,16 @@ perf_artifacts() {
 # speed_up B ROUND: SPEED_CHUNK bytes guest -> dom0 through backend B (the
 # reader connects first: QEMU drops what arrives while no client is connected)
 speed_up() {
-	local b=$1 line c0 c1 pid=${SP_PID[$1]}
+	local b=$1 line c0 c1 pid=${SP_PID[$1]} rfd
 	coproc SPEEDRECV { xt-sock recv ${SP_SOCK[$b]} $SPEED_CHUNK 300; }
-	read -r -t 30 line <&"${SPEEDRECV[0]}"
-	[ "$line" = connected ] || { WHY="$b: reader: $line"; return 1; }
+	exec {rfd}<&"${SPEEDRECV[0]}" # bash drops SPEEDRECV when the reader exits
+	read -r -t 30 line <&$rfd
+	[ "$line" = connected ] || { WHY="$b: reader: $line"; exec {rfd}<&-; return 1; }
 	perf_start $b-up-$2 $pid
 	c0=$(cpu_ticks $pid)
 	guest_run 20 "(exec 3<>/dev/xen-channel/${SP_NAME[$b]}; stty raw -echo <&3; cat /tmp/speed-blob >&3) >/dev/null 2>&1 &" >/dev/null
-	read -r -t 310 line <&"${SPEEDRECV[0]}"
+	read -r -t 310 line <&$rfd
+	exec {rfd}<&-
 	c1=$(cpu_ticks $pid)
 	perf_stop
 	set -- $line

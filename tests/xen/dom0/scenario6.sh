@@ -3,7 +3,7 @@
 # (backend and frontend copies agree), bytes both ways through it, detach.
 PTY_NAME=org.xenchannel.test.pty
 s6() {
-	local tty fetty msg reply line sum_guest sum_dom0 devid gone
+	local tty fetty msg reply line sum_guest sum_dom0 devid gone rfd
 	need_bin xenchanneld xenchannel || { result 6 pty FAIL "$WHY"; return; }
 	ensure_xenchanneld || { result 6 pty FAIL "$WHY"; return; }
 	attach_to $DOM $DOMID "connection=pty,name=$PTY_NAME" || { result 6 pty FAIL "$WHY"; return; }
@@ -23,9 +23,11 @@ s6() {
 	# 256 KiB guest -> dom0, then 256 KiB dom0 -> guest, checksums compared
 	sum_guest=$(guest_run 30 "head -c 262144 /dev/urandom >/tmp/pty-blob && sha256sum </tmp/pty-blob | cut -d' ' -f1")
 	coproc PTYRECV { xt-sock recv $tty 262144 120; }
-	read -r -t 30 line <&"${PTYRECV[0]}"
+	exec {rfd}<&"${PTYRECV[0]}" # bash drops PTYRECV when the reader exits
+	read -r -t 30 line <&$rfd
 	guest_run 20 "(exec 3<>/dev/xen-channel/$PTY_NAME; stty raw -echo <&3; cat /tmp/pty-blob >&3) >/dev/null 2>&1 &" >/dev/null
-	read -r -t 130 line <&"${PTYRECV[0]}"
+	read -r -t 130 line <&$rfd
+	exec {rfd}<&-
 	set -- $line
 	[ "$1" = done ] && [ "$4" = "$sum_guest" ] ||
 		{ result 6 pty FAIL "guest -> dom0 over $tty: '$line', guest sha256 $sum_guest"; return; }

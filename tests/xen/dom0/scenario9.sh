@@ -7,14 +7,18 @@ die_with() {
 	local d=$1 how=$2 id line freed want
 	id=${XDOMID[$d]}
 	want=$(xenstore-ls /local/domain/$id/device/console | grep -c '^ *type = "xenchanneld"')
+	local hfd
 	coproc HOLD { xt-sock hold $T/d${d#domU}-x1.sock 120; }
-	read -r -t 30 line <&"${HOLD[0]}"
-	[ "$line" = connected ] || { WHY="$d: client did not connect: $line"; return 1; }
+	# our own copy: bash drops HOLD once the client exits, which it does at EOF
+	exec {hfd}<&"${HOLD[0]}"
+	read -r -t 30 line <&$hfd
+	[ "$line" = connected ] || { WHY="$d: client did not connect: $line"; exec {hfd}<&-; return 1; }
 	case $how in
 	destroy) xl destroy $d ;;
 	poweroff) guest_use $d; guest_send 'poweroff -f'; guest_use $DOM ;;
 	esac
-	read -r -t 120 line <&"${HOLD[0]}"
+	read -r -t 120 line <&$hfd
+	exec {hfd}<&-
 	case $line in eof*) ;; *) WHY="$d ($how): the connected client saw '$line', not EOF"; return 1 ;; esac
 	# the domain is gone for xenstored too
 	xs_wait 60 /local/domain/$id/name '[ -z "$v" ]' || { WHY="$d ($how): domain $id still in xenstore"; return 1; }
