@@ -26,13 +26,14 @@
 #define STORM_BYTES_PER_EVENT 16u
 
 /* Batching. Linux's hvc_xen notifies once per 16 bytes it reads and once per
- * 256 it writes. While a guest is busy with a transfer (BATCH_BUSY bytes
- * waiting for it in `in`, or as many just taken from `out`) and slow enough
- * that it cannot drain `in` or fill `out` within a batch (its rate over the
- * last window, per direction), its notifications wait: the port stays masked
- * for up to BATCH_MAX_MS, half the time the guest needs for a ring at that
- * rate, and the unmask delivers what came meanwhile as one event. A fast or
- * idle guest is served per event (latency unchanged). */
+ * 256 it writes (and spins, yielding, while `out` is full). While a guest is
+ * busy with a transfer (BATCH_BUSY bytes waiting for it in `in`, or as many
+ * just taken from `out`), its notifications wait: the port stays masked for
+ * batch_len ms and the unmask delivers what came meanwhile as one event.
+ * batch_len grows by 1 ms per batch while the guest moves less than half a
+ * ring per batch, and halves when it moves more (it may have waited for us),
+ * never beyond half the time it needs for a ring at its rate over the last
+ * window: a guest that fast, or idle, is served per event. */
 #define BATCH_MAX_MS 16u
 #define BATCH_BUSY 256u
 #define ACCEPT_RETRY_MS 100u
@@ -248,6 +249,7 @@ static void chan_run(struct chan *c)
 		return;
 	}
 	c->pass_from_guest = res.from_guest;
+	c->pass_to_guest = res.to_guest;
 	if ((res.to_guest || res.from_guest) && c->local_port >= 0)
 		notify_guest(c);
 	if (res.client_gone) {
@@ -319,24 +321,31 @@ static uint64_t batch_ms(uint64_t size, uint64_t rate)
 }
 
 /* Keep the port masked for a batch? (see BATCH_MAX_MS) Each busy direction
- * must allow it; an idle one does not count. */
+ * bounds it; an idle one does not count. */
 static int batch(struct chan *c)
 {
-	uint64_t ms = BATCH_MAX_MS, in;
-	int busy = 0;
+	uint64_t cap = BATCH_MAX_MS, in;
+	int busy = 0, half = 0;
 	long room = ring_writable(&c->ring);
 	if (c->pass_from_guest >= BATCH_BUSY) {
 		busy = 1;
-		ms = batch_ms(RING_OUT_SIZE, c->rate_from);
+		cap = batch_ms(RING_OUT_SIZE, c->rate_from);
+		half = c->pass_from_guest >= RING_OUT_SIZE / 2;
 	}
 	if (room >= 0 && RING_IN_SIZE - (size_t)room >= BATCH_BUSY) {
 		busy = 1;
 		in = batch_ms(RING_IN_SIZE, c->rate_to);
-		ms = in < ms ? in : ms;
+		cap = in < cap ? in : cap;
+		half |= c->pass_to_guest >= RING_IN_SIZE / 2;
 	}
-	if (!busy || ms == 0)
+	if (!busy)
 		return 0;
-	c->batch_timer = loop_timer(c->d->loop, ms, batch_cb, c);
+	c->batch_len = half ? c->batch_len / 2 : c->batch_len + 1;
+	if (c->batch_len > cap)
+		c->batch_len = cap;
+	if (c->batch_len == 0)
+		return 0;
+	c->batch_timer = loop_timer(c->d->loop, c->batch_len, batch_cb, c);
 	return c->batch_timer != 0;
 }
 
