@@ -1,7 +1,7 @@
 # Thin entry point; the build itself is Meson + Ninja in build/.
 BUILD ?= build
 
-.PHONY: all check demo bench soak fuzz fuzz-minimize flake format check-xen check-xen-cloudinit install clean
+.PHONY: all check demo bench soak fuzz fuzz-minimize flake format check-xen check-xen-cloudinit bench-xen install clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -34,12 +34,19 @@ flake:
 format:
 	scripts/style --fix
 
+# XEN_RELEASE: bookworm (Xen 4.17), trixie (Xen 4.20) or all
+XEN_RELEASE ?= all
 check-xen: all
-	tests/xen/run
+	tests/xen/run $(XEN_RELEASE)
 
 # opt-in (several minutes; not in `make check`): cloud-init seeded over the channel
 check-xen-cloudinit: all
-	XENCHANNEL_XEN_CLOUDINIT=1 tests/xen/run
+	XENCHANNEL_XEN_CLOUDINIT=1 tests/xen/run $(XEN_RELEASE)
+
+# opt-in benchmark (about 10 minutes a release): xenchanneld against QEMU's
+# console backend on real Xen, same boot, table in the output (scenario 10)
+bench-xen: all
+	XENCHANNEL_XEN_SCENARIOS=10 tests/xen/run $(XEN_RELEASE)
 
 # `make install [PREFIX=/usr] [DESTDIR=/staging]`: the prefix is meson's
 # (set at setup, or here); units and paths follow it (tests/e2e/install).

@@ -24,6 +24,18 @@
 #define STORM_WINDOW_MS 100u
 #define STORM_EVENTS 1024u /* events per window before we look closer */
 #define STORM_BYTES_PER_EVENT 16u
+
+/* Batching. Linux's hvc_xen notifies once per 16 bytes it reads and once per
+ * 256 it writes (and spins, yielding, while `out` is full). While a guest is
+ * busy with a transfer (BATCH_BUSY bytes waiting for it in `in`, or as many
+ * just taken from `out`), its notifications wait: the port stays masked for
+ * batch_len ms and the unmask delivers what came meanwhile as one event.
+ * batch_len grows by 1 ms per batch while the guest moves less than half of
+ * `in` (a quarter of `out`) per batch, and halves when it moves more (it may
+ * have waited for us), never beyond half the time it needs for a ring at its
+ * rate over the last window: a guest that fast, or idle, is served per event. */
+#define BATCH_MAX_MS 16u
+#define BATCH_BUSY 256u
 #define ACCEPT_RETRY_MS 100u
 
 /* ---- small helpers ---- */
@@ -231,10 +243,13 @@ static void chan_run(struct chan *c)
 	c->bytes_to_guest += res.to_guest;
 	c->bytes_from_guest += res.from_guest;
 	c->win_bytes += res.to_guest + res.from_guest;
+	c->win_to += res.to_guest;
 	if (res.corrupt) {
 		chan_fail(c, "ring indices out of range (corrupt or hostile frontend)");
 		return;
 	}
+	c->pass_from_guest = res.from_guest;
+	c->pass_to_guest = res.to_guest;
 	if ((res.to_guest || res.from_guest) && c->local_port >= 0)
 		notify_guest(c);
 	if (res.client_gone) {
@@ -282,10 +297,57 @@ static void unthrottle_cb(struct loop *l, void *arg)
 	c->win_start_ms = loop_now_ms();
 	c->win_events = 0;
 	c->win_bytes = 0;
+	c->win_to = 0;
 	if (c->local_port >= 0) {
 		plat_evtchn_unmask(c->d->evt, (uint32_t)c->local_port);
 		chan_schedule(c);
 	}
+}
+
+static void batch_cb(struct loop *l, void *arg)
+{
+	struct chan *c = arg;
+	c->batch_timer = 0;
+	/* a notification that came meanwhile is delivered on the unmask */
+	if (c->local_port >= 0)
+		plat_evtchn_unmask(c->d->evt, (uint32_t)c->local_port);
+}
+
+/* How long a guest moving rate bytes per ms takes for half a ring of size. */
+static uint64_t batch_ms(uint64_t size, uint64_t rate)
+{
+	uint64_t ms = rate ? size / 2 / rate : BATCH_MAX_MS;
+	return ms < BATCH_MAX_MS ? ms : BATCH_MAX_MS;
+}
+
+/* Keep the port masked for a batch? (see BATCH_MAX_MS) Each busy direction
+ * bounds it; an idle one does not count. */
+static int batch(struct chan *c)
+{
+	uint64_t cap = BATCH_MAX_MS, in;
+	int busy = 0, much = 0;
+	long room = ring_writable(&c->ring);
+	if (c->pass_from_guest >= BATCH_BUSY) {
+		busy = 1;
+		cap = batch_ms(RING_OUT_SIZE, c->rate_from);
+		/* a quarter: hvc_xen spins, its CPU lost, once `out` is full */
+		much = c->pass_from_guest >= RING_OUT_SIZE / 4;
+	}
+	if (room >= 0 && RING_IN_SIZE - (size_t)room >= BATCH_BUSY) {
+		busy = 1;
+		in = batch_ms(RING_IN_SIZE, c->rate_to);
+		cap = in < cap ? in : cap;
+		much |= c->pass_to_guest >= RING_IN_SIZE / 2;
+	}
+	if (!busy)
+		return 0;
+	c->batch_len = much ? c->batch_len / 2 : c->batch_len + 1;
+	if (c->batch_len > cap)
+		c->batch_len = cap;
+	if (c->batch_len == 0)
+		return 0;
+	c->batch_timer = loop_timer(c->d->loop, c->batch_len, batch_cb, c);
+	return c->batch_timer != 0;
 }
 
 int chan_event(struct chan *c)
@@ -293,6 +355,12 @@ int chan_event(struct chan *c)
 	uint64_t now = loop_now_ms();
 	c->events++;
 	if (now - c->win_start_ms >= STORM_WINDOW_MS) {
+		/* a window that ended long ago (an idle channel) measures nothing */
+		uint64_t span = now - c->win_start_ms;
+		int seen = span <= 2 * STORM_WINDOW_MS;
+		c->rate_to = seen ? c->win_to / span : UINT64_MAX;
+		c->rate_from = seen ? (c->win_bytes - c->win_to) / span : UINT64_MAX;
+		c->win_to = 0;
 		c->win_start_ms = now;
 		c->win_events = 0;
 		c->win_bytes = 0;
@@ -316,7 +384,7 @@ int chan_event(struct chan *c)
 			return 0;
 		c->throttled = 0;
 	}
-	return 1;
+	return !batch(c);
 }
 
 /* ---- resources ---- */
@@ -449,6 +517,10 @@ static void release_ring(struct chan *c)
 		loop_timer_cancel(d->loop, c->throttle_timer);
 		c->throttle_timer = 0;
 		c->throttled = 0;
+	}
+	if (c->batch_timer) {
+		loop_timer_cancel(d->loop, c->batch_timer);
+		c->batch_timer = 0;
 	}
 	if (c->local_port >= 0) {
 		if ((size_t)c->local_port < d->by_port_size)
@@ -634,6 +706,7 @@ static struct chan *chan_create(struct xcd *d, uint32_t domid, uint32_t devid)
 	c->devid = devid;
 	c->st = CH_NEW;
 	c->listen_fd = c->fd = c->pty_slave = c->pty_wd = c->local_port = -1;
+	c->rate_to = c->rate_from = UINT64_MAX; /* unknown: per event until measured */
 	c->name = name;
 	c->path = path;
 	size_t h = hash(d, domid, devid);

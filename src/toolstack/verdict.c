@@ -18,6 +18,15 @@
 #include "xenchannel/escape.h"
 #include "xenchannel/loop.h"
 
+/* Added when the guest's frontend did not get past Initialising either:
+ * Linux 5.16 broke the probe of secondary consoles; 6.7 fixed it, and the
+ * stable kernels got the fix in late 2023 (xen-console-setup(8)). */
+#define TS_FRONTEND_NOT_INITIALISED                                                                \
+	"; the guest's frontend never initialised either: Linux 5.16 to 6.6 guest "                \
+	"kernels without the late-2023 stable updates cannot probe secondary consoles "            \
+	"(guest kernel log: \"probe of console-N failed with error -2\"), nor a guest "            \
+	"still booting or without hvc_xen (see xen-console-setup(8))"
+
 /* How long the removal of a refused channel waits for its frontend. */
 #define TS_CLEANUP_TIMEOUT_MS 2000
 
@@ -124,12 +133,15 @@ int ts_attach_wait(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, 
 	if (w < 0) {
 		/* err says what went wrong with xenstore */
 	} else if (w > 0) {
-		char cause[400];
+		char cause[400], fe[TS_PATH_MAX];
 		no_answer_cause(backend, cause, sizeof(cause));
+		snprintf(fe, sizeof(fe), "/local/domain/%u/device/console/%u", domid, devid);
+		int fs = ts_read_state(ts, fe);
 		ts_fail(err, ETIMEDOUT,
 		        "no backend answered within %g s for channel `%s' (devid %u) of domain "
-		        "%u: %s",
-		        timeout_ms / 1000.0, name, devid, domid, cause);
+		        "%u: %s%s",
+		        timeout_ms / 1000.0, name, devid, domid, cause,
+		        fs == -1 || fs == 0 || fs == 1 ? TS_FRONTEND_NOT_INITIALISED : "");
 	} else if (v.gone) {
 		ts_fail(err, ENOENT,
 		        "channel `%s' (devid %u) of domain %u was removed while waiting for its "

@@ -619,6 +619,25 @@ static void *refusing_backend(void *arg)
 	return NULL;
 }
 
+/* A guest's frontend: Initialised (3) as soon as device/console/1 appears,
+ * whatever the backend does (as Linux's hvc_xen probe). */
+static void *initialising_frontend(void *arg)
+{
+	struct xs_handle *h = xs_open(0);
+	assert_non_null(h);
+	assert_true(xs_watch(h, "/local/domain/16/device/console", "f"));
+	unsigned len;
+	char *v;
+	while (!(v = xs_read(h, XBT_NULL, "/local/domain/16/device/console/1/state", &len))) {
+		unsigned n;
+		free(xs_read_watch(h, &n));
+	}
+	free(v);
+	xs_write(h, XBT_NULL, "/local/domain/16/device/console/1/state", "3", 1);
+	xs_close(h);
+	return NULL;
+}
+
 static void test_attach_wait(void **state)
 {
 	make_domain(16, "judged");
@@ -648,16 +667,31 @@ static void test_attach_wait(void **state)
 	assert_int_equal(ts_attach_wait(t, 16, &c, 0, 300, &devid, &err), -1);
 	assert_true(loop_now_ms() - t0 >= 300);
 	assert_int_equal(err.code, ETIMEDOUT);
-	char want[700];
+	/* nothing plays the guest here: its frontend stays Initialising, so the
+	 * message names the guest kernels that never initialise a channel */
+	char want[1024];
 	snprintf(want, sizeof(want),
 	         "no backend answered within 0.3 s for channel `org.example.w.0' (devid 1) of "
 	         "domain 16: is xenchanneld running? It is not: no process holds "
 	         "%s/xenchanneld.lock; start it (or attach with --no-wait for a backend started "
-	         "later); removed it again",
+	         "later); the guest's frontend never initialised either: Linux 5.16 to 6.6 "
+	         "guest kernels without the late-2023 stable updates cannot probe secondary "
+	         "consoles (guest kernel log: \"probe of console-N failed with error -2\"), nor "
+	         "a guest still booting or without hvc_xen (see xen-console-setup(8)); removed "
+	         "it again",
 	         dir);
 	assert_string_equal(err.msg, want);
 	assert_null(get("/libxl/16/device/console/1"));
 	assert_null(get("/local/domain/0/backend/console/16/1"));
+
+	/* a guest whose frontend initialises: no word about guest kernels */
+	pthread_t fe;
+	assert_int_equal(pthread_create(&fe, NULL, initialising_frontend, NULL), 0);
+	assert_int_equal(ts_attach_wait(t, 16, &c, 0, 300, &devid, &err), -1);
+	pthread_join(fe, NULL);
+	assert_int_equal(err.code, ETIMEDOUT);
+	assert_non_null(strstr(err.msg, "is xenchanneld running? It is not"));
+	assert_null(strstr(err.msg, "frontend never initialised"));
 	rmdir(dir);
 	if (old)
 		setenv("XENSIM_RUN_DIR", old, 1);

@@ -4,46 +4,12 @@
 # removes it and the link; attach again works and provisioning runs over it.
 KEY2="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH2kQ9xenchanneldbackendkeyAAAAAAAAAAAAAAAA xentest-ours"
 
-start_xenchanneld() { # sets XENCHANNELD_PID or WHY
-	local out
-	out=$(xt-sock daemon $T/xenchanneld.log 30 $BIN/xenchanneld --foreground --stderr --verbose)
-	if [ $? -ne 0 ]; then
-		WHY="xenchanneld did not get ready: $out; log: $(tail -n 3 $T/xenchanneld.log | tr '\n' ' ')"
-		return 1
-	fi
-	XENCHANNELD_PID=$out
-}
-
-# attach_wait NAME PATH: attach, wait until both ends are Connected and the
-# guest's udev has handled the device; sets DEVID, LINK (what the guest link
-# resolves to) or WHY.
-attach_wait() {
-	local name=$1 path=$2 be fe
-	DEVID=$(timeout 30 xenchannel attach $DOM "connection=socket,name=$name,path=$path" 2>$T/attach.err)
-	if [ $? -ne 0 ] || [ -z "$DEVID" ]; then
-		WHY="xenchannel attach $name failed: $(tr '\n' ' ' <$T/attach.err)"
-		return 1
-	fi
-	be=/local/domain/0/backend/console/$DOMID/$DEVID
-	fe=/local/domain/$DOMID/device/console/$DEVID
-	if ! xs_wait 60 $be/state '[ "$v" = 4 ]' || ! xs_wait 60 $fe/state '[ "$v" = 4 ]'; then
-		WHY="devid $DEVID not Connected: frontend state '$(xenstore-read $fe/state 2>&1)', backend state '$(xenstore-read $be/state 2>&1)'"
-		return 1
-	fi
-	LINK=$(guest_run 40 "udevadm wait --timeout=30 /sys/devices/console-$DEVID >/dev/null 2>&1; udevadm settle -t 30; readlink -f /dev/xen-channel/$name")
-}
-
-# guest_echo_once NAME: the guest answers one line on its /dev/xen-channel/NAME
-guest_echo_once() {
-	guest_run 20 "exec 3<>/dev/xen-channel/$1 || exit 1; stty raw -echo <&3; (head -n1 <&3 >/tmp/echo-in; echo \"pong \$(cat /tmp/echo-in)\" >&3) >/dev/null 2>&1 &"
-}
-
 s2() {
 	local msg reply out rc devid1 gone
 	need_bin xenchanneld xenchannel || { result 2 xenchanneld-hotplug FAIL "$WHY"; return; }
 	case " $PRESENT " in *" xen-console-setup "*) ;; *)
 		result 2 xenchanneld-hotplug FAIL "xen-console-setup is not usable (not built, or its libraries are missing: see the host log)"; return ;; esac
-	start_xenchanneld || { result 2 xenchanneld-hotplug FAIL "$WHY"; return; }
+	ensure_xenchanneld || { result 2 xenchanneld-hotplug FAIL "$WHY"; return; }
 	note "xenchanneld running (pid $XENCHANNELD_PID)"
 	attach_wait $OURS_NAME $OURS_SOCK || { result 2 xenchanneld-hotplug FAIL "$WHY"; return; }
 	devid1=$DEVID

@@ -5,9 +5,7 @@ s3() {
 	need_bin xenchanneld xenchannel || { result 3 restart-1MiB FAIL "$WHY"; return; }
 	case " $PRESENT " in *" xen-console-setup "*) ;; *)
 		result 3 restart-1MiB FAIL "xen-console-setup is not usable (not built, or its libraries are missing: see the host log)"; return ;; esac
-	if [ -z "$XENCHANNELD_PID" ] || ! kill -0 "$XENCHANNELD_PID" 2>/dev/null; then
-		start_xenchanneld || { result 3 restart-1MiB FAIL "$WHY"; return; }
-	fi
+	ensure_xenchanneld || { result 3 restart-1MiB FAIL "$WHY"; return; }
 	attach_wait $BULK_NAME $BULK_SOCK || { result 3 restart-1MiB FAIL "$WHY"; return; }
 	case $LINK in /dev/hvc[1-7]) ;; *)
 		result 3 restart-1MiB FAIL "/dev/xen-channel/$BULK_NAME resolves to '$LINK' (devid $DEVID)"; return ;; esac

@@ -6,6 +6,11 @@ s4() {
 	[ -n "$qpid" ] || { result 4 memory FAIL "no QEMU xenpv process for domain $DOMID"; return; }
 	qrss=$(rss_kib $qpid) qpss=$(pss_kib $qpid)
 	nq=$(xenstore-ls /local/domain/$DOMID/device/console 2>/dev/null | grep -c '^ *type = "ioemu"')
+	# run alone (XENCHANNEL_XEN_SCENARIOS=4): serve one channel of our own
+	if ensure_xenchanneld && [ -n "$(need_bin xenchannel && echo y)" ] &&
+		! xenstore-ls /local/domain/$DOMID/device/console | grep -q '^ *type = "xenchanneld"'; then
+		attach_wait $OURS_NAME $OURS_SOCK || note "memory: $WHY"
+	fi
 	if [ -z "$XENCHANNELD_PID" ] || ! kill -0 "$XENCHANNELD_PID" 2>/dev/null; then
 		echo "XENTEST-MEASURE qemu_xenpv_rss_kib=$qrss qemu_xenpv_pss_kib=$qpss qemu_channels=$nq"
 		result 4 memory FAIL "xenchanneld is not running (QEMU xenpv: RSS $qrss KiB for $nq channels)"

@@ -1,79 +1,39 @@
-# scenario 7 (XENCHANNEL_XEN_CLOUDINIT=1, alone): a cloud image's first boot.
-# A domU with systemd as PID 1, Debian's cloud-init and what xenchannel-guest
-# installs, its agent channel declared in xl channel=[...] (served by QEMU):
-# `xl create && xenchannel provision --wait-agent --nocloud seed/ VM` is the
-# whole flow; xenchannel-seed.service writes the seed before
-# cloud-init-local.service, and cloud-init sets the host name, creates the
-# user with its ssh key and the static address; checked inside the guest
-# (its report on the console, which xenconsoled logs in dom0).
-CIDOM=ci-guest
-CI_KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ7mN0fQm2sS1xen6cloudinitkeyAAAAAAAAAAAAA xentest-cloudinit"
-s7_cleanup() { xl destroy $CIDOM >/dev/null 2>&1; }
-trap s7_cleanup EXIT
-
-s7_files() {
-	mkdir -p $T/seed
-	printf 'instance-id: iid-xentest-ci\nlocal-hostname: ci-guest\n' >$T/seed/meta-data
-	printf '%s\n' "#cloud-config" "hostname: ci-seeded" "users:" "  - name: ops" \
-		"    shell: /bin/sh" "    ssh_authorized_keys:" "      - $CI_KEY" >$T/seed/user-data
-	printf '%s\n' "version: 2" "ethernets:" "  eth0:" "    match:" \
-		"      macaddress: \"00:16:3e:5e:ed:02\"" "    addresses: [192.0.2.60/24]" \
-		>$T/seed/network-config
-	printf '%s\n' "name    = \"$CIDOM\"" 'type    = "pv"' 'kernel  = "/xentest/vmlinuz"' \
-		'ramdisk = "/xentest/ci-domU.cpio.gz"' 'extra   = "console=hvc0 quiet"' \
-		'memory  = 1024' 'vcpus   = 1' \
-		"channel = [ \"connection=socket, name=org.xenchannel.test.lost, path=$T/ci-lost.sock\"," \
-		"            \"connection=socket, name=org.xenchannel.agent.0, path=$T/ci-agent.sock\" ]" \
-		>$T/ci.cfg
-}
-
+# scenario 7: memory at scale. Three domUs with two stock channels each,
+# served by their three QEMU xenpv processes, and two channels each served by
+# one xenchanneld: total RSS and PSS side by side.
 s7() {
-	local rc log report t0 t1 want fails="" order s l
-	need_bin xenchannel || { result 7 cloud-init FAIL "$WHY"; return; }
-	[ -f /xentest/ci-domU.cpio.gz ] ||
-		{ result 7 cloud-init FAIL "no cloud-init domU image (see the host log)"; return; }
-	s7_files
-	note "s7: xl create && xenchannel provision --nocloud"
-	t0=$(up)
-	# the whole flow, as an admin types it
-	xl create $T/ci.cfg >$T/ci-create.log 2>&1 &&
-		timeout 1000 xenchannel provision --json --wait-agent 900 --timeout 120 \
-			--nocloud $T/seed $CIDOM >$T/ci-prov.json 2>$T/ci-prov.err
-	rc=$?
-	t1=$(up)
-	note "s7: provision exited $rc after $(awk "BEGIN{print $t1 - $t0}")s"
-	echo "XENTEST-MEASURE ci_seed_in_place_s=$(awk "BEGIN{print $t1 - $t0}")"
-	cat $T/ci-create.log $T/ci-prov.err
-	artifact s7-provision.json <$T/ci-prov.json
-	# the guest's report, from its console log (tail -F follows it: no polling)
-	log=/var/log/xen/console/guest-$CIDOM.log
-	if [ $rc -eq 0 ]; then
-		while IFS= read -r line; do
-			case $line in *CIREPORT-END*) break ;; esac
-		done < <(timeout 900 tail -n +1 -F $log 2>/dev/null)
-	fi
-	echo "XENTEST-MEASURE ci_report_s=$(awk "BEGIN{print $(up) - $t0}")"
-	# journald puts "[uptime] unit[pid]: " before each line on the console
-	report=$(tr -d '\r' <$log 2>/dev/null | sed -n 's/^.*\(CIREPORT .*\)$/\1/p' | sed 's/ *$//')
-	artifact s7-guest-console.log <$log
-	for want in "hostname=ci-seeded" "user=ops:/home/ops" "keys=1 mode=600 ops" \
-		"addr=inet 192.0.2.60/24" "seed=700 meta-data network-config user-data" \
-		"datasource=nocloud" "errors-init-local=0"; do
-		printf '%s\n' "$report" | grep -qxF "CIREPORT $want" || fails="$fails [$want]"
+	local d id pid qrss=0 qpss=0 nq=0 nx=0 xrss xpss pids="" i
+	need_bin xenchanneld xenchannel || { result 7 memory-3-domains FAIL "$WHY"; return; }
+	extra_domains || { result 7 memory-3-domains FAIL "$WHY"; return; }
+	# the first domU: two xenchanneld channels too (scenarios 2 and 3 attach them)
+	i=1
+	while [ "$(xenstore-ls /local/domain/$DOMID/device/console | grep -c '^ *type = "xenchanneld"')" -lt 2 ]; do
+		attach_wait org.xenchannel.test.m$i $T/m$i.sock || { result 7 memory-3-domains FAIL "$WHY"; return; }
+		i=$((i + 1))
 	done
-	# the seed was in place before cloud-init's local stage started
-	order=$(printf '%s\n' "$report" | sed -n 's/^CIREPORT order=//p')
-	s=${order#seed_done:}
-	s=${s%% *}
-	l=${order##*local_start:}
-	{ [ -n "$s" ] && [ -n "$l" ] && [ "$s" -gt 0 ] && [ "$s" -le "$l" ]; } ||
-		fails="$fails [order: $order]"
-	if [ $rc -ne 0 ]; then
-		result 7 cloud-init FAIL "xl create && xenchannel provision --nocloud exited $rc: $(tail -n 3 $T/ci-prov.err | tr '\n' ' ') $(tr -d '\n' <$T/ci-prov.json | cut -c1-300)"
-	elif [ -n "$fails" ]; then
-		result 7 cloud-init FAIL "guest report lacks$fails: $(printf '%s\n' "$report" | tr '\n' ' ' | cut -c1-600)"
+	for id in $DOMID ${XDOMID[domU2]} ${XDOMID[domU3]}; do
+		pid=$(pgrep -f "xen-qemu-system-i386 -xen-domid $id " | head -n1)
+		[ -n "$pid" ] || { result 7 memory-3-domains FAIL "no QEMU xenpv process for domain $id"; return; }
+		pids="$pids $pid"
+		qrss=$((qrss + $(rss_kib $pid))) qpss=$((qpss + $(pss_kib $pid)))
+		nq=$((nq + $(xenstore-ls /local/domain/$id/device/console | grep -c '^ *type = "ioemu"')))
+		nx=$((nx + $(xenstore-ls /local/domain/$id/device/console | grep -c '^ *type = "xenchanneld"')))
+	done
+	xrss=$(rss_kib $XENCHANNELD_PID) xpss=$(pss_kib $XENCHANNELD_PID)
+	echo "XENTEST-MEASURE three_domains qemu_processes=3 qemu_rss_kib=$qrss qemu_pss_kib=$qpss qemu_channels=$nq xenchanneld_rss_kib=$xrss xenchanneld_pss_kib=$xpss xenchanneld_channels=$nx"
+	{
+		printf 'Xen %s, three domUs\n' "$XEN_VERSION"
+		printf '%-34s %10s %10s %9s\n' "backend" "RSS KiB" "PSS KiB" channels
+		printf '%-34s %10s %10s %9s\n' "3 x QEMU xenpv (stock), total" "$qrss" "$qpss" "$nq"
+		printf '%-34s %10s %10s %9s\n' "1 x xenchanneld" "$xrss" "$xpss" "$nx"
+		printf '%-34s %10s %10s\n' "ratio (QEMU/xenchanneld)" \
+			"$(awk "BEGIN{printf \"%.1f\", $qrss / $xrss}")" "$(awk "BEGIN{printf \"%.1f\", $qpss / $xpss}")"
+	} >$T/memory3.txt
+	artifact table-memory-3-domains.txt <$T/memory3.txt
+	if [ "$nq" = 6 ] && [ "$nx" = 6 ] && [ -n "$xrss" ] && [ "$xrss" -gt 0 ]; then
+		result 7 memory-3-domains PASS "3 QEMU xenpv (pids$pids) RSS $qrss KiB, PSS $qpss KiB for $nq channels vs one xenchanneld RSS $xrss KiB, PSS $xpss KiB for $nx channels"
 	else
-		result 7 cloud-init PASS "seed over QEMU's channel $(awk "BEGIN{print $t1 - $t0}")s after xl create, before cloud-init-local; cloud-init (NoCloud) set hostname ci-seeded, created ops with its ssh key, 192.0.2.60/24 on eth0 (read in the guest)"
+		result 7 memory-3-domains FAIL "want 6 channels each: QEMU serves $nq (RSS $qrss KiB), xenchanneld $nx (RSS '$xrss' KiB)"
 	fi
 }
 s7

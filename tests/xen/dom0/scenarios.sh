@@ -3,10 +3,11 @@
 # XENTEST-RESULT line; tests/xen/run collects them on the host.
 set -u
 . /xentest/lib.sh
-. /xentest/params.sh # written by tests/xen/run: AGENT_NAME, AGENT_ARGS, XENCHANNELD_ARGS
+. /xentest/domains.sh
+. /xentest/params.sh # written by tests/xen/run: RELEASE, XEN_VERSION, SCENARIOS, AGENT_NAME, ...
 
-if [ "${CLOUDINIT:-0}" = 1 ]; then # the opt-in cloud-init run: scenario 7 alone
-	. /xentest/scenario7.sh
+if [ "${CLOUDINIT:-0}" = 1 ]; then # the opt-in cloud-init run: scenario 12 alone
+	. /xentest/scenario12.sh
 	echo "XENTEST: scenarios done"
 	exit 0
 fi
@@ -22,8 +23,9 @@ BULK_SOCK=$T/bulk.sock
 XENCHANNELD_PID=
 
 cleanup() {
+	local d
 	[ -n "$XENCHANNELD_PID" ] && kill "$XENCHANNELD_PID" 2>/dev/null
-	xl destroy "$DOM" >/dev/null 2>&1
+	for d in $DOM $EXTRA_DOMS; do xl destroy "$d" >/dev/null 2>&1; done
 }
 trap cleanup EXIT
 
@@ -37,9 +39,19 @@ dump_logs() { # artifacts that explain a failure
 # ---------------------------------------------------------------------------
 # 0. boot: the domU with stock (QEMU-served) channels, a raw byte round trip
 # ---------------------------------------------------------------------------
-# xl 4.17 gives the first channel devid 0 and libxl rejects it ("Primary
-# console has invalid configuration"; fixed upstream by e1ccced4af, not in
-# 4.17): a sacrificial first channel makes the real ones devid 1 and 2.
+# Channel numbering differs between the releases:
+# - Xen 4.17 (bookworm): xl gives the first channel devid 0 and libxl rejects it
+#   ("Primary console has invalid configuration"; fixed upstream by e1ccced4af,
+#   in 4.18.5 / 4.19.2 / 4.20.1, not in 4.17): a sacrificial first channel makes
+#   the real ones devid 1 and 2, and the sacrificial one must not appear.
+# - Xen 4.20 (trixie): xl numbers channels from 1: no sacrificial channel, the
+#   first channel of the config is devid 1.
+# Either way RAW_NAME is devid 1 (/dev/hvc1) and AGENT_NAME devid 2 (/dev/hvc2).
+case $XEN_VERSION in
+4.17) LOST_CHANNEL="\"connection=socket, name=org.xenchannel.test.lost, path=$T/lost.sock\",
+            " ;;
+*) LOST_CHANNEL= ;;
+esac
 # with FACTS=1 also a pty channel (devid 3), to see where QEMU writes its tty
 PTY_CHANNEL=
 [ "${FACTS:-0}" = 1 ] && PTY_CHANNEL=',
@@ -52,13 +64,30 @@ ramdisk = "/xentest/domU.cpio"
 extra   = "console=hvc0 quiet loglevel=1"
 memory  = 256
 vcpus   = 1
-channel = [ "connection=socket, name=org.xenchannel.test.lost, path=$T/lost.sock",
-            "connection=socket, name=$RAW_NAME, path=$RAW_SOCK",
+channel = [ $LOST_CHANNEL"connection=socket, name=$RAW_NAME, path=$RAW_SOCK",
             "connection=socket, name=$AGENT_NAME, path=$STOCK_SOCK"$PTY_CHANNEL ]
 EOF
+
+# numbering_check DOMID: the channel numbering this release must show (sets WHY)
+numbering_check() {
+	local raw agent lost
+	raw=$(devid_of $1 $RAW_NAME) agent=$(devid_of $1 $AGENT_NAME)
+	lost=$(devid_of $1 org.xenchannel.test.lost)
+	if [ "$raw" != 1 ] || [ "$agent" != 2 ]; then
+		WHY="Xen $XEN_VERSION numbered the channels $RAW_NAME=devid '$raw', $AGENT_NAME=devid '$agent' (want 1 and 2)"
+		return 1
+	fi
+	case $XEN_VERSION in 4.17)
+		# the 4.17 defect is still there: the first channel is gone
+		[ -z "$lost" ] || { WHY="Xen 4.17 kept the first channel (devid $lost): the sacrificial channel is no longer needed"; return 1; }
+		NUMBERING="4.17: first channel dropped (devid 0), the next ones devid 1, 2" ;;
+	*) NUMBERING="$XEN_VERSION: channels numbered from devid 1, no sacrificial channel" ;;
+	esac
+}
+
 note "xl create"
 t0=$(up)
-xl create $T/domU.cfg >$T/xl-create.log 2>&1
+xl_create $T/domU.cfg $T/xl-create.log
 rc=$?
 note "xl create returned $rc after $(awk "BEGIN{print $(up) - $t0}")s"
 cat $T/xl-create.log
@@ -79,9 +108,11 @@ else
 	guest_run 20 "exec 3<>/dev/hvc1; stty raw -echo <&3; (head -n1 <&3 >/tmp/raw-in; echo \"pong \$(cat /tmp/raw-in)\" >&3) >/dev/null 2>&1 & echo started"
 	reply=$(xt-sock rt $RAW_SOCK "$msg" 20)
 	guest_name=$(guest_run 10 'xenstore-read device/console/1/name')
-	if [ "$reply" = "pong $msg" ] && [ "$guest_name" = "$RAW_NAME" ]; then
+	if ! numbering_check $DOMID; then
+		result 0 boot FAIL "$WHY"
+	elif [ "$reply" = "pong $msg" ] && [ "$guest_name" = "$RAW_NAME" ]; then
 		boot_ok=1
-		result 0 boot PASS "Xen $(xl info | awk '/^xen_version/ {print $3}'), domU $DOMID up, raw round trip on QEMU channel console-1 ($guest_name)"
+		result 0 boot PASS "Xen $(xl info | awk '/^xen_version/ {print $3}'), kernel $(uname -r), domU $DOMID up, raw round trip on QEMU channel console-1 ($guest_name); numbering $NUMBERING"
 	else
 		result 0 boot FAIL "raw round trip over $RAW_SOCK: sent '$msg', got '$reply'; guest reads name '$guest_name'"
 	fi
@@ -98,12 +129,11 @@ fi
 # ---------------------------------------------------------------------------
 [ "${FACTS:-0}" = 1 ] && . /xentest/facts.sh
 
-. /xentest/scenario1.sh
-. /xentest/scenario2.sh
-. /xentest/scenario3.sh
-. /xentest/scenario4.sh
-. /xentest/scenario5.sh
-. /xentest/scenario6.sh # last: it shuts the domU down
+# 11 (qemu-guest-agent) last: it shuts the domU down
+for i in 1 2 3 4 5 6 7 8 9 10 11; do
+	want $i || continue
+	. /xentest/scenario$i.sh
+done
 # logs only when something failed: the console is slow under emulation
 [ "$ANY_FAIL" = 1 ] && dump_logs
 echo "XENTEST: scenarios done"

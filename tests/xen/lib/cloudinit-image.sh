@@ -1,4 +1,4 @@
-# cloudinit-image.sh - the domU of scenario 7 (XENCHANNEL_XEN_CLOUDINIT=1):
+# cloudinit-image.sh - the domU of scenario 12 (XENCHANNEL_XEN_CLOUDINIT=1):
 # a Debian bookworm guest with systemd as PID 1, Debian's cloud-init and
 # ifupdown (cloud-init's ENI renderer), booted from an initramfs.
 # Sourced by tests/xen/run after images.sh; expects: CACHE, HERE, IMG, log(), die().
