@@ -40,6 +40,12 @@
 #define TOKEN_DETACH "dom-detach"
 #define TOKEN_RELEASE "dom-release"
 #define NDEV (CFG_MAX_DEVID + 1)
+/* A guest drops a removed device when its xenstore watch fires, and Linux
+ * never probes a device that reappears before that (xenchannel(8),
+ * detach); its hvc slot and /dev/xen-channel link go with the remove uevent.
+ * No event tells dom0, so after removing a channel from a running domain we
+ * attach nothing to it for this long. */
+#define REUSE_DELAY_MS 1500
 
 struct domains;
 
@@ -50,6 +56,14 @@ struct fdetach {
 	uint64_t timer;
 };
 
+/* A devid we removed, not to be reused yet. */
+struct fcool {
+	struct domains *ds;
+	struct fdom *fd;
+	unsigned devid;
+	uint64_t timer;
+};
+
 /* A running domain we follow. */
 struct fdom {
 	uint32_t domid;
@@ -57,6 +71,7 @@ struct fdom {
 	int name_watch;            /* watching that key */
 	unsigned owned;            /* bit per devid: a declared channel we attached */
 	struct fdetach *det[NDEV]; /* removals under way */
+	struct fcool cool[NDEV];   /* timer != 0: removed a moment ago */
 	struct fdom *next;
 };
 
@@ -188,12 +203,19 @@ static void attach_one(struct domains *ds, struct fdom *f, const struct cfg_chan
 }
 
 /* Make the domain's channels what its declaration says. */
+/* The declared and the attached channel at each devid. */
+struct pair {
+	const struct cfg_channel *w;
+	const struct ts_channel_info *h;
+};
+
+/* Make the domain's channels what its declaration says: first what must go
+ * (dropped or changed), then, once nothing is being removed, what must come. */
 static void reconcile(struct domains *ds, struct fdom *f)
 {
 	if (!f->name)
 		return;
 	struct decl *e = decl_get(ds, f->name, 0);
-	const struct cfg_domain *want = e ? &e->dom : NULL;
 	struct ts_channel_info *have = NULL;
 	size_t nh = 0;
 	struct ts_error err;
@@ -201,30 +223,39 @@ static void reconcile(struct domains *ds, struct fdom *f)
 		log_err("domain %u (%s): %s", f->domid, f->name, err.msg);
 		return;
 	}
+	struct pair p[NDEV] = {{0}};
+	for (size_t i = 0; e && i < e->dom.nchannels; i++)
+		p[e->dom.channels[i].devid].w = &e->dom.channels[i];
+	for (size_t i = 0; i < nh; i++)
+		if (have[i].devid < NDEV)
+			p[have[i].devid].h = &have[i];
+	int busy = 0; /* a removal under way or just done: no attach now */
 	for (unsigned id = 1; id < NDEV; id++) {
-		const struct cfg_channel *w = NULL;
-		const struct ts_channel_info *h = NULL;
-		for (size_t i = 0; want && i < want->nchannels; i++)
-			if (want->channels[i].devid == id)
-				w = &want->channels[i];
-		for (size_t i = 0; i < nh; i++)
-			if (have[i].devid == id)
-				h = &have[i];
-		if (f->det[id])
-			continue; /* the new one comes once the old one is gone */
-		if (!h) {
+		const struct cfg_channel *w = p[id].w;
+		const struct ts_channel_info *h = p[id].h;
+		if (!h && !f->det[id])
 			f->owned &= ~(1u << id);
-			if (w)
-				attach_one(ds, f, w);
-		} else if (w && same_channel(w, h)) {
-			f->owned |= 1u << id; /* ours, perhaps from before a restart */
-		} else if (f->owned & (1u << id)) {
-			detach_start(ds, f, id); /* dropped or changed */
-		} else if (w) {
-			log_err("domain %u (%s): declared channel %s not attached: devid %u is "
-			        "used by channel %s, which is not declared",
-			        f->domid, f->name, w->name, id, h->name);
+		if (h && !f->det[id]) {
+			if (w && same_channel(w, h))
+				f->owned |= 1u << id; /* ours, perhaps from before a restart */
+			else if (f->owned & (1u << id))
+				detach_start(ds, f, id); /* dropped or changed */
+			else if (w)
+				log_err(
+				    "domain %u (%s): declared channel %s not attached: devid %u "
+				    "is used by channel %s, which is not declared",
+				    f->domid, f->name, w->name, id, h->name);
 		}
+		busy |= f->det[id] || f->cool[id].timer;
+	}
+	for (unsigned id = 1; id < NDEV && !busy; id++) {
+		if (p[id].h || !p[id].w)
+			continue;
+		/* a channel just removed may not have reached its watch yet: let
+		 * it go first, so the new one starts afresh */
+		if (chan_find(ds->d, f->domid, id))
+			chan_update(ds->d, f->domid, id);
+		attach_one(ds, f, p[id].w);
 	}
 	ts_list_free(have, nh);
 }
@@ -242,6 +273,13 @@ static void detach_watch(struct domains *ds, struct fdetach *x, int on)
 		else
 			xs_unwatch(ds->d->xs, p, TOKEN_DETACH);
 	}
+}
+
+static void cool_done(struct loop *l, void *arg)
+{
+	struct fcool *c = arg;
+	c->timer = 0;
+	reconcile(c->ds, c->fd);
 }
 
 static void detach_end(struct fdetach *x, int forced)
@@ -262,6 +300,9 @@ static void detach_end(struct fdetach *x, int forced)
 		loop_timer_cancel(ds->d->loop, x->timer);
 	f->det[x->op.devid] = NULL;
 	f->owned &= ~(1u << x->op.devid);
+	struct fcool *c = &f->cool[x->op.devid];
+	*c = (struct fcool){ds, f, x->op.devid, 0};
+	c->timer = loop_timer(ds->d->loop, REUSE_DELAY_MS, cool_done, c);
 	free(x);
 }
 
@@ -336,6 +377,8 @@ static void fdom_named(struct domains *ds, struct fdom *f)
 		return;
 	char name[256];
 	if (ts_domain_name(ds->ts, f->domid, name, sizeof(name)) < 0 || !*name) {
+		if (!f->name_watch)
+			log_debug("domain %u has no name yet: waiting for it", f->domid);
 		name_watch(ds, f, 1);
 		return;
 	}
@@ -347,6 +390,8 @@ static void fdom_named(struct domains *ds, struct fdom *f)
 static void fdom_free(struct domains *ds, struct fdom *f)
 {
 	for (unsigned id = 1; id < NDEV; id++) {
+		if (f->cool[id].timer)
+			loop_timer_cancel(ds->d->loop, f->cool[id].timer);
 		struct fdetach *x = f->det[id];
 		if (!x)
 			continue;
@@ -396,8 +441,9 @@ static void prune(struct domains *ds, uint32_t domid)
 	char p[128];
 	snprintf(p, sizeof(p), "%s/%u", ds->d->be_root, domid);
 	rm_if_empty(ds, p);
-	const char *lx[] = {"/libxl/%u/device/console", "/libxl/%u/device", "/libxl/%u"};
-	for (size_t i = 0; i < 3; i++) {
+	const char *lx[] = {"/libxl/%u/device/console", "/libxl/%u/device", "/libxl/%u",
+	                    "/local/domain/%u/device/console", "/local/domain/%u/device"};
+	for (size_t i = 0; i < sizeof(lx) / sizeof(lx[0]); i++) {
 		snprintf(p, sizeof(p), lx[i], domid);
 		rm_if_empty(ds, p);
 	}
