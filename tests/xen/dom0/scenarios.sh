@@ -18,6 +18,8 @@ XENCHANNELD_PID=
 cleanup() {
 	[ -n "$XENCHANNELD_PID" ] && kill "$XENCHANNELD_PID" 2>/dev/null
 	xl destroy "$DOM" >/dev/null 2>&1
+	xl destroy web >/dev/null 2>&1
+	xl destroy sysd >/dev/null 2>&1
 }
 trap cleanup EXIT
 
@@ -97,6 +99,9 @@ fi
 . /xentest/scenario3.sh
 . /xentest/scenario4.sh
 . /xentest/scenario5.sh
+. /xentest/scenario6.sh
+. /xentest/scenario7.sh
+. /xentest/scenario8.sh
 # logs only when something failed: the console is slow under emulation
 [ "$ANY_FAIL" = 1 ] && dump_logs
 echo "XENTEST: scenarios done"

@@ -1,0 +1,52 @@
+# scenario 8: a domU booted with systemd as PID 1 and the xenchannel-guest
+# package installed with dpkg. Hot-attaching org.xenchannel.agent.0 makes
+# udev (91-xenchannel-agent.rules) hand the device to systemd, which starts
+# xenchannel-agent.service; the agent answers over the channel. Detaching it
+# stops the service (the unit binds to the device), as Debian's
+# qemu-guest-agent with its virtio port.
+SYSD=sysd
+SYSD_SOCK=$T/sysd-agent.sock
+s8() {
+	local rc st out init
+	need_bin xenchanneld xenchannel || { result 8 systemd-agent FAIL "$WHY"; return; }
+	[ -f /xentest/domU-systemd.cpio ] || { result 8 systemd-agent FAIL "no systemd domU image (see the host log)"; return; }
+	if [ -z "$XENCHANNELD_PID" ] || ! kill -0 "$XENCHANNELD_PID" 2>/dev/null; then
+		start_xenchanneld || { result 8 systemd-agent FAIL "$WHY"; return; }
+	fi
+	cat >$T/sysd.cfg <<CFG
+name    = "$SYSD"
+type    = "pv"
+kernel  = "/xentest/vmlinuz"
+ramdisk = "/xentest/domU-systemd.cpio"
+extra   = "console=hvc0 quiet loglevel=1 systemd.show_status=0"
+memory  = 768
+vcpus   = 1
+CFG
+	xl create $T/sysd.cfg >$T/sysd-create.log 2>&1 ||
+		{ result 8 systemd-agent FAIL "xl create: $(tail -n 3 $T/sysd-create.log | tr '\n' ' ')"; return; }
+	SYSDID=$(xl domid $SYSD)
+	guest_open "$SYSDID" || {
+		artifact sysd-console.log </var/log/xen/console/guest-$SYSD.log
+		result 8 systemd-agent FAIL "the systemd domU never reached its command server"; return; }
+	init=$(guest_run 20 'cat /proc/1/comm; systemctl is-active xenchannel-agent.service')
+	[ "$(echo $init)" = "systemd inactive" ] ||
+		{ result 8 systemd-agent FAIL "before attach: PID 1 and the agent's unit say '$(echo $init)', want 'systemd inactive'"; return; }
+	DOM=$SYSD DOMID=$SYSDID attach_wait org.xenchannel.agent.0 $SYSD_SOCK ||
+		{ result 8 systemd-agent FAIL "$WHY"; return; }
+	st=$(guest_run 60 'for i in $(seq 100); do systemctl is-active -q xenchannel-agent.service && break; sleep 0.5; done; systemctl is-active xenchannel-agent.service')
+	if [ "$st" != active ]; then
+		guest_run 30 'systemctl status xenchannel-agent.service --no-pager; udevadm info /sys/devices/console-1; journalctl -b --no-pager | tail -n 40' | artifact s8-guest.txt
+		result 8 systemd-agent FAIL "after attach (devid $DEVID, link $LINK) xenchannel-agent.service is '$st', not active"
+		return
+	fi
+	out=$(timeout 60 xenchannel agent-command --timeout 30 $SYSD '{"op": "status"}' 2>&1)
+	rc=$?
+	[ $rc = 0 ] || { result 8 systemd-agent FAIL "the udev-started agent does not answer: $(echo $out | cut -c1-200)"; return; }
+	timeout 60 xenchannel detach $SYSD org.xenchannel.agent.0 >$T/sysd-detach.out 2>&1 ||
+		{ result 8 systemd-agent FAIL "detach: $(tr '\n' ' ' <$T/sysd-detach.out)"; return; }
+	st=$(guest_run 60 'for i in $(seq 100); do systemctl is-active -q xenchannel-agent.service || break; sleep 0.5; done; systemctl is-active xenchannel-agent.service')
+	[ "$st" = inactive ] || { result 8 systemd-agent FAIL "after detach xenchannel-agent.service is '$st', not inactive"; return; }
+	xl destroy $SYSD >/dev/null 2>&1
+	result 8 systemd-agent PASS "systemd domU: attach -> udev + systemd started xenchannel-agent.service ($LINK), it answered; detach -> the service stopped"
+}
+s8
