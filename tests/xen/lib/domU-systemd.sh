@@ -5,7 +5,7 @@
 # protocol as the busybox domU on hvc0 (its getty masked).
 # Sourced by tests/xen/run; expects: CACHE, HERE, XEN_SUITE, XEN_MIRROR,
 # XEN_SECURITY_MIRROR, log(), die(). Cached under $CACHE/domU-systemd/<key>,
-# keyed by the versions of its packages and this file.
+# keyed by the versions of its packages and its recipe.
 SYSD_PACKAGES="systemd,systemd-sysv,udev,libxenstore4,libjansson4,libyaml-0-2,xenstore-utils,iproute2,procps"
 
 sysd_key() {
@@ -14,7 +14,9 @@ sysd_key() {
 		v=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2; exit}')
 		vers="$vers $p=${v:-unknown}"
 	done
-	printf '%s\n' "$vers" "$(sha256sum "$HERE/lib/domU-systemd.sh" | cut -c1-16)" | sha256sum | cut -c1-16
+	# the recipe: what builds the image, not what is done per run
+	printf '%s\n' "$vers" "$SYSD_PACKAGES" "$(declare -f build_sysd_image sysd_cmd_server)" |
+		sha256sum | cut -c1-16
 }
 
 # the command server: "ID BASE64(command)" in, "@@BEGIN ID", output, "@@END ID RC" out
@@ -89,6 +91,9 @@ sysd_cpio() {
 	chroot "$r" dpkg -i "/tmp/$(basename "$deb")" >"$WORK/domU-systemd-dpkg.log" 2>&1 ||
 		{ log "domU-systemd: dpkg -i $(basename "$deb") failed (see $WORK/domU-systemd-dpkg.log)"; return 1; }
 	rm -f "$r/tmp/$(basename "$deb")" "$r/.complete"
-	(cd "$r" && find . | cpio -o -H newc --quiet) >"$out"
+	# not a first boot: nothing may prompt on hvc0, the command server's
+	echo 5eed0000000000000000000000000001 >"$r/etc/machine-id"
+	ln -sf /dev/null "$r/etc/systemd/system/systemd-firstboot.service"
+	(cd "$r" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"
 	rm -rf "$r"
 }
