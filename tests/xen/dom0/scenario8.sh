@@ -6,6 +6,11 @@
 # qemu-guest-agent with its virtio port.
 SYSD=sysd
 SYSD_SOCK=$T/sysd-agent.sock
+s8_logs() { # what the systemd domU says, for a failure
+	artifact sysd-console.log </var/log/xen/console/guest-$SYSD.log
+	[ -f $T/sysd-before-detach.txt ] && artifact s8-before-detach.txt <$T/sysd-before-detach.txt
+	guest_run 120 'systemctl status --no-pager xenchannel-agent.service; systemctl list-units --no-pager --all "dev-xen*" "sys-devices-console*"; ls /sys/bus/xen/devices; journalctl -b --no-pager | tail -n 80' | artifact s8-guest.txt
+}
 s8() {
 	local rc st out init
 	need_bin xenchanneld xenchannel || { result 8 systemd-agent FAIL "$WHY"; return; }
@@ -34,19 +39,22 @@ CFG
 		{ result 8 systemd-agent FAIL "before attach: PID 1 and the agent's unit say '$(echo $init)', want 'systemd inactive'"; return; }
 	DOM=$SYSD DOMID=$SYSDID attach_wait org.xenchannel.agent.0 $SYSD_SOCK ||
 		{ result 8 systemd-agent FAIL "$WHY"; return; }
-	st=$(guest_run 60 'for i in $(seq 100); do systemctl is-active -q xenchannel-agent.service && break; sleep 0.5; done; systemctl is-active xenchannel-agent.service')
+	# bounded inside the guest, so the command server always answers in time
+	st=$(guest_run 120 'timeout 60 sh -c "until systemctl is-active -q xenchannel-agent.service; do sleep 1; done"; systemctl is-active xenchannel-agent.service')
 	if [ "$st" != active ]; then
-		guest_run 30 'systemctl status xenchannel-agent.service --no-pager; udevadm info /sys/devices/console-1; journalctl -b --no-pager | tail -n 40' | artifact s8-guest.txt
+		s8_logs
 		result 8 systemd-agent FAIL "after attach (devid $DEVID, link $LINK) xenchannel-agent.service is '$st', not active"
 		return
 	fi
 	out=$(timeout 60 xenchannel agent-command --timeout 30 $SYSD '{"op": "status"}' 2>&1)
 	rc=$?
 	[ $rc = 0 ] || { result 8 systemd-agent FAIL "the udev-started agent does not answer: $(echo $out | cut -c1-200)"; return; }
+	# the device as udev and systemd see it, for a failure after the detach
+	guest_run 60 "systemctl list-units --no-pager --all 'dev-xen*' 'sys-devices-console*'; udevadm info /sys/devices/console-$DEVID" >$T/sysd-before-detach.txt
 	timeout 60 xenchannel detach $SYSD org.xenchannel.agent.0 >$T/sysd-detach.out 2>&1 ||
 		{ result 8 systemd-agent FAIL "detach: $(tr '\n' ' ' <$T/sysd-detach.out)"; return; }
-	st=$(guest_run 60 'for i in $(seq 100); do systemctl is-active -q xenchannel-agent.service || break; sleep 0.5; done; systemctl is-active xenchannel-agent.service')
-	[ "$st" = inactive ] || { result 8 systemd-agent FAIL "after detach xenchannel-agent.service is '$st', not inactive"; return; }
+	st=$(guest_run 120 'timeout 60 sh -c "while systemctl is-active -q xenchannel-agent.service; do sleep 1; done"; systemctl is-active xenchannel-agent.service')
+	[ "$st" = inactive ] || { s8_logs; result 8 systemd-agent FAIL "after detach xenchannel-agent.service is '$st', not inactive"; return; }
 	xl destroy $SYSD >/dev/null 2>&1
 	result 8 systemd-agent PASS "systemd domU: attach -> udev + systemd started xenchannel-agent.service ($LINK), it answered; detach -> the service stopped"
 }
