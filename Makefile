@@ -1,7 +1,7 @@
 # Thin entry point; the build itself is Meson + Ninja in build/.
 BUILD ?= build
 
-.PHONY: all check demo bench soak fuzz fuzz-minimize flake format check-xen check-xen-cloudinit bench-xen install clean
+.PHONY: all check demo bench soak fuzz fuzz-minimize flake format check-xen check-xen-cloudinit bench-xen install deb check-deb clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -53,6 +53,14 @@ bench-xen: all
 install: all
 	$(if $(PREFIX),meson configure $(BUILD) -Dprefix=$(PREFIX) && ninja -C $(BUILD))
 	meson install -C $(BUILD) $(if $(DESTDIR),--destdir "$(DESTDIR)")
+
+# Debian packages (debian/) into build/deb/, lintian-checked; check-deb
+# installs, upgrades and purges them in a clean Debian 12 chroot (root).
+deb:
+	scripts/deb
+
+check-deb: deb
+	tests/deb/run
 
 clean:
 	rm -rf build build-asan build-fuzz build*.setup.log

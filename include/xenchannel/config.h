@@ -85,6 +85,7 @@ struct cfg_value {
 struct cfg_setting {
 	char *key;
 	struct cfg_loc loc; /* of the key */
+	size_t start, end;  /* its bytes in the text: the key to the value's end */
 	bool append;        /* written with += (already folded into value) */
 	struct cfg_value *value;
 };
@@ -129,7 +130,8 @@ struct cfg_channel {
 	 * without it (fixed in 4.18.5, 4.19.2, 4.20.1). On a 4.17 host,
 	 * channels from xl need a sacrificial first entry; ours do not. */
 	unsigned devid;
-	char *name; /* NULL if not given */
+	bool devid_set; /* devid= given (declarations only) */
+	char *name;     /* NULL if not given */
 	enum cfg_connection connection;
 	char *path;    /* socket path, NULL for pty */
 	char *backend; /* backend domain name or id, NULL = dom0 */
@@ -146,6 +148,12 @@ struct cfg_channel {
  */
 int cfg_channel_parse(const char *spec, const char *source, unsigned line, const unsigned *cols,
                       unsigned index, struct cfg_channel *out, struct cfg_diag *d);
+/* flags: CFG_DECLARED parses a declaration's spec (see below), which may
+ * also say devid=N (1-CFG_MAX_DEVID). */
+#define CFG_DECLARED 1u
+int cfg_channel_parse_ex(const char *spec, const char *source, unsigned line, const unsigned *cols,
+                         unsigned index, unsigned flags, struct cfg_channel *out,
+                         struct cfg_diag *d);
 void cfg_channel_clear(struct cfg_channel *c);
 const char *cfg_connection_name(enum cfg_connection c);
 
@@ -166,11 +174,53 @@ struct cfg_domain {
 struct cfg_registry;
 int cfg_domain_from_file(const struct cfg_file *f, const struct cfg_registry *reg,
                          struct cfg_domain *out, struct cfg_diag *d);
+/* The same with flags: CFG_DECLARED reads a declaration (no name= needed,
+ * devid= in specs, see cfg_decl_load). */
+int cfg_domain_from_file_ex(const struct cfg_file *f, const struct cfg_registry *reg,
+                            unsigned flags, struct cfg_domain *out, struct cfg_diag *d);
 void cfg_domain_clear(struct cfg_domain *dom);
 /* JSON text of a domain (malloc'd): {"name", "channels": [...]}. */
 char *cfg_domain_to_json(const struct cfg_domain *dom, const struct cfg_registry *reg);
 /* The same as a jansson object (a new reference), NULL without memory. */
 struct json_t *cfg_domain_json(const struct cfg_domain *dom, const struct cfg_registry *reg);
+
+/* ---- channels declared per domain ---------------------------------- */
+
+/*
+ * xenchanneld attaches a domain's declared channels whenever a domain of
+ * that name runs. Each domain has one file DIR/<domain>.cfg in xl syntax:
+ * `channel = [ "SPEC", ... ]` (an optional name= must match the file), each
+ * SPEC as in xl.cfg plus `devid=N`, the devid the channel always gets
+ * (1-CFG_MAX_DEVID, unique in the file). A spec without devid= gets
+ * index + 1 when no other spec takes it, else the lowest free devid, so a
+ * file always gives the same devids.
+ */
+#define CFG_DOMAINS_DIR_ENV "XENCHANNEL_DOMAINS_DIR"
+#define CFG_DECL_SUFFIX ".cfg"
+#define CFG_DECL_NAME_MAX 64
+
+/* A domain name that can have a declaration: NULL, or why not (static). */
+const char *cfg_decl_name_check(const char *domain);
+/* DIR/<domain>.cfg into buf: 0, or -1 when it does not fit. */
+int cfg_decl_path(char *buf, size_t size, const char *dir, const char *domain);
+/* The domain a file name in DIR declares ("web1.cfg" -> "web1"): 0, or -1
+ * for any other file (temporary files start with '.'). */
+int cfg_decl_file_domain(const char *fname, char *buf, size_t size);
+/* Parse a declaration's text; out->name is domain. 0 or -1 (errors in d). */
+int cfg_decl_parse(const char *source, const char *domain, const char *data, size_t len,
+                   const struct cfg_registry *reg, struct cfg_domain *out, struct cfg_diag *d);
+/* Read DIR/<domain>.cfg: 0 with *out, 1 when there is no such file (out
+ * empty), -1 with errors in d. */
+int cfg_decl_load(const char *dir, const char *domain, const struct cfg_registry *reg,
+                  struct cfg_domain *out, struct cfg_diag *d);
+/* A devid in 1-CFG_MAX_DEVID no channel of dom has: prefer when free, else
+ * the lowest; 0 when all are taken. */
+unsigned cfg_decl_free_devid(const struct cfg_domain *dom, unsigned prefer);
+/* The file text of dom (every devid written out); malloc'd, NULL without memory. */
+char *cfg_decl_format(const struct cfg_domain *dom);
+/* Write dom->name's file atomically (creating DIR), or remove it when dom
+ * has no channel. 0, or -1 with the error in d. */
+int cfg_decl_store(const char *dir, const struct cfg_domain *dom, struct cfg_diag *d);
 
 /* ---- channel names and the registry -------------------------------- */
 

@@ -55,6 +55,8 @@ int ts_domain_lookup(struct ts *ts, const char *spec, uint32_t *domid, struct ts
 int ts_domain_name(struct ts *ts, uint32_t domid, char *buf, size_t size);
 
 #define TS_FORCE 1u
+/* ts_attach: at ch->devid (1-CFG_MAX_DEVID), refused when that devid is taken. */
+#define TS_AT_DEVID 2u
 
 /*
  * Attach ch to domain domid as the lowest free console devid >= 1, in one
@@ -114,6 +116,39 @@ struct ts_detach_result {
  */
 int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, unsigned flags,
               struct ts_detach_result *res, struct ts_error *err);
+
+/*
+ * The same detach in steps, for a process that must not block (xenchanneld,
+ * which is itself the backend that has to answer): prepare, watch
+ * op->fe/state and op->be/state, close, then on each change ask done, and
+ * finish once it says 1 (or when giving up).
+ */
+struct ts_detach_op {
+	uint32_t domid;
+	unsigned devid;
+	bool served;                    /* a backend process serves it: its Closed is awaited */
+	char fe[256], be[256], lp[256]; /* frontend, backend, /libxl directories */
+};
+/* Find the channel `which` (name or devid) and its directories. */
+int ts_detach_prepare(struct ts *ts, uint32_t domid, const char *which, struct ts_detach_op *op,
+                      struct ts_error *err);
+/* Backend state Closing (only while the backend directory exists). */
+int ts_detach_close(struct ts *ts, const struct ts_detach_op *op, struct ts_error *err);
+/* 1 when the frontend is Closed or gone and, if served, the backend Closed. */
+int ts_detach_done(struct ts *ts, const struct ts_detach_op *op);
+/* Backend state Closed, then the three directories removed in one transaction. */
+int ts_detach_finish(struct ts *ts, const struct ts_detach_op *op, struct ts_error *err);
+/* Remove the directories of channel devid of domid at once, no handshake:
+ * for a domain that is gone. */
+int ts_channel_remove(struct ts *ts, uint32_t domid, unsigned devid, struct ts_error *err);
+
+/* Wait until a backend process has taken each of the n channels devids of
+ * domid (channels that may not exist yet): its verdict hotplug-status =
+ * "connected" in the backend directory. -1 on a hotplug-error (its text in
+ * err), on ETIMEDOUT after timeout_ms (naming the channels still waited
+ * for), or on a xenstore failure. */
+int ts_wait_served(struct ts *ts, uint32_t domid, const unsigned *devids, size_t n, int timeout_ms,
+                   struct ts_error *err);
 
 /* XenbusState names; state < 0 means missing (-1) or unparsable (-2). */
 const char *ts_state_name(int state);

@@ -1,6 +1,7 @@
 /*
- * cmd-list.c - `xenchannel list [DOMAIN] [--json] [--stats]`: every channel
- * of one or all domains with its state on both ends.
+ * cmd-list.c - `xenchannel list [DOMAIN] [--json] [--stats|--defined]`: every
+ * channel of one or all domains with its state on both ends (--defined: the
+ * declared ones, cmd-define.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,7 +19,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: xenchannel list [DOMAIN] [--json] [--stats]\n");
+	fprintf(stderr, "usage: xenchannel list [DOMAIN] [--json] [--stats|--defined]\n"
+	                "  --defined: the channels declared per domain name (xenchannel define)\n");
 	return 2;
 }
 
@@ -248,20 +250,25 @@ int cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
 	                                     {"stats", no_argument, NULL, 's'},
+	                                     {"defined", no_argument, NULL, 'D'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
-	int json = 0, stats = 0, c;
+	int json = 0, stats = 0, defined = 0, c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "jsh", opts, NULL)) != -1) {
 		if (c == 'j')
 			json = 1;
 		else if (c == 's')
 			stats = 1;
+		else if (c == 'D')
+			defined = 1;
 		else
 			return usage();
 	}
-	if (argc - optind > 1)
+	if (argc - optind > 1 || (stats && defined))
 		return usage();
+	if (defined)
+		return cli_list_defined(optind < argc ? argv[optind] : NULL, json);
 
 	const char *domain = optind < argc ? argv[optind] : NULL;
 	struct ts *ts;

@@ -25,6 +25,20 @@ int cmd_agent_shell(int argc, char **argv);
 int cmd_agent_command(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_qga(int argc, char **argv);
+int cmd_define(int argc, char **argv);
+int cmd_undefine(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+
+/* cmd-define.c */
+/* Where declarations live: $XENCHANNEL_DOMAINS_DIR, else the installed
+ * default (sysconfdir's xenchannel/domains). */
+const char *cli_domains_dir(void);
+/* The declaration of domain (a name checked first): 0 with *out, 1 when it
+ * has none (out empty but named), -1 with errors in d. */
+int cli_decl_load(const char *domain, const struct cfg_registry *reg, struct cfg_domain *out,
+                  struct cfg_diag *d);
+/* `list --defined [DOMAIN] [--json]`: the exit status. */
+int cli_list_defined(const char *domain, int json);
 
 /* cli-util.c */
 /* The channel registry: $XENCHANNEL_REGISTRY when set (only it); run from

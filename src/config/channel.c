@@ -29,6 +29,7 @@ struct ctx {
 	unsigned line;
 	const unsigned *cols;
 	unsigned index;
+	unsigned flags;
 	struct cfg_diag *d;
 	int errors;
 };
@@ -158,7 +159,8 @@ static void check_path(struct ctx *c, const char *path, size_t off)
 /* What the fields gave so far, and where (offsets for the messages). */
 struct fields {
 	char *conn;
-	size_t name_at, path_at, conn_at, backend_at;
+	char *devid;
+	size_t name_at, path_at, conn_at, backend_at, devid_at;
 	int oom, malformed;
 };
 
@@ -233,6 +235,8 @@ static void parse_field(struct ctx *c, struct piece field, struct cfg_channel *o
 		r = set_once(c, &out->backend, &f->backend_at, "backend", spec, val, field.b);
 	} else if (klen == 10 && !memcmp(spec + key.b, "connection", 10)) {
 		r = set_once(c, &f->conn, &f->conn_at, "connection", spec, val, field.b);
+	} else if ((c->flags & CFG_DECLARED) && klen == 5 && !memcmp(spec + key.b, "devid", 5)) {
+		r = set_once(c, &f->devid, &f->devid_at, "devid", spec, val, field.b);
 	} else {
 		report(c, CFG_WARNING, key.b, "unknown channel parameter '%s', ignoring", kbuf);
 	}
@@ -304,10 +308,36 @@ static void check_name_backend(struct ctx *c, const struct cfg_channel *out, con
 	}
 }
 
+/* devid= of a declaration: one digit 1-9, as Linux reads device/console/N. */
+static void check_devid(struct ctx *c, struct cfg_channel *out, const struct fields *f)
+{
+	if (!f->devid)
+		return;
+	const char *v = f->devid;
+	if (v[0] >= '1' && v[0] <= '0' + CFG_MAX_DEVID && !v[1]) {
+		out->devid = (unsigned)(v[0] - '0');
+		out->devid_set = true;
+		return;
+	}
+	char vbuf[80];
+	show(vbuf, sizeof(vbuf), v, strlen(v));
+	report(c, CFG_ERROR, f->devid_at,
+	       "devid `%s' is not one of 1-%d (0 is the primary console; Linux reads only the "
+	       "last digit of device/console/N)",
+	       vbuf, CFG_MAX_DEVID);
+}
+
 int cfg_channel_parse(const char *spec, const char *source, unsigned line, const unsigned *cols,
                       unsigned index, struct cfg_channel *out, struct cfg_diag *d)
 {
-	struct ctx c = {spec, source, line, cols, index, d, 0};
+	return cfg_channel_parse_ex(spec, source, line, cols, index, 0, out, d);
+}
+
+int cfg_channel_parse_ex(const char *spec, const char *source, unsigned line, const unsigned *cols,
+                         unsigned index, unsigned flags, struct cfg_channel *out,
+                         struct cfg_diag *d)
+{
+	struct ctx c = {spec, source, line, cols, index, flags, d, 0};
 	memset(out, 0, sizeof(*out));
 	out->index = index;
 	out->devid = index + 1;
@@ -330,7 +360,9 @@ int cfg_channel_parse(const char *spec, const char *source, unsigned line, const
 		parse_field(&c, field, out, &f);
 	}
 	check_connection(&c, out, &f);
+	check_devid(&c, out, &f);
 	free(f.conn);
+	free(f.devid);
 	check_name_backend(&c, out, &f);
 
 	if (c.errors || f.oom) {

@@ -23,8 +23,49 @@ static const char *kind(const struct cfg_value *v)
 	return v->type == CFG_LIST ? "a list" : "a single value";
 }
 
+/* A declaration's devids: the given ones unique, the others index + 1 when
+ * free, else the lowest free one, so the same file always gives the same
+ * devids. */
+static void declared_devids(const char *src, struct cfg_domain *out, struct cfg_diag *d)
+{
+	unsigned char used[CFG_MAX_DEVID + 1] = {1}; /* 0: the primary console */
+	for (size_t i = 0; i < out->nchannels; i++) {
+		const struct cfg_channel *c = &out->channels[i];
+		if (!c->devid_set)
+			continue;
+		if (used[c->devid]) {
+			size_t j = 0;
+			while (j < i && out->channels[j].devid != c->devid)
+				j++;
+			cfg_diag_add(d, CFG_ERROR,
+			             "%s:%u:%u: channel[%u]: devid %u is already used by "
+			             "channel[%u]",
+			             src, c->loc.line, c->loc.col, c->index, c->devid,
+			             out->channels[j].index);
+		}
+		used[c->devid] = 1;
+	}
+	for (size_t i = 0; i < out->nchannels; i++) {
+		struct cfg_channel *c = &out->channels[i];
+		if (c->devid_set)
+			continue;
+		unsigned id =
+		    c->index + 1 <= CFG_MAX_DEVID && !used[c->index + 1] ? c->index + 1 : 1;
+		while (id <= CFG_MAX_DEVID && used[id])
+			id++;
+		c->devid = id; /* at most CFG_MAX_CHANNELS channels: one is free */
+		used[id] = 1;
+	}
+}
+
 int cfg_domain_from_file(const struct cfg_file *f, const struct cfg_registry *reg,
                          struct cfg_domain *out, struct cfg_diag *d)
+{
+	return cfg_domain_from_file_ex(f, reg, 0, out, d);
+}
+
+int cfg_domain_from_file_ex(const struct cfg_file *f, const struct cfg_registry *reg,
+                            unsigned flags, struct cfg_domain *out, struct cfg_diag *d)
 {
 	memset(out, 0, sizeof(*out));
 	size_t errs = d->nerrors;
@@ -32,7 +73,9 @@ int cfg_domain_from_file(const struct cfg_file *f, const struct cfg_registry *re
 	cfg_check_keys(f, d);
 
 	const struct cfg_setting *s = cfg_get(f, "name");
-	if (!s) {
+	if (!s && (flags & CFG_DECLARED)) {
+		/* a declaration is named by its file */
+	} else if (!s) {
 		cfg_diag_add(d, CFG_ERROR,
 		             "%s: no name= setting (xl: Domain name must be specified)", src);
 	} else if (s->value->type != CFG_STRING) {
@@ -79,8 +122,8 @@ int cfg_domain_from_file(const struct cfg_file *f, const struct cfg_registry *re
 			struct cfg_channel ch;
 			/* cols[0] is the first byte after the quote; report the quote for
 			 * whole-spec errors through loc below. */
-			if (cfg_channel_parse(it->str, src, it->loc.line, it->cols, (unsigned)i,
-			                      &ch, d))
+			if (cfg_channel_parse_ex(it->str, src, it->loc.line, it->cols, (unsigned)i,
+			                         flags, &ch, d))
 				continue;
 			ch.loc = it->loc;
 			/* each clash reported once, against the first channel it meets */
@@ -114,6 +157,8 @@ int cfg_domain_from_file(const struct cfg_file *f, const struct cfg_registry *re
 			out->channels[out->nchannels++] = ch;
 		}
 	}
+	if (flags & CFG_DECLARED)
+		declared_devids(src, out, d);
 	if (d->nerrors > errs) {
 		cfg_domain_clear(out);
 		return -1;

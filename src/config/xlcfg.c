@@ -68,6 +68,7 @@ struct parser {
 	enum tok tok;
 	struct cfg_loc tloc;
 	size_t tstart, tend; /* raw text span */
+	size_t prev_end;     /* tend of the token before this one */
 	char *tstr;          /* STRING/NUMBER/IDENT text (owned until taken) */
 	size_t tlen;
 	unsigned *tcols;
@@ -320,6 +321,7 @@ static void skip_bad(struct parser *p)
 
 static void next(struct parser *p)
 {
+	p->prev_end = p->tend;
 	clear_tok(p);
 	for (;;) {
 		int c = peekc(p, 0);
@@ -585,8 +587,8 @@ fail:
 	return NULL;
 }
 
-static int store(struct parser *p, struct cfg_file *f, char *key, struct cfg_loc kloc, int append,
-                 struct cfg_value *v)
+static int store(struct parser *p, struct cfg_file *f, char *key, struct cfg_loc kloc, size_t start,
+                 int append, struct cfg_value *v)
 {
 	if (append) {
 		const struct cfg_setting *prev = cfg_get(f, key);
@@ -656,6 +658,8 @@ static int store(struct parser *p, struct cfg_file *f, char *key, struct cfg_loc
 	f->settings = s;
 	s[f->n].key = key;
 	s[f->n].loc = kloc;
+	s[f->n].start = start;
+	s[f->n].end = p->prev_end;
 	s[f->n].append = append;
 	s[f->n].value = v;
 	f->n++;
@@ -684,6 +688,7 @@ static void parse_file(struct parser *p, struct cfg_file *f)
 		}
 		char *key = p->tstr;
 		struct cfg_loc kloc = p->tloc;
+		size_t kstart = p->tstart;
 		p->tstr = NULL;
 		next(p);
 		if (p->tok != T_EQ && p->tok != T_ADD) {
@@ -707,7 +712,7 @@ static void parse_file(struct parser *p, struct cfg_file *f)
 			skip_statement(p);
 			continue;
 		}
-		if (store(p, f, key, kloc, append, v))
+		if (store(p, f, key, kloc, kstart, append, v))
 			continue;
 	}
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <xenstore.h>
 
+#include "xenchannel/config.h"
 #include "xenchannel/daemonize.h"
 #include "xenchannel/loop.h"
 #include "xenchannel/platform.h"
@@ -23,16 +24,18 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: xenchanneld [-f] [-s|-e] [-v] [-p PIDFILE] [-c CONTROL] [-m MODE]\n"
-	        "  -f, --foreground      do not daemonize\n"
-	        "  -s, --syslog          log to syslog (default when daemonized)\n"
-	        "  -e, --stderr          log to stderr (default in the foreground)\n"
-	        "  -p, --pidfile FILE    write our pid to FILE\n"
-	        "  -c, --control PATH    control socket (default /run/xenchanneld/control.sock)\n"
-	        "  -m, --socket-mode OCT mode of channel sockets (default 0600)\n"
-	        "  -v, --verbose         log debug lines\n"
-	        "  -h, --help, -V, --version\n");
+	fprintf(
+	    f, "usage: xenchanneld [-f] [-s|-e] [-v] [-p PIDFILE] [-c CONTROL] [-m MODE] [-D DIR]\n"
+	       "  -f, --foreground      do not daemonize\n"
+	       "  -s, --syslog          log to syslog (default when daemonized)\n"
+	       "  -e, --stderr          log to stderr (default in the foreground)\n"
+	       "  -p, --pidfile FILE    write our pid to FILE\n"
+	       "  -c, --control PATH    control socket (default /run/xenchanneld/control.sock)\n"
+	       "  -m, --socket-mode OCT mode of channel sockets (default 0600)\n"
+	       "  -D, --domains-dir DIR channels declared per domain (default\n"
+	       "                        $XENCHANNEL_DOMAINS_DIR, else " XC_DOMAINS_DIR ")\n"
+	       "  -v, --verbose         log debug lines\n"
+	       "  -h, --help, -V, --version\n");
 }
 
 static int parse_args(int argc, char **argv, struct xcd_opts *o)
@@ -44,6 +47,7 @@ static int parse_args(int argc, char **argv, struct xcd_opts *o)
 	    {"pidfile", required_argument, NULL, 'p'},
 	    {"control", required_argument, NULL, 'c'},
 	    {"socket-mode", required_argument, NULL, 'm'},
+	    {"domains-dir", required_argument, NULL, 'D'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -52,7 +56,7 @@ static int parse_args(int argc, char **argv, struct xcd_opts *o)
 	o->socket_mode = 0600;
 	o->use_syslog = -1;
 	int ch;
-	while ((ch = getopt_long(argc, argv, "fsep:c:m:vhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "fsep:c:m:D:vhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			o->foreground = 1;
@@ -89,6 +93,9 @@ static int parse_args(int argc, char **argv, struct xcd_opts *o)
 			o->socket_mode = (mode_t)m;
 			break;
 		}
+		case 'D':
+			o->domains_dir = optarg;
+			break;
 		case 'v':
 			o->verbose = 1;
 			break;
@@ -110,6 +117,10 @@ static int parse_args(int argc, char **argv, struct xcd_opts *o)
 	}
 	if (o->use_syslog < 0)
 		o->use_syslog = !o->foreground;
+	if (!o->domains_dir)
+		o->domains_dir = getenv(CFG_DOMAINS_DIR_ENV);
+	if (!o->domains_dir || !*o->domains_dir)
+		o->domains_dir = XC_DOMAINS_DIR;
 	return 0;
 }
 
@@ -145,6 +156,7 @@ static void signal_cb(struct loop *l, int fd, unsigned ev, void *arg)
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: rescanning xenstore");
 			watch_scan_all(d);
+			domains_rescan(d);
 		} else {
 			log_info("signal %d: shutting down, leaving the guests' rings connected",
 			         sig);
@@ -303,6 +315,10 @@ int main(int argc, char **argv)
 	uint64_t t0 = loop_now_us();
 	watch_scan_all(&d);
 	d.skip_root_event = 1; /* the watch's first event would scan again */
+	if (domains_init(&d, d.opt.domains_dir, err, sizeof(err)) < 0) {
+		log_err("declared channels: %s", err);
+		goto out;
+	}
 	log_info("serving %s/*/* on the %s platform: %zu channels, %llu adopted in %.1f ms",
 	         d.be_root, platform_name(d.plat), d.nchan, (unsigned long long)d.adopted,
 	         (double)(loop_now_us() - t0) / 1000.0);
@@ -340,6 +356,7 @@ int main(int argc, char **argv)
 out:
 	chan_foreach(&d, release_one, NULL);
 	chan_foreach(&d, free_one, NULL);
+	domains_close(&d);
 	control_close(&d);
 	ptyc_close(&d);
 	if (d.opt.pidfile && rc == 0)

@@ -108,7 +108,7 @@ void watch_scan_all(struct xcd *d)
 	update_unseen(d, 1, 0);
 }
 
-static int domain_alive(struct xcd *d, uint32_t domid)
+int watch_domain_alive(struct xcd *d, uint32_t domid)
 {
 	if (d->introduced_works)
 		return xs_is_domain_introduced(d->xs, domid);
@@ -140,7 +140,7 @@ static void release_dead_domains(struct xcd *d)
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && doms[i] == doms[i - 1])
 			continue;
-		if (domain_alive(d, doms[i]))
+		if (watch_domain_alive(d, doms[i]))
 			continue;
 		for (size_t j = 0; j < d->tab_size; j++) {
 			struct chan *c = d->tab[j];
@@ -150,6 +150,7 @@ static void release_dead_domains(struct xcd *d)
 					log_info(
 					    "domain %u channel %u (%s): domain is gone; released",
 					    c->domid, c->devid, c->name ? c->name : "?");
+					domains_channel_gone(d, c->domid, c->devid);
 					chan_free(c, 0);
 				}
 				c = nx;
@@ -203,6 +204,8 @@ static void handle_event(struct xcd *d, const char *path, const char *token)
 			chan_update(d, domid, devid);
 	} else if (strcmp(token, TOKEN_RELEASE) == 0) {
 		release_dead_domains(d);
+	} else {
+		domains_event(d, path, token);
 	}
 }
 

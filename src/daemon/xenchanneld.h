@@ -158,6 +158,7 @@ struct xcd_opts {
 	int verbose;
 	const char *pidfile;
 	const char *control_path;
+	const char *domains_dir; /* declarations (domains.c) */
 	mode_t socket_mode;
 };
 
@@ -187,6 +188,8 @@ struct xcd {
 
 	int lock_fd; /* the backend lock (one daemon per host), held while we run */
 	struct ts_backend lock;
+
+	struct domains *domains; /* domains.c */
 	struct linesrv *control;
 	char *control_path;
 	dev_t control_dev;
@@ -220,6 +223,18 @@ int evtchn_init(struct xcd *d, char *err, size_t errlen);
 int watch_init(struct xcd *d, char *err, size_t errlen);
 void watch_scan_all(struct xcd *d);
 int watch_frontend(struct chan *c, int on);
+/* Is domid still there (introduced)? */
+int watch_domain_alive(struct xcd *d, uint32_t domid);
+
+/* domains.c: channels declared per domain name, attached when it runs. */
+int domains_init(struct xcd *d, const char *dir, char *err, size_t errlen);
+void domains_close(struct xcd *d);
+/* A xenstore event with one of our tokens: 1 when it was ours. */
+int domains_event(struct xcd *d, const char *path, const char *token);
+/* SIGHUP: look at every domain and declaration again. */
+void domains_rescan(struct xcd *d);
+/* Channel devid of domid, whose domain is gone: remove its directories. */
+void domains_channel_gone(struct xcd *d, uint32_t domid, uint32_t devid);
 
 /* control.c */
 /* The control socket's path: -c, else $XENSIM_RUN_DIR or /run, then

@@ -243,6 +243,14 @@ static int attach_body(struct xs_handle *xs, xs_transaction_t t, void *arg)
 		count += used[i];
 	while (devid < sizeof(used) && used[devid])
 		devid++;
+	if (a->flags & TS_AT_DEVID) {
+		devid = a->ch->devid;
+		if (devid == 0 || devid > CFG_MAX_DEVID || used[devid]) {
+			ts_fail(err, EEXIST, "devid %u of domain %u is %s", devid, domid,
+			        devid ? "already used by another console" : "the primary console");
+			return 1;
+		}
+	}
 	if (devid >= sizeof(used)) {
 		ts_fail(err, ENOSPC, "domain %u has no free console devid", domid);
 		return 1;

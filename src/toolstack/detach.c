@@ -111,6 +111,83 @@ static int wait_state(struct ts *ts, const char *dir, int (*done)(int), long lon
 	return r;
 }
 
+/* The channel's three directories; the backend one from the dom0-owned
+ * copy, not from the guest's frontend. */
+static void channel_dirs(struct ts *ts, uint32_t domid, unsigned devid, struct ts_detach_op *op)
+{
+	op->domid = domid;
+	op->devid = devid;
+	snprintf(op->fe, sizeof(op->fe), "/local/domain/%u/device/console/%u", domid, devid);
+	snprintf(op->lp, sizeof(op->lp), "/libxl/%u/device/console/%u", domid, devid);
+	char *bpath = ts_read(ts, XBT_NULL, "%s/backend", op->lp);
+	if (bpath && strlen(bpath) < sizeof(op->be) && !strncmp(bpath, "/local/domain/", 14))
+		snprintf(op->be, sizeof(op->be), "%s", bpath);
+	else
+		snprintf(op->be, sizeof(op->be), "/local/domain/0/backend/console/%u/%u", domid,
+		         devid);
+	free(bpath);
+}
+
+int ts_detach_prepare(struct ts *ts, uint32_t domid, const char *which, struct ts_detach_op *op,
+                      struct ts_error *err)
+{
+	memset(op, 0, sizeof(*op));
+	unsigned devid;
+	if (find_channel(ts, domid, which, &devid, err))
+		return -1;
+	channel_dirs(ts, domid, devid, op);
+	/* A backend process (xenchanneld, QEMU) that took the channel past
+	 * Initialising serves it: it answers our Closing with Closed once it
+	 * has let go of the ring, and that answer is waited for as well. */
+	int be0 = ts_read_state(ts, op->be);
+	op->served = be0 >= 2 && be0 <= 4;
+	return 0;
+}
+
+int ts_detach_close(struct ts *ts, const struct ts_detach_op *op, struct ts_error *err)
+{
+	if (set_state(ts, op->be, "5")) {
+		ts_fail(err, EIO, "cannot set %s/state to Closing: %s", op->be, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int ts_detach_done(struct ts *ts, const struct ts_detach_op *op)
+{
+	if (!frontend_done(ts_read_state(ts, op->fe)))
+		return 0;
+	return !op->served || backend_done(ts_read_state(ts, op->be));
+}
+
+int ts_detach_finish(struct ts *ts, const struct ts_detach_op *op, struct ts_error *err)
+{
+	if (ts_read_state(ts, op->be) != 6 && set_state(ts, op->be, "6")) {
+		ts_fail(err, EIO, "cannot set %s/state to Closed: %s", op->be, strerror(errno));
+		return -1;
+	}
+	if (ts_remove_dirs(ts, op->fe, op->be, op->lp)) {
+		ts_fail(err, EIO,
+		        "cannot remove the xenstore directories of channel %u of domain %u: %s",
+		        op->devid, op->domid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int ts_channel_remove(struct ts *ts, uint32_t domid, unsigned devid, struct ts_error *err)
+{
+	struct ts_detach_op op;
+	channel_dirs(ts, domid, devid, &op);
+	if (ts_remove_dirs(ts, op.fe, op.be, op.lp)) {
+		ts_fail(err, EIO,
+		        "cannot remove the xenstore directories of channel %u of domain %u: %s",
+		        devid, domid, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, unsigned flags,
               struct ts_detach_result *res, struct ts_error *err)
 {
@@ -120,21 +197,12 @@ int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, 
 		        domid);
 		return -1;
 	}
-	unsigned devid;
-	if (find_channel(ts, domid, which, &devid, err))
+	struct ts_detach_op op;
+	if (ts_detach_prepare(ts, domid, which, &op, err))
 		return -1;
+	unsigned devid = op.devid;
 	res->devid = devid;
-
-	char fe[TS_PATH_MAX], be[TS_PATH_MAX], lp[TS_PATH_MAX];
-	snprintf(fe, sizeof(fe), "/local/domain/%u/device/console/%u", domid, devid);
-	snprintf(lp, sizeof(lp), "/libxl/%u/device/console/%u", domid, devid);
-	/* the backend path from the dom0-owned copy, not the guest's frontend */
-	char *bpath = ts_read(ts, XBT_NULL, "%s/backend", lp);
-	if (bpath && strlen(bpath) < sizeof(be) && !strncmp(bpath, "/local/domain/", 14))
-		snprintf(be, sizeof(be), "%s", bpath);
-	else
-		snprintf(be, sizeof(be), "/local/domain/0/backend/console/%u/%u", domid, devid);
-	free(bpath);
+	const char *fe = op.fe, *be = op.be;
 
 	char token[64];
 	snprintf(token, sizeof(token), "xenchannel-detach-%u-%u", domid, devid);
@@ -155,17 +223,9 @@ int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, 
 		return -1;
 	}
 
-	/* A backend process (xenchanneld, QEMU) that took the channel past
-	 * Initialising serves it: it answers our Closing with Closed once it
-	 * has let go of the ring, and that answer is waited for as well. */
-	int be0 = ts_read_state(ts, be);
-	bool served = be0 >= 2 && be0 <= 4;
-
 	int rc = -1;
-	if (set_state(ts, be, "5")) {
-		ts_fail(err, EIO, "cannot set %s to Closing: %s", bstate, strerror(errno));
+	if (ts_detach_close(ts, &op, err))
 		goto out;
-	}
 
 	long long deadline = timeout_ms < 0 ? -1 : (long long)loop_now_ms() + timeout_ms;
 	int st;
@@ -187,7 +247,7 @@ int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, 
 		}
 		res->forced = true;
 		snprintf(res->note, sizeof(res->note), "%s; removed anyway (--force)", note);
-	} else if (served) {
+	} else if (op.served) {
 		w = wait_state(ts, be, backend_done, deadline, &st, err);
 		if (w < 0)
 			goto out;
@@ -208,17 +268,8 @@ int ts_detach(struct ts *ts, uint32_t domid, const char *which, int timeout_ms, 
 			         note);
 		}
 	}
-
-	if (ts_read_state(ts, be) != 6 && set_state(ts, be, "6")) {
-		ts_fail(err, EIO, "cannot set %s to Closed: %s", bstate, strerror(errno));
+	if (ts_detach_finish(ts, &op, err))
 		goto out;
-	}
-	if (ts_remove_dirs(ts, fe, be, lp)) {
-		ts_fail(err, EIO,
-		        "cannot remove the xenstore directories of channel %u of domain %u: %s",
-		        devid, domid, strerror(errno));
-		goto out;
-	}
 	rc = 0;
 out:
 	xs_unwatch(ts->xsh, bstate, token);

@@ -1,5 +1,6 @@
 /*
- * verdict.c - attach, then wait for the backend to accept or refuse.
+ * verdict.c - attach, then wait for the backend to accept or refuse; wait
+ * for the channels a backend process attaches itself (declared channels).
  *
  * The backend answers in its device directory as libxl's hotplug scripts
  * do: `hotplug-status` = `connected` once its endpoint is ready, or
@@ -164,4 +165,89 @@ int ts_attach_wait(struct ts *ts, uint32_t domid, const struct cfg_channel *ch, 
 	if (rc < 0)
 		take_back(ts, domid, devid, err);
 	return rc;
+}
+
+/* ts_wait_served: the channels waited for, and the backend directories
+ * watched so far (a channel's appears once the backend process attaches it) */
+#define SERVED_MAX 16
+#define SERVED_TOKEN "xenchannel-wait-served"
+struct served {
+	uint32_t domid;
+	const unsigned *devids;
+	size_t n;
+	char watched[SERVED_MAX][TS_PATH_MAX];
+	char pending[256]; /* the devids not served yet */
+	int refused;       /* index + 1 of a channel its backend refused */
+	char *why;
+};
+
+static int all_served(struct ts *ts, void *arg)
+{
+	struct served *s = arg;
+	size_t ready = 0;
+	*s->pending = '\0';
+	for (size_t i = 0; i < s->n; i++) {
+		char *be = ts_read(ts, XBT_NULL, "/libxl/%u/device/console/%u/backend", s->domid,
+		                   s->devids[i]);
+		if (be && strlen(be) < TS_PATH_MAX && strcmp(be, s->watched[i])) {
+			if (*s->watched[i])
+				xs_unwatch(ts->xsh, s->watched[i], SERVED_TOKEN);
+			snprintf(s->watched[i], TS_PATH_MAX, "%s", be);
+			xs_watch(ts->xsh, be, SERVED_TOKEN);
+		}
+		char *st = be ? ts_read(ts, XBT_NULL, "%s/" TS_HOTPLUG_STATUS, be) : NULL;
+		if (st && !strcmp(st, "error")) {
+			s->why = ts_read(ts, XBT_NULL, "%s/" TS_HOTPLUG_ERROR, be);
+			s->refused = (int)i + 1;
+		} else if (st && !strcmp(st, "connected")) {
+			ready++;
+		} else {
+			size_t l = strlen(s->pending);
+			snprintf(s->pending + l, sizeof(s->pending) - l, "%s%u", l ? ", " : "",
+			         s->devids[i]);
+		}
+		free(st);
+		free(be);
+		if (s->refused)
+			return 1;
+	}
+	return ready == s->n;
+}
+
+int ts_wait_served(struct ts *ts, uint32_t domid, const unsigned *devids, size_t n, int timeout_ms,
+                   struct ts_error *err)
+{
+	if (n > SERVED_MAX) {
+		ts_fail(err, EINVAL, "too many channels to wait for");
+		return -1;
+	}
+	struct served s = {.domid = domid, .devids = devids, .n = n};
+	char lroot[TS_PATH_MAX];
+	snprintf(lroot, sizeof(lroot), "/libxl/%u/device/console", domid);
+	if (!xs_watch(ts->xsh, lroot, SERVED_TOKEN)) {
+		ts_fail(err, EIO, "cannot watch %s: %s", lroot, strerror(errno));
+		return -1;
+	}
+	long long deadline = timeout_ms < 0 ? -1 : (long long)loop_now_ms() + timeout_ms;
+	int w = ts_wait(ts, all_served, &s, deadline, lroot, err);
+	for (size_t i = 0; i < n; i++)
+		if (*s.watched[i])
+			xs_unwatch(ts->xsh, s.watched[i], SERVED_TOKEN);
+	xs_unwatch(ts->xsh, lroot, SERVED_TOKEN);
+	if (w == 0 && s.refused) {
+		char shown[720];
+		esc_text(shown, sizeof(shown), s.why, s.why ? strlen(s.why) : 0, 700, 0);
+		ts_fail(err, ECONNREFUSED, "the backend refused channel %u of domain %u: %s",
+		        devids[s.refused - 1], domid, s.why ? shown : "(it gave no reason)");
+		w = -1;
+	} else if (w > 0) {
+		char cause[400];
+		no_answer_cause(0, cause, sizeof(cause));
+		ts_fail(err, ETIMEDOUT, "no backend took channel%s %s of domain %u within %g s: %s",
+		        strchr(s.pending, ',') ? "s" : "", s.pending, domid, timeout_ms / 1000.0,
+		        cause);
+		w = -1;
+	}
+	free(s.why);
+	return w;
 }

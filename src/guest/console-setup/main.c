@@ -44,8 +44,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage: xen-console-setup [--root DIR] [--action bind|add|remove]\n"
 	           "                         [--devpath PATH] [--group GROUP] [--mode MODE]\n"
 	           "                         [--timeout MS] [--syslog]\n"
+	           "       xen-console-setup --print-name [--devpath PATH] [--timeout MS]\n"
 	           "       xen-console-setup --help | --version\n"
-	           "ACTION and DEVPATH default to the udev event's environment.\n");
+	           "ACTION and DEVPATH default to the udev event's environment.\n"
+	           "--print-name prints XEN_CHANNEL_NAME=<name> for udev's IMPORT{program}.\n");
 }
 
 /* Read device/console/<devid>/name (relative: this domain's own directory). */
@@ -84,6 +86,7 @@ struct setup {
 	mode_t mode;
 	gid_t gid; /* (gid_t)-1: keep the tty's group */
 	unsigned timeout_ms;
+	int print_name;     /* --print-name: only say the channel's name */
 	const char *kernel; /* "console-<devid>", the last part of DEVPATH */
 	int devid;
 };
@@ -92,12 +95,17 @@ struct setup {
  * with the exit status in *status. */
 static int parse_options(int argc, char **argv, struct setup *s, int *status)
 {
-	static const struct option opts[] = {
-	    {"root", required_argument, NULL, 'r'},    {"action", required_argument, NULL, 'a'},
-	    {"devpath", required_argument, NULL, 'd'}, {"group", required_argument, NULL, 'g'},
-	    {"mode", required_argument, NULL, 'm'},    {"timeout", required_argument, NULL, 't'},
-	    {"syslog", no_argument, NULL, 's'},        {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"root", required_argument, NULL, 'r'},
+	                                     {"action", required_argument, NULL, 'a'},
+	                                     {"devpath", required_argument, NULL, 'd'},
+	                                     {"group", required_argument, NULL, 'g'},
+	                                     {"mode", required_argument, NULL, 'm'},
+	                                     {"timeout", required_argument, NULL, 't'},
+	                                     {"syslog", no_argument, NULL, 's'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"version", no_argument, NULL, 'V'},
+	                                     {"print-name", no_argument, NULL, 'n'},
+	                                     {NULL, 0, NULL, 0}};
 	*s = (struct setup){.root = getenv("XENSIM_GUEST_ROOT"),
 	                    .action = getenv("ACTION"),
 	                    .devpath = getenv("DEVPATH"),
@@ -143,6 +151,10 @@ static int parse_options(int argc, char **argv, struct setup *s, int *status)
 		}
 		case 's':
 			log_use_syslog(1);
+			break;
+		case 'n':
+			s->print_name = 1;
+			s->action = "bind"; /* not needed to name a channel */
 			break;
 		case 'h':
 			usage(stdout);
@@ -296,6 +308,20 @@ static int bind_channel(const struct setup *s)
 	return rc;
 }
 
+/* --print-name: XEN_CHANNEL_NAME=<name> for udev's IMPORT{program}, so that
+ * rules can act on one channel (start its agent); nothing for a device
+ * without a usable name. */
+static int print_name(const struct setup *s)
+{
+	const char *why = NULL;
+	size_t len = 0;
+	char *name = read_name(s->devid, s->timeout_ms, &len, &why);
+	if (name && !cs_name_value_check(name, len))
+		printf("XEN_CHANNEL_NAME=%s\n", name);
+	free(name);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	log_init("xen-console-setup");
@@ -303,6 +329,8 @@ int main(int argc, char **argv)
 	int status;
 	if (parse_options(argc, argv, &s, &status) < 0)
 		return status;
+	if (s.print_name)
+		return print_name(&s);
 	if (strcmp(s.action, "remove") == 0)
 		return remove_channel(&s);
 	/* The hvc slot is allocated in the driver's probe, before `bind`. A

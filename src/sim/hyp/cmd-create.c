@@ -1,7 +1,9 @@
 /*
- * cmd-create.c - `xensim create --name NAME | FILE.cfg`, and the domain build
- * steps shared with config-file creation: hypervisor domain (paused), xenstore
- * entries and introduction, then unpause (the guest process starts).
+ * cmd-create.c - `xensim create [-p] --name NAME | FILE.cfg`, and the domain
+ * build steps shared with config-file creation: hypervisor domain (paused),
+ * xenstore entries and introduction, then unpause (the guest process starts)
+ * unless -p: then `xensim unpause` does it, as `xl create -p` and
+ * `xl unpause`.
  */
 #include "xensim.h"
 
@@ -66,8 +68,11 @@ int xensim_domain_unpause(const struct xensim *x, uint32_t domid)
 int cmd_create(struct xensim *x, int argc, char **argv)
 {
 	const char *name = NULL, *cfg = NULL;
+	int paused = 0;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--name") || !strcmp(argv[i], "-n")) {
+		if (!strcmp(argv[i], "-p")) {
+			paused = 1;
+		} else if (!strcmp(argv[i], "--name") || !strcmp(argv[i], "-n")) {
 			if (++i == argc) {
 				return xensim_usage_error("create", "--name needs a value");
 			}
@@ -86,14 +91,30 @@ int cmd_create(struct xensim *x, int argc, char **argv)
 		return xensim_usage_error("create", "give either --name NAME or a config file");
 	}
 	if (cfg)
-		return xensim_create_cfg(x, cfg) < 0 ? 1 : 0;
+		return xensim_create_cfg(x, cfg, paused) < 0 ? 1 : 0;
 	uint32_t domid;
 	if (xensim_domain_build(x, name, &domid) < 0)
 		return 1;
-	if (xensim_domain_unpause(x, domid) < 0) {
+	if (!paused && xensim_domain_unpause(x, domid) < 0) {
 		xensim_domain_destroy(x, domid);
 		return 1;
 	}
 	printf("%u\n", domid);
 	return 0;
+}
+
+int cmd_unpause(struct xensim *x, int argc, char **argv)
+{
+	if (argc >= 2 && argv[1][0] == '-')
+		return xensim_usage_error("unpause", "unknown option '%s'", argv[1]);
+	if (argc != 2)
+		return xensim_usage_error("unpause", NULL);
+	struct xensim_dom d;
+	if (xensim_find_domain(x, argv[1], &d) < 0)
+		return 1;
+	if (strcmp(d.state, "paused")) {
+		xensim_err("unpause: domain %u (%s) is not paused", d.domid, d.name);
+		return 1;
+	}
+	return xensim_domain_unpause(x, d.domid) < 0 ? 1 : 0;
 }

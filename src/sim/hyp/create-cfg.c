@@ -4,8 +4,8 @@
  * The steps, in libxl's order: parse FILE (name, channel=[...]) with the
  * xl parser of src/config; xensim_domain_build(name); attach each channel
  * with the toolstack's ts_attach() (devid 1, 2, ... in list order, frontend
- * type "xenchanneld": no QEMU runs in the simulator); xensim_domain_unpause();
- * print the domid. Any failure destroys the half-built domain.
+ * type "xenchanneld": no QEMU runs in the simulator); xensim_domain_unpause()
+ * unless paused; print the domid. Any failure destroys the half-built domain.
  */
 #include "xensim.h"
 
@@ -41,7 +41,7 @@ static int attach_all(const struct xensim *x, const char *path, uint32_t domid,
 	return rc;
 }
 
-int xensim_create_cfg(const struct xensim *x, const char *path)
+int xensim_create_cfg(const struct xensim *x, const char *path, int paused)
 {
 	struct cfg_diag d;
 	cfg_diag_init(&d);
@@ -60,7 +60,8 @@ int xensim_create_cfg(const struct xensim *x, const char *path)
 	uint32_t domid;
 	if (xensim_domain_build(x, dom.name, &domid) < 0)
 		goto out;
-	if (attach_all(x, path, domid, &dom) < 0 || xensim_domain_unpause(x, domid) < 0) {
+	if (attach_all(x, path, domid, &dom) < 0 ||
+	    (!paused && xensim_domain_unpause(x, domid) < 0)) {
 		xensim_domain_destroy(x, domid);
 		goto out;
 	}

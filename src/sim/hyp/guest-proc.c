@@ -64,8 +64,9 @@ static void guest_exited(struct loop *l, int fd, unsigned ev, void *arg)
 	g->exited(d, g->arg);
 }
 
-/* The child: the domain's environment, its log as stdout and stderr. */
-static void exec_guest(const char *bin, const char *run, uint32_t domid, int logfd)
+/* The child: the domain's environment, its log as stdout and stderr; the
+ * descriptor execd stays open until the exec (close-on-exec). */
+static void exec_guest(const char *bin, const char *run, uint32_t domid, int logfd, int execd)
 {
 	char dom[16], xs[PATH_MAX], root[PATH_MAX];
 	snprintf(dom, sizeof(dom), "%u", domid);
@@ -82,7 +83,11 @@ static void exec_guest(const char *bin, const char *run, uint32_t domid, int log
 		dup2(logfd, 1);
 		dup2(logfd, 2);
 	}
-	closefrom(3);
+	if (execd >= 0 && execd != 3 && dup2(execd, 3) == 3)
+		execd = 3;
+	closefrom(execd == 3 ? 4 : 3);
+	if (execd == 3)
+		fcntl(3, F_SETFD, FD_CLOEXEC);
 	setenv("XENSTORED_PATH", xs, 1);
 	setenv("XENSIM_RUN_DIR", run, 1);
 	setenv("XENSIM_DOMID", dom, 1);
@@ -104,17 +109,36 @@ int guest_spawn(struct guest_proc *g, const char *run)
 	}
 	snprintf(logf, sizeof(logf), "%s/domains/%u/guest.log", run, d->domid);
 	int logfd = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	/* The domain is running once its guest process is xensim-guest, not a
+	 * copy of us: wait for the exec (EOF on a close-on-exec pipe), so what
+	 * follows `xensim create` finds the process by its command line. */
+	int execd[2] = {-1, -1};
+	if (pipe2(execd, O_CLOEXEC) < 0)
+		execd[0] = execd[1] = -1;
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
 		if (logfd >= 0)
 			close(logfd);
+		for (int i = 0; i < 2; i++)
+			if (execd[i] >= 0)
+				close(execd[i]);
 		return -e;
 	}
-	if (pid == 0)
-		exec_guest(bin, run, d->domid, logfd);
+	if (pid == 0) {
+		if (execd[0] >= 0)
+			close(execd[0]);
+		exec_guest(bin, run, d->domid, logfd, execd[1]);
+	}
 	if (logfd >= 0)
 		close(logfd);
+	if (execd[1] >= 0) {
+		close(execd[1]);
+		char c;
+		while (read(execd[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(execd[0]);
+	}
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0 || loop_watch(g->loop, pidfd, LOOP_READ, guest_exited, g) < 0) {
 		int e = errno;

@@ -56,7 +56,7 @@ int xensim_xs_domain_write(struct xs_handle *xs, uint32_t domid, const char *nam
 int xensim_xs_domain_remove(struct xs_handle *xs, uint32_t domid);
 
 /* `xensim create FILE.cfg` (create-cfg.c). */
-int xensim_create_cfg(const struct xensim *x, const char *path);
+int xensim_create_cfg(const struct xensim *x, const char *path, int paused);
 
 /* The processes `xensim exec` started in this run directory, and their
  * children (exec-procs.c): term sends them SIGTERM, reap waits at most ms
@@ -75,6 +75,7 @@ int cmd_env(struct xensim *x, int argc, char **argv);
 int cmd_list(struct xensim *x, int argc, char **argv);
 int cmd_create(struct xensim *x, int argc, char **argv);
 int cmd_destroy(struct xensim *x, int argc, char **argv);
+int cmd_unpause(struct xensim *x, int argc, char **argv);
 int cmd_exec(struct xensim *x, int argc, char **argv);
 int cmd_fault(struct xensim *x, int argc, char **argv);
 

@@ -50,7 +50,7 @@ has() {
 XC=$XENCHANNEL XS=$XENSIM
 
 # xenchannel: commands, options per command, domains, specs, channel names
-has _xenchannel "attach detach list config registry provision agent-shell console agent-command help --help --version" "$XC" ""
+has _xenchannel "attach detach list define undefine create config registry provision agent-shell console agent-command help --help --version" "$XC" ""
 # exactly the commands `xenchannel --help` lists that start with the word
 a_cmds=$("$XC" --help | awk '/^  [a-z]/ && $1 ~ /^a/ { print $1 }' | sort -u | tr '\n' ' ')
 [[ $a_cmds == *attach* ]] || fail "xenchannel --help lists no attach: [$a_cmds]"
@@ -58,7 +58,7 @@ expect _xenchannel "$a_cmds" "$XC" a
 has _xenchannel "--force --help" "$XC" attach --
 has _xenchannel "--json --stats" "$XC" list --
 has _xenchannel "--config --key --timeout --jobs --json" "$XC" provision --
-expect _xenchannel "detach" "$XC" help de
+expect _xenchannel "define detach" "$XC" help de
 expect _xenchannel "web1 db1" "$XC" attach ""
 expect _xenchannel "web1" "$XC" attach --force w
 expect _xenchannel "name= connection= path=" "$XC" attach web1 ""
@@ -69,6 +69,13 @@ expect _xenchannel "org.example.debug.0" "$XC" detach web1 ""
 expect _xenchannel "org.example.debug.0" "$XC" detach --timeout 5 web1 org
 expect _xenchannel "" "$XC" detach --timeout ""
 expect _xenchannel "check" "$XC" registry ""
+export XENCHANNEL_DOMAINS_DIR="$E2E_TMP/domains"
+"$XC" define web9 "name=org.example.nine.0,connection=pty" >/dev/null || fail "define web9"
+expect _xenchannel "web1 db1 web9" "$XC" define ""
+expect _xenchannel "name= connection= path= devid=" "$XC" define web9 name=org.example.a.0,connection=pty ""
+expect _xenchannel "web9" "$XC" undefine web
+expect _xenchannel "org.example.nine.0" "$XC" undefine web9 ""
+has _xenchannel "--dry-run --timeout" "$XC" create --
 expect _xenchannel "org.xenchannel.agent.0" "$XC" registry check org.xenc
 expect _xenchannel "db1" "$XC" provision web1=doc.json d
 expect _xenchannel "$E2E_TMP/cfgs/web.cfg" "$XC" provision --config "$E2E_TMP/cfgs/w"

@@ -23,7 +23,7 @@ units=$(find "$D" -name '*.service' -path '*/systemd/system/*')
 [ -n "$units" ] || fail "no systemd unit installed"
 for u in $units; do
 	case $u in "$D$PREFIX"/*) ;; *) fail "unit $u is not under the prefix $PREFIX" ;; esac
-	grep -q @ "$u" && fail "unit $u has an unsubstituted @...@: $(grep @ "$u")"
+	grep -qE '@[a-z_]+@' "$u" && fail "unit $u has an unsubstituted @...@: $(grep -E '@[a-z_]+@' "$u")"
 	while IFS= read -r line; do
 		prog=${line#*=}
 		prog=${prog%% *}

@@ -7,7 +7,7 @@
 
 T=/run/xentest
 mkdir -p "$T"
-BIN=/xentest/bin
+BIN=/usr/sbin # the xenchannel package's binaries (installed by /init)
 up() { cut -d' ' -f1 /proc/uptime; }
 note() { echo "XENTEST: [$(up)] $*"; }
 
@@ -26,13 +26,13 @@ artifact() { # artifact NAME < content
 	echo "@@EOF"
 }
 
-# need_bin NAME...: succeeds when every binary is present in /xentest/bin and
+# need_bin NAME...: succeeds when every binary is installed in /usr/sbin and
 # loads (all shared libraries found); otherwise sets WHY.
 need_bin() {
 	local b
 	for b in "$@"; do
 		if [ ! -x "$BIN/$b" ]; then
-			WHY="$b is not built (not in build-xen)"
+			WHY="$b is not installed (package xenchannel: see the host log and deb.log)"
 			return 1
 		fi
 		if ldd "$BIN/$b" 2>&1 | grep -q 'not found'; then

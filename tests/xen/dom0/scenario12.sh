@@ -1,79 +1,53 @@
-# scenario 12 (XENCHANNEL_XEN_CLOUDINIT=1, alone): a cloud image's first boot.
-# A domU with systemd as PID 1, Debian's cloud-init and what xenchannel-guest
-# installs, its agent channel declared in xl channel=[...] (served by QEMU):
-# `xl create && xenchannel provision --wait-agent --nocloud seed/ VM` is the
-# whole flow; xenchannel-seed.service writes the seed before
-# cloud-init-local.service, and cloud-init sets the host name, creates the
-# user with its ssh key and the static address; checked inside the guest
-# (its report on the console, which xenconsoled logs in dom0).
-CIDOM=ci-guest
-CI_KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ7mN0fQm2sS1xen6cloudinitkeyAAAAAAAAAAAAA xentest-cloudinit"
-s7_cleanup() { xl destroy $CIDOM >/dev/null 2>&1; }
-trap s7_cleanup EXIT
-
-s7_files() {
-	mkdir -p $T/seed
-	printf 'instance-id: iid-xentest-ci\nlocal-hostname: ci-guest\n' >$T/seed/meta-data
-	printf '%s\n' "#cloud-config" "hostname: ci-seeded" "users:" "  - name: ops" \
-		"    shell: /bin/sh" "    ssh_authorized_keys:" "      - $CI_KEY" >$T/seed/user-data
-	printf '%s\n' "version: 2" "ethernets:" "  eth0:" "    match:" \
-		"      macaddress: \"00:16:3e:5e:ed:02\"" "    addresses: [192.0.2.60/24]" \
-		>$T/seed/network-config
-	printf '%s\n' "name    = \"$CIDOM\"" 'type    = "pv"' 'kernel  = "/xentest/vmlinuz"' \
-		'ramdisk = "/xentest/ci-domU.cpio.gz"' 'extra   = "console=hvc0 quiet"' \
-		'memory  = 1024' 'vcpus   = 1' \
-		"channel = [ \"connection=socket, name=org.xenchannel.test.lost, path=$T/ci-lost.sock\"," \
-		"            \"connection=socket, name=org.xenchannel.agent.0, path=$T/ci-agent.sock\" ]" \
-		>$T/ci.cfg
-}
-
-s7() {
-	local rc log report t0 t1 want fails="" order s l
-	need_bin xenchannel || { result 12 cloud-init FAIL "$WHY"; return; }
-	[ -f /xentest/ci-domU.cpio.gz ] ||
-		{ result 12 cloud-init FAIL "no cloud-init domU image (see the host log)"; return; }
-	s7_files
-	note "s7: xl create && xenchannel provision --nocloud"
-	t0=$(up)
-	# the whole flow, as an admin types it
-	xl create $T/ci.cfg >$T/ci-create.log 2>&1 &&
-		timeout 1000 xenchannel provision --json --wait-agent 900 --timeout 120 \
-			--nocloud $T/seed $CIDOM >$T/ci-prov.json 2>$T/ci-prov.err
-	rc=$?
-	t1=$(up)
-	note "s7: provision exited $rc after $(awk "BEGIN{print $t1 - $t0}")s"
-	echo "XENTEST-MEASURE ci_seed_in_place_s=$(awk "BEGIN{print $t1 - $t0}")"
-	cat $T/ci-create.log $T/ci-prov.err
-	artifact s7-provision.json <$T/ci-prov.json
-	# the guest's report, from its console log (tail -F follows it: no polling)
-	log=/var/log/xen/console/guest-$CIDOM.log
-	if [ $rc -eq 0 ]; then
-		while IFS= read -r line; do
-			case $line in *CIREPORT-END*) break ;; esac
-		done < <(timeout 900 tail -n +1 -F $log 2>/dev/null)
-	fi
-	echo "XENTEST-MEASURE ci_report_s=$(awk "BEGIN{print $(up) - $t0}")"
-	# journald puts "[uptime] unit[pid]: " before each line on the console
-	report=$(tr -d '\r' <$log 2>/dev/null | sed -n 's/^.*\(CIREPORT .*\)$/\1/p' | sed 's/ *$//')
-	artifact s7-guest-console.log <$log
-	for want in "hostname=ci-seeded" "user=ops:/home/ops" "keys=1 mode=600 ops" \
-		"addr=inet 192.0.2.60/24" "seed=700 meta-data network-config user-data" \
-		"datasource=nocloud" "errors-init-local=0"; do
-		printf '%s\n' "$report" | grep -qxF "CIREPORT $want" || fails="$fails [$want]"
+# scenario 12: `xl reboot` of the domain of scenario 11: xl creates it again
+# (new domain id) from the config it got, without channels; xenchanneld
+# attaches the declared ones at the same devids and they work. Then
+# `xl destroy`: no backend directory, socket or process is left, and
+# xenchanneld's descriptor count is back to what it was before scenario 11.
+s12() {
+	local old msg reply left fd1 fd2 id links
+	[ -n "$WEBID" ] || { result 12 reboot-destroy FAIL "scenario 11 created no domain"; return; }
+	old=$WEBID
+	fd1=$(fds)
+	xl reboot $WEB >$T/reboot.out 2>&1 || { result 12 reboot-destroy FAIL "xl reboot: $(tr '\n' ' ' <$T/reboot.out)"; return; }
+	newid() { id=$(xl domid $WEB 2>/dev/null) && [ -n "$id" ] && [ "$id" != "$old" ]; }
+	until_ok 180 newid || { result 12 reboot-destroy FAIL "no new domain $WEB after xl reboot (still '$(xl domid $WEB 2>&1)')"; return; }
+	id=$(xl domid $WEB)
+	WEBID=$id
+	for id in 1 2; do
+		if ! xs_wait 60 /local/domain/0/backend/console/$WEBID/$id/state '[ "$v" = 4 ]' ||
+			! xs_wait 60 /local/domain/$WEBID/device/console/$id/state '[ "$v" = 4 ]'; then
+			result 12 reboot-destroy FAIL "after reboot, channel $id of domain $WEBID not Connected"
+			return
+		fi
 	done
-	# the seed was in place before cloud-init's local stage started
-	order=$(printf '%s\n' "$report" | sed -n 's/^CIREPORT order=//p')
-	s=${order#seed_done:}
-	s=${s%% *}
-	l=${order##*local_start:}
-	{ [ -n "$s" ] && [ -n "$l" ] && [ "$s" -gt 0 ] && [ "$s" -le "$l" ]; } ||
-		fails="$fails [order: $order]"
-	if [ $rc -ne 0 ]; then
-		result 12 cloud-init FAIL "xl create && xenchannel provision --nocloud exited $rc: $(tail -n 3 $T/ci-prov.err | tr '\n' ' ') $(tr -d '\n' <$T/ci-prov.json | cut -c1-300)"
-	elif [ -n "$fails" ]; then
-		result 12 cloud-init FAIL "guest report lacks$fails: $(printf '%s\n' "$report" | tr '\n' ' ' | cut -c1-600)"
-	else
-		result 12 cloud-init PASS "seed over QEMU's channel $(awk "BEGIN{print $t1 - $t0}")s after xl create, before cloud-init-local; cloud-init (NoCloud) set hostname ci-seeded, created ops with its ssh key, 192.0.2.60/24 on eth0 (read in the guest)"
-	fi
+	guest_open "$WEBID" || { result 12 reboot-destroy FAIL "rebooted domain $WEBID never reached its command server"; return; }
+	links=$(web_links)
+	[ "$links" = "/dev/hvc1 /dev/hvc2 " ] ||
+		{ result 12 reboot-destroy FAIL "links after reboot: '$links'"; return; }
+	msg="again-$RANDOM"
+	guest_run 20 "exec 3<>/dev/xen-channel/$WEB_RAW || exit 1; stty raw -echo <&3; (head -n1 <&3 >/tmp/echo-in; echo \"pong \$(cat /tmp/echo-in)\" >&3) >/dev/null 2>&1 &"
+	reply=$(xt-sock rt $WEB_RAW_SOCK "$msg" 20)
+	[ "$reply" = "pong $msg" ] || { result 12 reboot-destroy FAIL "round trip after reboot: sent '$msg', got '$reply'"; return; }
+	[ -z "$(qemu_of "$WEBID")" ] || { result 12 reboot-destroy FAIL "a QEMU runs for the rebooted domain"; return; }
+
+	xl destroy $WEB >$T/destroy.out 2>&1 || { result 12 reboot-destroy FAIL "xl destroy: $(tr '\n' ' ' <$T/destroy.out)"; return; }
+	nothing_left() {
+		local p
+		left=""
+		for p in /local/domain/0/backend/console/$old /local/domain/0/backend/console/$WEBID \
+			/libxl/$old /libxl/$WEBID /local/domain/$WEBID; do
+			xenstore-exists $p && left="$left $p"
+		done
+		for p in $WEB_AGENT_SOCK $WEB_RAW_SOCK; do [ -e $p ] && left="$left $p"; done
+		[ -n "$(qemu_of "$WEBID")" ] && left="$left qemu"
+		pgrep -f "xl create" >/dev/null && left="$left xl-monitor"
+		[ "$(served)" = 0 ] || left="$left served=$(served)"
+		[ -z "$left" ]
+	}
+	until_ok 60 nothing_left || { result 12 reboot-destroy FAIL "after xl destroy:$left"; return; }
+	until_ok 30 test "$(fds)" = "$FD0" || { result 12 reboot-destroy FAIL "xenchanneld has $(fds) descriptors, $FD0 before scenario 11"; return; }
+	fd2=$(fds)
+	xenstore-ls -fp /local/domain/0/backend 2>&1 | artifact s12-backend-after-destroy.txt
+	result 12 reboot-destroy PASS "xl reboot: domain $old -> $WEBID, channels 1 and 2 back (same devids, $links), round trip; xl destroy: no backend directory, socket, QEMU or xl process left; xenchanneld descriptors $FD0 -> $fd1 -> $fd2"
 }
-s7
+s12

@@ -6,8 +6,8 @@ set -u
 . /xentest/domains.sh
 . /xentest/params.sh # written by tests/xen/run: RELEASE, XEN_VERSION, SCENARIOS, AGENT_NAME, ...
 
-if [ "${CLOUDINIT:-0}" = 1 ]; then # the opt-in cloud-init run: scenario 12 alone
-	. /xentest/scenario12.sh
+if [ "${CLOUDINIT:-0}" = 1 ]; then # the opt-in cloud-init run: scenario 15 alone
+	. /xentest/scenario15.sh
 	echo "XENTEST: scenarios done"
 	exit 0
 fi
@@ -25,7 +25,7 @@ XENCHANNELD_PID=
 cleanup() {
 	local d
 	[ -n "$XENCHANNELD_PID" ] && kill "$XENCHANNELD_PID" 2>/dev/null
-	for d in $DOM $EXTRA_DOMS; do xl destroy "$d" >/dev/null 2>&1; done
+	for d in $DOM $EXTRA_DOMS web sysd; do xl destroy "$d" >/dev/null 2>&1; done
 }
 trap cleanup EXIT
 
@@ -129,8 +129,8 @@ fi
 # ---------------------------------------------------------------------------
 [ "${FACTS:-0}" = 1 ] && . /xentest/facts.sh
 
-# 11 (qemu-guest-agent) last: it shuts the domU down
-for i in 1 2 3 4 5 6 7 8 9 10 11; do
+# in order; 14 (qemu-guest-agent) last: it shuts the domU down
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
 	want $i || continue
 	. /xentest/scenario$i.sh
 done

@@ -1,28 +1,24 @@
-# cloudinit-image.sh - the domU of scenario 12 (XENCHANNEL_XEN_CLOUDINIT=1):
+# cloudinit-image.sh - the domU of scenario 15 (XENCHANNEL_XEN_CLOUDINIT=1):
 # a Debian bookworm guest with systemd as PID 1, Debian's cloud-init and
 # ifupdown (cloud-init's ENI renderer), booted from an initramfs.
-# Sourced by tests/xen/run after images.sh; expects: CACHE, HERE, IMG, log(), die().
+# Sourced by tests/xen/run after images.sh; expects: CACHE, HERE, IMG, WORK,
+# XEN_SUITE, log(), die(), xen_key().
 #
 #   CI_IMG/rootfs   the root filesystem (mmdebstrap), kernel modules from IMG
-# Cached under $CACHE/cloudinit-images, keyed by IMG (the kernel), the
-# cloud-init and systemd versions apt would install, and this file.
+# Cached under $CACHE/cloudinit-images/<suite>-<key>, keyed by IMG (the
+# kernel), the cloud-init and systemd versions apt would install, and this file.
 
 CI_PACKAGES="systemd,systemd-sysv,udev,dbus,cloud-init,ifupdown,iproute2,kmod,\
 libxenstore4,libjansson4,xenstore-utils,procps"
 
 cloudinit_image_key() {
-	local v vers=""
-	for p in cloud-init systemd ifupdown; do
-		v=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2; exit}')
-		vers="$vers $p=${v:-unknown}"
-	done
-	printf '%s\n' "$vers" "$(basename "$IMG")" "$(sha256sum "$HERE/lib/cloudinit-image.sh" | cut -c1-16)" |
-		sha256sum | cut -c1-16
+	xen_key "cloud-init systemd ifupdown" \
+		"$(basename "$IMG") $(sha256sum "$HERE/lib/cloudinit-image.sh" | cut -c1-16)"
 }
 
 build_cloudinit_image() { # sets CI_IMG
 	local key tmp kver f
-	key=$(cloudinit_image_key)
+	key=$XEN_SUITE-$(cloudinit_image_key)
 	CI_IMG=$CACHE/cloudinit-images/$key
 	[ -e "$CI_IMG/.complete" ] && { log "image: cached $CI_IMG"; return 0; }
 	mkdir -p "$CACHE/cloudinit-images"
@@ -51,43 +47,35 @@ build_cloudinit_image() { # sets CI_IMG
 	touch "$tmp/.complete"
 	rm -rf "$CI_IMG"
 	mv "$tmp" "$CI_IMG"
-	for f in "$CACHE"/cloudinit-images/*; do
+	for f in "$CACHE/cloudinit-images/$XEN_SUITE"-*; do
 		[ "$f" = "$CI_IMG" ] || rm -rf "$f"
 	done
 	exec 9>&-
 	log "image: built $CI_IMG ($(du -sm "$CI_IMG" | cut -f1) MiB)"
 }
 
-# cloudinit_domu SRC BUILD OUT: this run's cloud-init domU as a gzip'd
-# initramfs OUT: the image plus what xenchannel-guest installs (agent,
-# xen-console-setup, udev rule, the two units, the cloud.cfg.d snippet) and
-# the test's own units (a dummy eth0 for cloud-init's network-config, a
-# report of what cloud-init did on the console).
+# cloudinit_domu DEB OUT: this run's cloud-init domU as a gzip'd initramfs
+# OUT: the image with the xenchannel-guest package DEB installed by dpkg
+# (agent, xen-console-setup, udev rules, units, the cloud.cfg.d snippet), and
+# the test's own units (a dummy eth0 for cloud-init's network-config, a report
+# of what cloud-init did on the console).
 cloudinit_domu() {
-	local src=$1 build=$2 out=$3 r
-	r=$(dirname "$out")/ci-root
+	local deb=$1 out=$2 r u
+	r=$WORK/ci-root
 	rm -rf "$r"
 	cp -a "$CI_IMG/rootfs" "$r"
-	install -m 0755 "$build/src/guest/agent/xenchannel-agent" "$r/usr/sbin/xenchannel-agent"
-	install -m 0755 "$build/src/guest/console-setup/xen-console-setup" "$r/usr/lib/udev/xen-console-setup"
-	install -m 0644 "$src/data/udev/90-xen-channel.rules" "$r/usr/lib/udev/rules.d/"
-	install -m 0644 "$src/data/cloud-init/99-xenchannel.cfg" "$r/etc/cloud/cloud.cfg.d/"
-	for u in xenchannel-seed xenchannel-agent; do
-		sed 's|@sbindir@|/usr/sbin|g; s|@bindir@|/usr/bin|g' "$src/data/systemd/$u.service.in" \
-			>"$r/usr/lib/systemd/system/$u.service"
-	done
+	cp "$deb" "$r/tmp/"
+	chroot "$r" dpkg -i "/tmp/$(basename "$deb")" >"$WORK/ci-dpkg.log" 2>&1 ||
+		die "cloud-init domU: dpkg -i $(basename "$deb") failed (see $WORK/ci-dpkg.log)"
+	rm -f "$r/tmp/$(basename "$deb")"
 	mkdir -p "$r/etc/systemd/system/cloud-init-local.service.wants" \
 		"$r/etc/systemd/system/multi-user.target.wants"
-	ln -sf /usr/lib/systemd/system/xenchannel-seed.service \
-		"$r/etc/systemd/system/cloud-init-local.service.wants/xenchannel-seed.service"
-	ln -sf /usr/lib/systemd/system/xenchannel-agent.service \
-		"$r/etc/systemd/system/multi-user.target.wants/xenchannel-agent.service"
 	install -m 0644 "$HERE/domU-cloudinit/xentest-nic.service" "$HERE/domU-cloudinit/xentest-report.service" \
 		"$r/etc/systemd/system/"
 	# test only: both agents say what they do on the console too
-	for u in xenchannel-seed xenchannel-agent; do
-		mkdir -p "$r/etc/systemd/system/$u.service.d"
-		install -m 0644 "$HERE/domU-cloudinit/$u-console.conf" "$r/etc/systemd/system/$u.service.d/xentest.conf"
+	for u in xenchannel-seed.service xenchannel-agent@.service; do
+		mkdir -p "$r/etc/systemd/system/$u.d"
+		install -m 0644 "$HERE/domU-cloudinit/${u%%[@.]*}-console.conf" "$r/etc/systemd/system/$u.d/xentest.conf"
 	done
 	install -m 0755 "$HERE/domU-cloudinit/xentest-report" "$r/usr/local/sbin/xentest-report"
 	ln -sf /etc/systemd/system/xentest-nic.service \
