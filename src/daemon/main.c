@@ -249,6 +249,31 @@ static int claim_backend(struct xcd *d)
 	return -1;
 }
 
+/* Ready: systemd is told, and a daemonized process's starter returns; from
+ * here on the log goes where the user asked. */
+static void announce_ready(const struct xcd *d, int ready_fd)
+{
+	notify_systemd("READY=1");
+	if (ready_fd < 0)
+		return;
+	if (d->opt.use_syslog)
+		log_use_syslog(1);
+	int keep_err = !d->opt.use_syslog;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		if (!keep_err)
+			dup2(null, 2);
+		if (null > 2)
+			close(null);
+	} else {
+		detach_stdio();
+	}
+	if (daemonize_ready(ready_fd) < 0)
+		log_warn("telling the parent we are ready: %s", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	static struct xcd d;
@@ -325,27 +350,8 @@ int main(int argc, char **argv)
 
 	if (d.opt.pidfile && write_pidfile(d.opt.pidfile) < 0)
 		goto out;
-	notify_systemd("READY=1");
-	if (ready_fd >= 0) {
-		/* From here on the log goes where the user asked. */
-		if (d.opt.use_syslog)
-			log_use_syslog(1);
-		int keep_err = !d.opt.use_syslog;
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			if (!keep_err)
-				dup2(null, 2);
-			if (null > 2)
-				close(null);
-		} else {
-			detach_stdio();
-		}
-		if (daemonize_ready(ready_fd) < 0)
-			log_warn("telling the parent we are ready: %s", strerror(errno));
-		ready_fd = -1;
-	}
+	announce_ready(&d, ready_fd);
+	ready_fd = -1;
 
 	if (loop_run(d.loop) < 0)
 		log_err("event loop: %s", strerror(errno));
