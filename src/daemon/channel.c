@@ -26,14 +26,15 @@
 #define STORM_BYTES_PER_EVENT 16u
 
 /* Batching. Linux's hvc_xen notifies once per 16 bytes it reads and once per
- * 256 it writes (and spins, yielding, while `out` is full). While a guest is
- * busy with a transfer (BATCH_BUSY bytes waiting for it in `in`, or as many
- * just taken from `out`), its notifications wait: the port stays masked for
+ * 256 it writes. While a guest is busy reading a transfer (BATCH_BUSY bytes
+ * waiting for it in `in`), its notifications wait: the port stays masked for
  * batch_len ms and the unmask delivers what came meanwhile as one event.
- * batch_len grows by 1 ms per batch while the guest moves less than half of
- * `in` (a quarter of `out`) per batch, and halves when it moves more (it may
- * have waited for us), never beyond half the time it needs for a ring at its
- * rate over the last window: a guest that fast, or idle, is served per event. */
+ * batch_len grows by 1 ms per batch while the guest reads less than half of
+ * `in` per batch, and halves when it reads more (it may have waited for us),
+ * never beyond half the time it needs for a ring at its rate over the last
+ * window: a guest that fast, or idle, is served per event. A guest that
+ * writes is never held back: hvc_xen spins, yielding, while `out` is full,
+ * so every ms `out` waits for us is a ms of its CPU and throughput lost. */
 #define BATCH_MAX_MS 16u
 #define BATCH_BUSY 256u
 #define ACCEPT_RETRY_MS 100u
@@ -320,28 +321,17 @@ static uint64_t batch_ms(uint64_t size, uint64_t rate)
 	return ms < BATCH_MAX_MS ? ms : BATCH_MAX_MS;
 }
 
-/* Keep the port masked for a batch? (see BATCH_MAX_MS) Each busy direction
- * bounds it; an idle one does not count. */
+/* Keep the port masked for a batch? (see BATCH_MAX_MS) */
 static int batch(struct chan *c)
 {
-	uint64_t cap = BATCH_MAX_MS, in;
-	int busy = 0, much = 0;
 	long room = ring_writable(&c->ring);
-	if (c->pass_from_guest >= BATCH_BUSY) {
-		busy = 1;
-		cap = batch_ms(RING_OUT_SIZE, c->rate_from);
-		/* a quarter: hvc_xen spins, its CPU lost, once `out` is full */
-		much = c->pass_from_guest >= RING_OUT_SIZE / 4;
-	}
-	if (room >= 0 && RING_IN_SIZE - (size_t)room >= BATCH_BUSY) {
-		busy = 1;
-		in = batch_ms(RING_IN_SIZE, c->rate_to);
-		cap = in < cap ? in : cap;
-		much |= c->pass_to_guest >= RING_IN_SIZE / 2;
-	}
-	if (!busy)
+	if (c->pass_from_guest >= BATCH_BUSY || room < 0 ||
+	    RING_IN_SIZE - (size_t)room < BATCH_BUSY) {
+		c->batch_len = 0; /* a writer, or nothing for the guest to read */
 		return 0;
-	c->batch_len = much ? c->batch_len / 2 : c->batch_len + 1;
+	}
+	uint64_t cap = batch_ms(RING_IN_SIZE, c->rate_to);
+	c->batch_len = c->pass_to_guest >= RING_IN_SIZE / 2 ? c->batch_len / 2 : c->batch_len + 1;
 	if (c->batch_len > cap)
 		c->batch_len = cap;
 	if (c->batch_len == 0)
@@ -359,7 +349,6 @@ int chan_event(struct chan *c)
 		uint64_t span = now - c->win_start_ms;
 		int seen = span <= 2 * STORM_WINDOW_MS;
 		c->rate_to = seen ? c->win_to / span : UINT64_MAX;
-		c->rate_from = seen ? (c->win_bytes - c->win_to) / span : UINT64_MAX;
 		c->win_to = 0;
 		c->win_start_ms = now;
 		c->win_events = 0;
@@ -706,7 +695,7 @@ static struct chan *chan_create(struct xcd *d, uint32_t domid, uint32_t devid)
 	c->devid = devid;
 	c->st = CH_NEW;
 	c->listen_fd = c->fd = c->pty_slave = c->pty_wd = c->local_port = -1;
-	c->rate_to = c->rate_from = UINT64_MAX; /* unknown: per event until measured */
+	c->rate_to = UINT64_MAX; /* unknown: per event until measured */
 	c->name = name;
 	c->path = path;
 	size_t h = hash(d, domid, devid);

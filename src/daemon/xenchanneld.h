@@ -139,7 +139,7 @@ struct chan {
 	unsigned win_events;
 	uint64_t win_bytes;
 	uint64_t win_to;             /* of win_bytes, to the guest */
-	uint64_t rate_to, rate_from; /* bytes per ms over the last window (batching) */
+	uint64_t rate_to;            /* bytes per ms to the guest, last window (batching) */
 	size_t pass_from_guest;      /* bytes the last turn took from `out` */
 	size_t pass_to_guest;        /* ... and put into `in` */
 	uint64_t batch_len;          /* ms of the next batch (channel.c) */
