@@ -41,7 +41,7 @@ linux-image-amd64 udev libxenstore4 libjansson4 $ssl libyaml-0-2 busybox-static 
 	XEN_ROOTFS_PACKAGES="xen-utils-$XEN_VERSION,xenstore-utils,qemu-system-xen,socat,busybox-static,\
 kmod,procps,iproute2,udev,libjansson4,$ssl,libyaml-0-2,psmisc,openssh-client,python3,linux-perf,\
 qemu-guest-agent,e2fsprogs"
-	XEN_BUILD_PACKAGES="gcc,libc6-dev,pkg-config,meson,ninja-build,python3,debhelper,libxen-dev,libjansson-dev,\
+	XEN_BUILD_PACKAGES="build-essential,pkg-config,meson,ninja-build,python3,debhelper,libxen-dev,libjansson-dev,\
 libssl-dev,libyaml-dev"
 	XEN_HOST_SUITE=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 }
