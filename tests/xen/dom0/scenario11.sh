@@ -1,92 +1,88 @@
-# scenario 11: `xenchannel create` of a PV domU whose config has two channels.
-# They are declared for its name, xl creates the domain paused from the config
-# without them, xenchanneld attaches them on @introduceDomain, the domain is
-# unpaused: no QEMU process exists for it, udev links both channels at boot
-# (coldplug), and the agent is provisioned over the declared channel.
-WEB=web
-WEB_RAW=org.xenchannel.test.raw
-WEB_AGENT_SOCK=$T/web-agent.sock
-WEB_RAW_SOCK=$T/web-raw.sock
-WEBID=
-FD0=
-KEY6="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK6xenchannelcreatenoqemukeyAAAAAAAAAAAAAAAA xentest-create"
+# scenario 11: Debian's qemu-guest-agent in the domU on a channel served by
+# xenchanneld, driven by `xenchannel qga`: ping, osinfo, interfaces;
+# fsfreeze of an ext4 file system mounted in the domU (a write waits while it
+# is frozen and completes after the thaw); set-user-password, read back from
+# /etc/shadow; guest-shutdown: the domain goes away and xenchanneld releases
+# the channel. It ends the domU: the scenarios after it make their own.
+QGA_NAME=org.qemu.guest_agent.0
+QGA_SOCK=$T/qga.sock
+# openssl passwd -6 -salt xentestqga2026 xen-qga-secret
+QGA_HASH='$6$xentestqga2026$4yAX6.11k/hvwVfjEJKXIuKeospu2ciuhWPWH04pkyfuGpIwcuc23qQC29P/ovBftHN/EMGJdYg/sY2ylDbQv1'
 
-served() { # channels xenchanneld serves now
-	printf 'stats\n' | socat -t5 - UNIX-CONNECT:/run/xenchanneld/control.sock 2>/dev/null | grep -c '"domid"'
+qga() { # qga COMMAND [ARGS]: output in $T/qga.out, messages in $T/qga.err
+	timeout 150 xenchannel qga --timeout 120 $DOM "$@" >$T/qga.out 2>$T/qga.err
 }
-fds() { ls "/proc/$XENCHANNELD_PID/fd" 2>/dev/null | wc -l; }
-# until_ok SECONDS CMD...: bounded poll for what no xenstore event announces
-until_ok() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.5
-	done
+qga_why() { echo "$1: exit $2: $(head -c 300 $T/qga.out | tr '\n' ' ') $(head -c 300 $T/qga.err | tr '\n' ' ')"; }
+# qga_check PYTHON-EXPR: the expression, on j = the parsed output, holds
+qga_check() { python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' $T/qga.out "$1"; }
+
+s11_shutdown() { # guest-shutdown; the domain goes, xenchanneld releases the channel
+	local rc=0
+	qga guest-shutdown || rc=$?
+	[ $rc = 0 ] || { WHY=$(qga_why guest-shutdown $rc); return 1; }
+	xs_wait 120 "/local/domain/$DOMID/name" '[ -z "$v" ]' ||
+		{ WHY="guest-shutdown answered, but domain $DOMID is still there: $(xl list 2>&1 | tr '\n' ' ')"; return 1; }
+	xs_wait 60 "/local/domain/0/backend/console/$DOMID" '[ -z "$v" ] && ! xenstore-exists /local/domain/0/backend/console/$DOMID 2>/dev/null' ||
+		{ WHY="the domain is gone but its backend directory stays"; return 1; }
+	kill -0 "$XENCHANNELD_PID" 2>/dev/null || { WHY="xenchanneld died with the domain"; return 1; }
+	grep -q "domain $DOMID channel $QGA_DEVID ($QGA_NAME): domain is gone; released" $T/xenchanneld.log ||
+		{ WHY="xenchanneld did not log the release of devid $QGA_DEVID"; return 1; }
 }
-qemu_of() { ps -eo args | grep '[q]emu' | grep -e "-xen-domid $1\( \|$\)"; }
-# the guest's links of both channels, once udev is done
-web_links() {
-	guest_run 40 "udevadm settle -t 30; readlink -f /dev/xen-channel/$AGENT_NAME; readlink -f /dev/xen-channel/$WEB_RAW" | tr '\n' ' '
+
+s11_freeze() { # freeze / status / a blocked write / thaw / the write done
+	# (the domU's busybox sh runs its own applets first: e2fsprogs' mke2fs by path)
+	local out rc=0
+	out=$(guest_run 60 'modprobe loop && modprobe ext4 && dd if=/dev/zero of=/tmp/qga-ext4.img bs=1M count=32 2>/dev/null &&
+		/usr/sbin/mke2fs -q -t ext4 -F /tmp/qga-ext4.img && mkdir -p /mnt/qga &&
+		mount -t ext4 -o loop /tmp/qga-ext4.img /mnt/qga && grep " /mnt/qga ext4 " /proc/mounts')
+	[ $? = 0 ] || { WHY="no ext4 file system in the domU: $out"; return 1; }
+	qga guest-fsfreeze-freeze || rc=$?
+	[ $rc = 0 ] && qga_check 'isinstance(j, int) and j >= 1' || { WHY=$(qga_why freeze $rc); return 1; }
+	qga guest-fsfreeze-status && qga_check 'j == "frozen"' || { WHY=$(qga_why "status (frozen)" $?); return 1; }
+	# the write waits in the kernel (sb_start_write) while the fs is frozen
+	out=$(guest_run 30 '(echo written-while-frozen >/mnt/qga/f; echo done >/tmp/qga-write.done) >/dev/null 2>&1 </dev/null &
+		sleep 3; if [ -e /tmp/qga-write.done ]; then echo completed; else echo blocked; fi')
+	if [ "$out" != blocked ]; then
+		qga guest-fsfreeze-thaw
+		WHY="a write to the frozen fs did not wait: $out"
+		return 1
+	fi
+	qga guest-fsfreeze-thaw && qga_check 'isinstance(j, int) and j >= 1' || { WHY=$(qga_why thaw $?); return 1; }
+	out=$(guest_run 60 'i=0; while [ ! -e /tmp/qga-write.done ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; cat /mnt/qga/f')
+	[ "$out" = written-while-frozen ] || { WHY="the write did not complete after the thaw: $out"; return 1; }
+	qga guest-fsfreeze-status && qga_check 'j == "thawed"' || { WHY=$(qga_why "status (thawed)" $?); return 1; }
 }
 
 s11() {
-	local rc out links id t0 dt
-	need_bin xenchanneld xenchannel || { result 11 create-no-qemu FAIL "$WHY"; return; }
+	local out rc=0 steps=""
+	need_bin xenchannel xenchanneld || { result 11 qemu-guest-agent FAIL "$WHY"; return; }
 	if [ -z "$XENCHANNELD_PID" ] || ! kill -0 "$XENCHANNELD_PID" 2>/dev/null; then
-		start_xenchanneld || { result 11 create-no-qemu FAIL "$WHY"; return; }
+		start_xenchanneld || { result 11 qemu-guest-agent FAIL "$WHY"; return; }
 	fi
-	# the stock domU goes first (its QEMU must not be taken for this one's),
-	# and with it every channel xenchanneld served
-	xl destroy $DOM >/dev/null 2>&1
-	until_ok 60 test "$(served)" = 0 || note "xenchanneld still serves $(served) channels of a destroyed domain"
-	FD0=$(fds)
-	cat >$T/web.cfg <<CFG
-name    = "$WEB"
-type    = "pv"
-kernel  = "/xentest/vmlinuz"
-ramdisk = "/xentest/domU.cpio"
-extra   = "console=hvc0 quiet loglevel=1"
-memory  = 256
-vcpus   = 1
-channel = [ "connection=socket, name=$AGENT_NAME, path=$WEB_AGENT_SOCK",
-            "connection=socket, name=$WEB_RAW, path=$WEB_RAW_SOCK" ]
-CFG
-	t0=$(up)
-	timeout 300 xenchannel create $T/web.cfg >$T/create.out 2>&1
-	rc=$?
-	dt=$(awk "BEGIN{print $(up) - $t0}")
-	artifact s11-create.txt <$T/create.out
-	WEBID=$(xl domid $WEB 2>/dev/null)
-	[ $rc = 0 ] && [ -n "$WEBID" ] ||
-		{ result 11 create-no-qemu FAIL "xenchannel create exited $rc: $(tail -n 3 $T/create.out | tr '\n' ' ')"; return; }
-	echo "XENTEST-MEASURE xenchannel_create_s=$dt"
-	out=$(qemu_of "$WEBID")
-	[ -z "$out" ] && ! xenstore-exists /local/domain/0/device-model/$WEBID ||
-		{ result 11 create-no-qemu FAIL "a QEMU runs for domain $WEBID: $out"; return; }
-	for id in 1 2; do
-		if ! xs_wait 60 /local/domain/0/backend/console/$WEBID/$id/state '[ "$v" = 4 ]' ||
-			! xs_wait 60 /local/domain/$WEBID/device/console/$id/state '[ "$v" = 4 ]'; then
-			result 11 create-no-qemu FAIL "channel $id of domain $WEBID not Connected (type '$(xenstore-read /local/domain/$WEBID/device/console/$id/type 2>&1)')"
-			return
-		fi
-	done
-	guest_open "$WEBID" || { result 11 create-no-qemu FAIL "domain $WEBID never reached its command server"; return; }
-	links=$(web_links)
-	[ "$links" = "/dev/hvc1 /dev/hvc2 " ] ||
-		{ result 11 create-no-qemu FAIL "links at boot: '$links', want /dev/hvc1 /dev/hvc2"; return; }
-	guest_run 20 "xenchannel-agent $AGENT_ARGS >/run/xentest/agent.log 2>&1 & echo \$! >/run/xentest/agent.pid"
-	cat >$T/prov-web.json <<JSON
-{ "generation": 1, "hostname": "web-guest",
-  "users": [ { "name": "root", "ssh_authorized_keys": [ "$KEY6" ] } ] }
-JSON
-	timeout 120 xenchannel provision $WEB --config $T/prov-web.json --timeout 90 >$T/prov-web.out 2>&1
-	rc=$?
-	out=$(guest_run 20 'echo "hostname=$(hostname)"; grep -c "xentest-create" /root/.ssh/authorized_keys')
-	if [ $rc -ne 0 ] || [ "$(echo $out)" != "hostname=web-guest 1" ]; then
-		result 11 create-no-qemu FAIL "provision exited $rc ($(tail -n 2 $T/prov-web.out | tr '\n' ' ')); guest has: $(echo $out)"
-		return
-	fi
-	result 11 create-no-qemu PASS "xenchannel create in ${dt}s: domain $WEBID, no QEMU, channels 1 and 2 by xenchanneld, udev linked $links at boot, provisioned hostname and ssh key"
+	attach_wait $QGA_NAME $QGA_SOCK || { result 11 qemu-guest-agent FAIL "$WHY"; return; }
+	QGA_DEVID=$DEVID
+	case $LINK in /dev/hvc[1-7]) ;; *)
+		result 11 qemu-guest-agent FAIL "/dev/xen-channel/$QGA_NAME resolves to '$LINK'"; return ;; esac
+	# started as xenchannel-qemu-ga@.service does (the busybox domU has no systemd)
+	out=$(guest_run 30 "qemu-ga -d -m isa-serial -p /dev/xen-channel/$QGA_NAME -t /run -f /run/qemu-ga.pid -l /run/xentest/qemu-ga.log && echo started")
+	[ "$out" = started ] || { result 11 qemu-guest-agent FAIL "qemu-ga did not start: $out"; return; }
+	note "qemu-ga on devid $QGA_DEVID ($LINK)"
+	qga guest-ping && qga_check 'j == {}' || { result 11 qemu-guest-agent FAIL "$(qga_why guest-ping $?)"; return; }
+	qga guest-get-osinfo && qga_check 'j["id"] == "debian" and j["kernel-release"].endswith("-amd64")' ||
+		{ result 11 qemu-guest-agent FAIL "$(qga_why guest-get-osinfo $?)"; return; }
+	steps="ping, osinfo ($(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["pretty-name"], j["kernel-release"])' $T/qga.out))"
+	qga guest-network-get-interfaces &&
+		qga_check 'any(i["name"] == "eth0" and i.get("hardware-address") == "00:16:3e:5e:ed:01" for i in j)' ||
+		{ result 11 qemu-guest-agent FAIL "$(qga_why guest-network-get-interfaces $?)"; return; }
+	steps="$steps, interfaces (eth0)"
+	s11_freeze || { result 11 qemu-guest-agent FAIL "after $steps: $WHY"; return; }
+	steps="$steps, ext4 frozen (a write waited) and thawed"
+	qga guest-set-user-password "{\"username\": \"root\", \"password\": \"$(printf '%s' "$QGA_HASH" | base64 -w0)\", \"crypted\": true}" ||
+		{ result 11 qemu-guest-agent FAIL "after $steps: $(qga_why guest-set-user-password $?)"; return; }
+	out=$(guest_run 20 "grep '^root:' /etc/shadow | cut -d: -f2")
+	[ "$out" = "$QGA_HASH" ] || { result 11 qemu-guest-agent FAIL "after $steps: /etc/shadow has root:$out"; return; }
+	steps="$steps, root's password in /etc/shadow"
+	s11_shutdown || { result 11 qemu-guest-agent FAIL "after $steps: $WHY"; return; }
+	result 11 qemu-guest-agent PASS "$steps, guest-shutdown: domain $DOMID gone, xenchanneld released devid $QGA_DEVID and runs on"
 }
 s11

@@ -1,62 +1,53 @@
-# scenario 13: a domU booted with systemd as PID 1 and the xenchannel-guest
-# package installed with dpkg. Hot-attaching org.xenchannel.agent.0 (devid N)
-# makes udev (91-xenchannel-agent.rules) hand the device to systemd, which
-# starts xenchannel-agent@N.service; the agent answers over the channel.
-# Detaching it stops the service (the unit binds to the device), as Debian's
-# qemu-guest-agent with its virtio port.
-SYSD=sysd
-SYSD_SOCK=$T/sysd-agent.sock
-s13_logs() { # what the systemd domU says, for a failure
-	artifact sysd-console.log </var/log/xen/console/guest-$SYSD.log
-	[ -f $T/sysd-before-detach.txt ] && artifact s13-before-detach.txt <$T/sysd-before-detach.txt
-	guest_run 120 'systemctl status --no-pager "xenchannel-agent@*"; systemctl list-units --no-pager --all "sys-devices-console*"; ls /sys/bus/xen/devices; journalctl -b --no-pager | tail -n 80' | artifact s13-guest.txt
-}
+# scenario 13: `xl reboot` of the domain of scenario 12: xl creates it again
+# (new domain id) from the config it got, without channels; xenchanneld
+# attaches the declared ones at the same devids and they work. Then
+# `xl destroy`: no backend directory, socket or process is left, and
+# xenchanneld's descriptor count is back to what it was before scenario 12.
 s13() {
-	local rc st out init
-	need_bin xenchanneld xenchannel || { result 13 systemd-agent FAIL "$WHY"; return; }
-	[ -f /xentest/domU-systemd.cpio ] || { result 13 systemd-agent FAIL "no systemd domU image (see the host log)"; return; }
-	if [ -z "$XENCHANNELD_PID" ] || ! kill -0 "$XENCHANNELD_PID" 2>/dev/null; then
-		start_xenchanneld || { result 13 systemd-agent FAIL "$WHY"; return; }
-	fi
-	cat >$T/sysd.cfg <<CFG
-name    = "$SYSD"
-type    = "pv"
-kernel  = "/xentest/vmlinuz"
-ramdisk = "/xentest/domU-systemd.cpio"
-extra   = "console=hvc0 quiet loglevel=1 systemd.show_status=0"
-memory  = 768
-vcpus   = 1
-CFG
-	xl create $T/sysd.cfg >$T/sysd-create.log 2>&1 ||
-		{ result 13 systemd-agent FAIL "xl create: $(tail -n 3 $T/sysd-create.log | tr '\n' ' ')"; return; }
-	SYSDID=$(xl domid $SYSD)
-	# systemd boots quietly: allow several 120 s silences on the console
-	guest_open "$SYSDID" || guest_open "$SYSDID" || guest_open "$SYSDID" || {
-		artifact sysd-console.log </var/log/xen/console/guest-$SYSD.log
-		result 13 systemd-agent FAIL "the systemd domU never reached its command server"; return; }
-	init=$(guest_run 20 'cat /proc/1/comm; systemctl list-units --no-legend "xenchannel-agent@*" | wc -l')
-	[ "$(echo $init)" = "systemd 0" ] ||
-		{ result 13 systemd-agent FAIL "before attach: PID 1 and the agent's units say '$(echo $init)', want 'systemd 0'"; return; }
-	DOM=$SYSD DOMID=$SYSDID attach_wait org.xenchannel.agent.0 $SYSD_SOCK ||
-		{ result 13 systemd-agent FAIL "$WHY"; return; }
-	# bounded inside the guest, so the command server always answers in time
-	UNIT=xenchannel-agent@$DEVID.service
-	st=$(guest_run 120 "timeout 60 sh -c 'until systemctl is-active -q $UNIT; do sleep 1; done'; systemctl is-active $UNIT")
-	if [ "$st" != active ]; then
-		s13_logs
-		result 13 systemd-agent FAIL "after attach (devid $DEVID, link $LINK) $UNIT is '$st', not active"
-		return
-	fi
-	out=$(timeout 60 xenchannel agent-command --timeout 30 $SYSD '{"op": "status"}' 2>&1)
-	rc=$?
-	[ $rc = 0 ] || { result 13 systemd-agent FAIL "the udev-started agent does not answer: $(echo $out | cut -c1-200)"; return; }
-	# the device as udev and systemd see it, for a failure after the detach
-	guest_run 60 "systemctl list-units --no-pager --all 'sys-devices-console*'; udevadm info /sys/devices/console-$DEVID" >$T/sysd-before-detach.txt
-	timeout 60 xenchannel detach $SYSD org.xenchannel.agent.0 >$T/sysd-detach.out 2>&1 ||
-		{ result 13 systemd-agent FAIL "detach: $(tr '\n' ' ' <$T/sysd-detach.out)"; return; }
-	st=$(guest_run 120 "timeout 60 sh -c 'while systemctl is-active -q $UNIT; do sleep 1; done'; systemctl is-active $UNIT")
-	[ "$st" = inactive ] || { s13_logs; result 13 systemd-agent FAIL "after detach $UNIT is '$st', not inactive"; return; }
-	xl destroy $SYSD >/dev/null 2>&1
-	result 13 systemd-agent PASS "systemd domU: attach -> udev + systemd started $UNIT ($LINK), it answered; detach -> the service stopped"
+	local old msg reply left fd1 fd2 id links
+	[ -n "$WEBID" ] || { result 13 reboot-destroy FAIL "scenario 12 created no domain"; return; }
+	old=$WEBID
+	fd1=$(fds)
+	xl reboot $WEB >$T/reboot.out 2>&1 || { result 13 reboot-destroy FAIL "xl reboot: $(tr '\n' ' ' <$T/reboot.out)"; return; }
+	newid() { id=$(xl domid $WEB 2>/dev/null) && [ -n "$id" ] && [ "$id" != "$old" ]; }
+	until_ok 180 newid || { result 13 reboot-destroy FAIL "no new domain $WEB after xl reboot (still '$(xl domid $WEB 2>&1)')"; return; }
+	id=$(xl domid $WEB)
+	WEBID=$id
+	for id in 1 2; do
+		if ! xs_wait 60 /local/domain/0/backend/console/$WEBID/$id/state '[ "$v" = 4 ]' ||
+			! xs_wait 60 /local/domain/$WEBID/device/console/$id/state '[ "$v" = 4 ]'; then
+			result 13 reboot-destroy FAIL "after reboot, channel $id of domain $WEBID not Connected"
+			return
+		fi
+	done
+	guest_open "$WEBID" || { result 13 reboot-destroy FAIL "rebooted domain $WEBID never reached its command server"; return; }
+	links=$(web_links)
+	[ "$links" = "/dev/hvc1 /dev/hvc2 " ] ||
+		{ result 13 reboot-destroy FAIL "links after reboot: '$links'"; return; }
+	msg="again-$RANDOM"
+	guest_run 20 "exec 3<>/dev/xen-channel/$WEB_RAW || exit 1; stty raw -echo <&3; (head -n1 <&3 >/tmp/echo-in; echo \"pong \$(cat /tmp/echo-in)\" >&3) >/dev/null 2>&1 &"
+	reply=$(xt-sock rt $WEB_RAW_SOCK "$msg" 20)
+	[ "$reply" = "pong $msg" ] || { result 13 reboot-destroy FAIL "round trip after reboot: sent '$msg', got '$reply'"; return; }
+	[ -z "$(qemu_of "$WEBID")" ] || { result 13 reboot-destroy FAIL "a QEMU runs for the rebooted domain"; return; }
+
+	xl destroy $WEB >$T/destroy.out 2>&1 || { result 13 reboot-destroy FAIL "xl destroy: $(tr '\n' ' ' <$T/destroy.out)"; return; }
+	nothing_left() {
+		local p
+		left=""
+		for p in /local/domain/0/backend/console/$old /local/domain/0/backend/console/$WEBID \
+			/libxl/$old /libxl/$WEBID /local/domain/$WEBID; do
+			xenstore-exists $p && left="$left $p"
+		done
+		for p in $WEB_AGENT_SOCK $WEB_RAW_SOCK; do [ -e $p ] && left="$left $p"; done
+		[ -n "$(qemu_of "$WEBID")" ] && left="$left qemu"
+		pgrep -f "xl create" >/dev/null && left="$left xl-monitor"
+		[ "$(served)" = 0 ] || left="$left served=$(served)"
+		[ -z "$left" ]
+	}
+	until_ok 60 nothing_left || { result 13 reboot-destroy FAIL "after xl destroy:$left"; return; }
+	until_ok 30 test "$(fds)" = "$FD0" || { result 13 reboot-destroy FAIL "xenchanneld has $(fds) descriptors, $FD0 before scenario 12"; return; }
+	fd2=$(fds)
+	xenstore-ls -fp /local/domain/0/backend 2>&1 | artifact s13-backend-after-destroy.txt
+	result 13 reboot-destroy PASS "xl reboot: domain $old -> $WEBID, channels 1 and 2 back (same devids, $links), round trip; xl destroy: no backend directory, socket, QEMU or xl process left; xenchanneld descriptors $FD0 -> $fd1 -> $fd2"
 }
 s13

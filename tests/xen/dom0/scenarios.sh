@@ -129,7 +129,7 @@ fi
 # ---------------------------------------------------------------------------
 [ "${FACTS:-0}" = 1 ] && . /xentest/facts.sh
 
-# in order; 14 (qemu-guest-agent) last: it shuts the domU down
+# in order; 11 (qemu-guest-agent) shuts the domU down, 12 on make their own domains
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
 	want $i || continue
 	. /xentest/scenario$i.sh
