@@ -48,7 +48,9 @@ missing=""
 for f in /usr/sbin/xenchanneld /usr/sbin/xenchannel /usr/sbin/xenchannel-agent \
 	/usr/lib/udev/rules.d/90-xen-channel.rules /usr/lib/udev/rules.d/91-xenchannel-agent.rules \
 	/usr/lib/udev/xen-console-setup /lib/systemd/system/xenchanneld.service \
-	/lib/systemd/system/xenchannel-agent@.service /usr/share/xenchannel/channel-registry \
+	/lib/systemd/system/xenchannel-agent@.service /lib/systemd/system/xenchannel-qemu-ga@.service \
+	/lib/systemd/system/xenchannel-seed.service /etc/cloud/cloud.cfg.d/99-xenchannel.cfg \
+	/usr/share/xenchannel/channel-registry \
 	/usr/bin/xensim /usr/libexec/xenchannel/xensim-guest /usr/share/man/man8/xenchannel.8.gz \
 	/usr/share/bash-completion/completions/xenchannel /etc/xenchannel/domains; do
 	[ -e "$f" ] || missing="$missing $f"
@@ -56,8 +58,10 @@ done
 [ -z "$missing" ] || bad "install: missing$missing"
 [ -L /etc/systemd/system/multi-user.target.wants/xenchanneld.service ] ||
 	bad "install: xenchanneld.service is not enabled"
-ls /etc/systemd/system/*/xenchannel-agent@*.service >/dev/null 2>&1 &&
-	bad "install: xenchannel-agent@.service is enabled (udev starts it)"
+ls /etc/systemd/system/*/xenchannel-agent@*.service /etc/systemd/system/*/xenchannel-qemu-ga@*.service \
+	>/dev/null 2>&1 && bad "install: an agent's unit is enabled (udev starts them)"
+[ -L /etc/systemd/system/cloud-init-local.service.wants/xenchannel-seed.service ] ||
+	bad "install: xenchannel-seed.service is not enabled before cloud-init-local.service"
 for b in xenchanneld xenchannel xenchannel-agent xensim; do
 	"$b" --version >/dev/null 2>&1 || bad "install: $b --version does not run"
 done

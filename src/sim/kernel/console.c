@@ -356,7 +356,7 @@ int con_fault(struct fe_dev *d, const char *kind, const char *arg, char *err, si
 			snprintf(err, errlen, "garbage needs BYTES (a count or text)");
 			return -1;
 		}
-		unsigned char buf[GARBAGE_MAX];
+		unsigned char buf[GARBAGE_MAX] = {0}; /* gcc 14 cannot see garbage_bytes fill it */
 		size_t n = garbage_bytes(arg, buf, sizeof(buf));
 		long w = ring_write(&d->ring, buf, n);
 		if (w < 0) {
