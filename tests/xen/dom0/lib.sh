@@ -120,6 +120,16 @@ xl_create() {
 	xl create "$1" >"$2" 2>&1
 }
 
+# until_ok SECONDS CMD...: bounded poll for what no xenstore event announces
+until_ok() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.5
+	done
+}
+
 # want ID: the scenario was selected (XENCHANNEL_XEN_SCENARIOS on the host)
 want() {
 	case $SCENARIOS in *" all "* | *" $1 "*) return 0 ;; esac

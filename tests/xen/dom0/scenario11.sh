@@ -25,9 +25,9 @@ s11_shutdown() { # guest-shutdown; the domain goes, xenchanneld releases the cha
 	xs_wait 60 "/local/domain/0/backend/console/$DOMID" '[ -z "$v" ] && ! xenstore-exists /local/domain/0/backend/console/$DOMID 2>/dev/null' ||
 		{ WHY="the domain is gone but its backend directory stays"; return 1; }
 	kill -0 "$XENCHANNELD_PID" 2>/dev/null || { WHY="xenchanneld died with the domain"; return 1; }
-	# the daemon's log line may follow the removal it made: read the log as it grows
-	timeout 30 tail -n +1 -F $T/xenchanneld.log 2>/dev/null |
-		grep -q -m1 "domain $DOMID channel $QGA_DEVID ($QGA_NAME): \(device removed\|domain is gone; released\)" ||
+	# the daemon's log line may follow the removal it made
+	until_ok 30 grep -q "domain $DOMID channel $QGA_DEVID ($QGA_NAME): \(device removed\|domain is gone; released\)" \
+		$T/xenchanneld.log ||
 		{ WHY="xenchanneld did not log the release of devid $QGA_DEVID"; return 1; }
 }
 

@@ -15,15 +15,6 @@ served() { # channels xenchanneld serves now
 	printf 'stats\n' | socat -t5 - UNIX-CONNECT:/run/xenchanneld/control.sock 2>/dev/null | grep -c '"domid"'
 }
 fds() { ls "/proc/$XENCHANNELD_PID/fd" 2>/dev/null | wc -l; }
-# until_ok SECONDS CMD...: bounded poll for what no xenstore event announces
-until_ok() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.5
-	done
-}
 qemu_of() { ps -eo args | grep '[q]emu' | grep -e "-xen-domid $1\( \|$\)"; }
 # the guest's links of both channels, once udev is done
 web_links() {
