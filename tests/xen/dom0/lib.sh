@@ -73,7 +73,8 @@ guest_open() {
 	while IFS= read -r -t 120 -u "$fd" line; do
 		line=${line%$'\r'}
 		echo "DOMU$d> $line"
-		case $line in DOMU-READY*) return 0 ;; esac
+		# systemd 257 puts terminal resets before it on the console's line
+		case $line in *DOMU-READY*) return 0 ;; esac
 	done
 	return 1
 }
