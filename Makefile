@@ -43,7 +43,7 @@ check-xen: all
 check-xen-cloudinit: all
 	XENCHANNEL_XEN_CLOUDINIT=1 tests/xen/run $(XEN_RELEASE)
 
-# opt-in benchmark (about 10 minutes a release): xenchanneld against QEMU's
+# opt-in benchmark (about 6 minutes a release): xenchanneld against QEMU's
 # console backend on real Xen, same boot, table in the output (scenario 10)
 bench-xen: all
 	XENCHANNEL_XEN_SCENARIOS=10 tests/xen/run $(XEN_RELEASE)
