@@ -138,12 +138,12 @@ struct chan {
 	uint64_t win_start_ms;
 	unsigned win_events;
 	uint64_t win_bytes;
-	uint64_t win_to;             /* of win_bytes, to the guest */
-	uint64_t rate_to;            /* bytes per ms to the guest, last window (batching) */
-	size_t pass_from_guest;      /* bytes the last turn took from `out` */
-	size_t pass_to_guest;        /* ... and put into `in` */
-	uint64_t batch_len;          /* ms of the next batch (channel.c) */
-	uint64_t batch_timer;        /* port masked for a batch: the timer unmasks */
+	uint64_t win_to;        /* of win_bytes, to the guest */
+	uint64_t rate_to;       /* bytes per ms to the guest, last window (batching) */
+	size_t pass_from_guest; /* bytes the last turn took from `out` */
+	size_t pass_to_guest;   /* ... and put into `in` */
+	uint64_t batch_len;     /* ms of the next batch (channel.c) */
+	uint64_t batch_timer;   /* port masked for a batch: the timer unmasks */
 
 	uint64_t bytes_to_guest, bytes_from_guest, errors, storms;
 	uint64_t events;   /* event channel notifications from the guest */
