@@ -468,6 +468,13 @@ static void release_gone(struct domains *ds)
 	}
 }
 
+void domains_backend_removed(struct xcd *d, uint32_t domid)
+{
+	struct domains *ds = d->domains;
+	if (ds && !watch_domain_alive(d, domid))
+		prune(ds, domid);
+}
+
 void domains_channel_gone(struct xcd *d, uint32_t domid, uint32_t devid)
 {
 	struct domains *ds = d->domains;

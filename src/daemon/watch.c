@@ -185,6 +185,11 @@ static void handle_event(struct xcd *d, const char *path, const char *token)
 		if (take_u32(&rest, &devid) < 0)
 			return;
 		chan_update(d, domid, devid);
+		/* a device directory came or went: when a gone domain's last one
+		 * is removed by another toolstack (libxl) after ours, the empty
+		 * parent goes too, whichever of us came last */
+		if (*rest == '\0')
+			domains_backend_removed(d, domid);
 	} else if (strcmp(token, TOKEN_FRONTEND) == 0) {
 		const char *rest = path;
 		if (strncmp(rest, "/local/domain", 13) != 0)

@@ -235,6 +235,9 @@ int domains_event(struct xcd *d, const char *path, const char *token);
 void domains_rescan(struct xcd *d);
 /* Channel devid of domid, whose domain is gone: remove its directories. */
 void domains_channel_gone(struct xcd *d, uint32_t domid, uint32_t devid);
+/* A backend device directory of domid came or went: a gone domain's empty
+ * directories are removed. */
+void domains_backend_removed(struct xcd *d, uint32_t domid);
 
 /* control.c */
 /* The control socket's path: -c, else $XENSIM_RUN_DIR or /run, then
