@@ -146,12 +146,19 @@ static int charge(struct conv *c, const yaml_node_t *n)
 	return 0;
 }
 
+/* Whether key paths are wanted (cli_yaml_load with marks): building them
+ * costs a formatted copy per node, paid for nothing otherwise. */
+static int marking(const struct conv *c)
+{
+	return c->o && c->o->marks;
+}
+
 /* Where each key path is, for messages about the converted document: a
  * mapping entry at its key, a list entry at its node. First place wins (an
  * alias repeats a node under other paths, each its own). */
 static void mark(struct conv *c, const char *path, yaml_mark_t at)
 {
-	if (!c->o || !c->o->marks || json_object_get(c->o->marks, path))
+	if (!marking(c) || json_object_get(c->o->marks, path))
 		return;
 	json_object_set_new(
 	    c->o->marks, path,
@@ -165,6 +172,7 @@ static json_t *convert(struct conv *c, yaml_node_t *n, int depth, const char *pa
 	if (charge(c, n) < 0)
 		return NULL;
 	char sub[1024];
+	sub[0] = 0; /* the path, when marking */
 	if (n->type == YAML_SCALAR_NODE)
 		return yaml_scalar(c, n);
 	if (n->type == YAML_SEQUENCE_NODE) {
@@ -172,7 +180,8 @@ static json_t *convert(struct conv *c, yaml_node_t *n, int depth, const char *pa
 		for (yaml_node_item_t *i = n->data.sequence.items.start;
 		     i < n->data.sequence.items.top; i++) {
 			yaml_node_t *item = yaml_document_get_node(c->doc, *i);
-			if (snprintf(sub, sizeof(sub), "%s[%td]", path,
+			if (marking(c) &&
+			    snprintf(sub, sizeof(sub), "%s[%td]", path,
 			             i - n->data.sequence.items.start) < (int)sizeof(sub))
 				mark(c, sub, item->start_mark);
 			json_t *v = convert(c, item, depth + 1, sub);
@@ -205,8 +214,8 @@ static json_t *convert(struct conv *c, yaml_node_t *n, int depth, const char *pa
 			json_decref(o);
 			return fail(c, k->start_mark, "duplicate key %s", key);
 		}
-		if (snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key) <
-		    (int)sizeof(sub))
+		if (marking(c) && snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "",
+		                           key) < (int)sizeof(sub))
 			mark(c, sub, k->start_mark);
 		json_t *v = convert(c, yaml_document_get_node(c->doc, p->value), depth + 1, sub);
 		if (!v) {

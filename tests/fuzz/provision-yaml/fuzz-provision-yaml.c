@@ -10,7 +10,6 @@
  *     JSON object that loads back as the CLI loads it and dumps back to the
  *     same text (nothing lost or changed in between), and it fits a frame;
  *   - failure: a message that says where ("line L column C: ...");
- *   - the same input converts the same way twice;
  *   - the validator either accepts or says why;
  *   - read as cloud-init reads its files (YAML 1.1, places of key paths),
  *     the same input as a cloud-config and as a network-config is checked
@@ -106,13 +105,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	as_cloud_init_file(data, size);
-	char err[300], err2[300];
+	char err[300];
 	memset(err, 0, sizeof(err));
 	char *js = cli_yaml_to_json((const char *)data, size, err, sizeof(err));
-	char *again = cli_yaml_to_json((const char *)data, size, err2, sizeof(err2));
-	if (!js != !again || (js && strcmp(js, again) != 0) || (!js && strcmp(err, err2) != 0))
-		abort(); /* not deterministic */
-	free(again);
 	if (!js) {
 		if (!says_where(err))
 			abort();
