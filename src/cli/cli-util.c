@@ -163,6 +163,19 @@ int cli_parse_seconds(const char *cmd, const char *opt, const char *arg, int pos
 	return 0;
 }
 
+int cli_parse_jobs(const char *cmd, const char *arg, long max, long *jobs)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+	if (end == arg || *end || n < 1 || n > max) {
+		fprintf(stderr, "xenchannel: %s: --jobs `%s' is not a number of targets (1-%ld)\n",
+		        cmd, arg, max);
+		return -1;
+	}
+	*jobs = n;
+	return 0;
+}
+
 json_t *cli_json_text(const char *s)
 {
 	if (!s)

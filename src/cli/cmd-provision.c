@@ -691,7 +691,6 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 	optind = 1;
 	*status = 2;
 	while ((c = getopt_long(argc, argv, "c:n:t:j:k:JvhN:C:W:", opts, NULL)) != -1) {
-		char *end;
 		int ms;
 		switch (c) {
 		case 'c':
@@ -717,12 +716,8 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 			o->timeout = ms / 1000.0;
 			break;
 		case 'j':
-			o->jobs = strtol(optarg, &end, 10);
-			if (*end || o->jobs < 1 || o->jobs > 4096) {
-				fprintf(stderr, "xenchannel: provision: --jobs %s: want 1..4096\n",
-				        optarg);
+			if (cli_parse_jobs("provision", optarg, 4096, &o->jobs))
 				return -1;
-			}
 			break;
 		case 'k':
 			o->keyfile = optarg;

@@ -54,7 +54,6 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 	optind = 1;
 	*status = 2;
 	while ((c = getopt_long(argc, argv, "at:j:n:Jh", opts, NULL)) != -1) {
-		char *end;
 		int ms;
 		switch (c) {
 		case 'a':
@@ -69,12 +68,8 @@ static int parse_options(int argc, char **argv, struct options *o, int *status)
 			o->timeout = ms / 1000.0;
 			break;
 		case 'j':
-			o->jobs = strtol(optarg, &end, 10);
-			if (*end || o->jobs < 1 || o->jobs > 65536) {
-				fprintf(stderr, "xenchannel: qga: --jobs %s: want 1..65536\n",
-				        optarg);
+			if (cli_parse_jobs("qga", optarg, 65536, &o->jobs))
 				return -1;
-			}
 			break;
 		case 'n':
 			o->name = optarg;

@@ -68,6 +68,8 @@ int cli_agent_socket(const char *target, const char *name, char *sock, size_t si
 /* OPT SECONDS (0-86400, fractions allowed; more than 0 if positive) into
  * *ms; -1 after a message naming cmd and opt. */
 int cli_parse_seconds(const char *cmd, const char *opt, const char *arg, int positive, int *ms);
+/* --jobs N (1..max) into *jobs; -1 after a message naming cmd. */
+int cli_parse_jobs(const char *cmd, const char *arg, long max, long *jobs);
 /* A JSON string of s (escaped by cli_escaped when it is not UTF-8), or
  * null for NULL. */
 json_t *cli_json_text(const char *s);
