@@ -54,6 +54,13 @@ sim_start() {
 	eval "$("$XENSIM" env)"
 }
 
+# The pid of domain D's guest kernel process, as the simulator forked it
+# (`xensim list'; empty if it has none). Not pgrep: the guest's udev helpers
+# are children that carry its command line until they exec.
+sim_guest_pid() {
+	"$XENSIM" list | awk -v d="$1" 'NR > 1 && $2 == d && $5 != "-" { print $5 }'
+}
+
 # Start xenchanneld daemonized (extra options passed on), logging to
 # $E2E_TMP/xenchanneld.log: it returns once the initial scan (and any
 # adoption) is done, so its return is the readiness event. Sets DAEMON_PID.

@@ -78,7 +78,11 @@ int xensim_find_domain(const struct xensim *x, const char *arg, struct xensim_do
 static int print(const struct xensim_dom *d, void *arg)
 {
 	(void)arg;
-	printf("%-32s %5u  %-8s %s\n", d->name, d->domid, d->state, d->uuid);
+	if (d->guest_pid > 0)
+		printf("%-32s %5u  %-8s %-36s %d\n", d->name, d->domid, d->state, d->uuid,
+		       d->guest_pid);
+	else
+		printf("%-32s %5u  %-8s %-36s -\n", d->name, d->domid, d->state, d->uuid);
 	return 0;
 }
 
@@ -88,6 +92,6 @@ int cmd_list(struct xensim *x, int argc, char **argv)
 	if (argc != 1) {
 		return xensim_usage_error("list", "takes no arguments");
 	}
-	printf("%-32s %5s  %-8s %s\n", "Name", "ID", "State", "UUID");
+	printf("%-32s %5s  %-8s %-36s %s\n", "Name", "ID", "State", "UUID", "Guest");
 	return each_domain(x, print, NULL) < 0 ? 1 : 0;
 }

@@ -57,11 +57,9 @@ sim_start
 [ "$(readlink "/proc/$(cat "$XENSIM_RUN_DIR/xensim.pid")/exe")" = "$XENSIM" ] || fail "not the installed xensim"
 DOM=$("$XENSIM" create --name inst1) || fail "installed xensim create"
 # create returns once the guest process is forked; its exec may come later
-wait_for 20 pgrep -f -- "xensim-guest --run-dir $XENSIM_RUN_DIR --domid $DOM" ||
-	fail "no xensim-guest for domain $DOM: $(tail -5 "$XENSIM_RUN_DIR/xensim.log")"
-gpid=$(pgrep -f -- "xensim-guest --run-dir $XENSIM_RUN_DIR --domid $DOM" | head -1) ||
-	fail "no xensim-guest for domain $DOM: $(tail -5 "$XENSIM_RUN_DIR/xensim.log")"
-[ "$(readlink "/proc/$gpid/exe")" = "$D$LIBEXECDIR/xenchannel/xensim-guest" ] ||
+gpid=$(sim_guest_pid "$DOM")
+[ -n "$gpid" ] || fail "no guest process for domain $DOM: $(tail -5 "$XENSIM_RUN_DIR/xensim.log")"
+wait_for 20 bash -c '[ "$(readlink "/proc/$1/exe")" = "$2" ]' _ "$gpid" "$D$LIBEXECDIR/xenchannel/xensim-guest" ||
 	fail "the guest runs $(readlink "/proc/$gpid/exe"), not the installed xensim-guest"
 daemon_start
 "$XENCHANNEL" attach inst1 "name=org.example.install.0,connection=pty" >"$E2E_TMP/attach.out" ||

@@ -14,6 +14,7 @@ out=$FAKE_GUEST_OUT/$XENSIM_DOMID
 mkdir -p "$out"
 trap 'echo term >"$out/term"; exit 0' TERM
 env | grep -E '^(XENSTORED_PATH|XENSIM_RUN_DIR|XENSIM_DOMID|XENSIM_GUEST_ROOT)=' | sort >"$out/env"
+echo $$ >"$out/pid"
 echo "$*" >"$out/args.tmp" && mv "$out/args.tmp" "$out/args"
 sleep infinity &
 wait $!
@@ -54,6 +55,11 @@ grep -q "none.cfg" "$E2E_TMP/cfg.err" || fail "config: $(cat "$E2E_TMP/cfg.err")
 "$XENSIM" list >"$E2E_TMP/list"
 grep -Eq '^Domain-0 +0 +running' "$E2E_TMP/list" || fail "list: $(cat "$E2E_TMP/list")"
 grep -Eq '^web1 +1 +running' "$E2E_TMP/list" || fail "list: $(cat "$E2E_TMP/list")"
+# the Guest column: dom0 has none, web1's is its xensim-guest process
+grep -Eq '^Domain-0 +0 +running +[-0-9a-f]{36} +-$' "$E2E_TMP/list" || fail "list, dom0 guest: $(cat "$E2E_TMP/list")"
+wait_for 10 test -s "$OUT/1/args" || fail "web1's guest did not start"
+g=$(awk '$1 == "web1" { print $5 }' "$E2E_TMP/list")
+[ "$g" = "$(cat "$OUT/1/pid")" ] || fail "list: web1's guest pid '$g' is not its guest's, $(cat "$OUT/1/pid")"
 
 # what the toolstack wrote, read through Debian's tools
 [ "$(xenstore-read /local/domain/1/name)" = web1 ] || fail "name"

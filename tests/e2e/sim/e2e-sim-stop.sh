@@ -8,7 +8,8 @@ sim_start
 RUN=$XENSIM_RUN_DIR
 DOM=$("$XENSIM" create --name stopme) || fail "create"
 daemon=$(cat "$RUN/xensim.pid")
-guest=$(pgrep -f -- "xensim-guest --run-dir $RUN --domid $DOM" | head -1) || fail "no xensim-guest running"
+guest=$(sim_guest_pid "$DOM")
+[ -n "$guest" ] || fail "no xensim-guest running"
 
 # A long-running exec'd process with a child of its own, and one deaf to SIGTERM.
 "$XENSIM" exec "$DOM" -- sh -c 'sleep 1000 & echo $! >"$1/child.pid"; echo $$ >"$1/parent.pid"; wait' \

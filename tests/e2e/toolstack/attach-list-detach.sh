@@ -9,7 +9,7 @@ command -v xenstore-ls >/dev/null || skip "xenstore-utils not installed"
 
 sim_start
 D=$("$XENSIM" create --name web01) || fail "xensim create"
-G=$(guest_pid "$D")
+G=$(sim_guest_pid "$D")
 [ -n "$G" ] || fail "no guest process for domain $D"
 # Freeze the guest so the layout is seen exactly as attach wrote it.
 kill -STOP "$G"

@@ -7,16 +7,6 @@ xs_dump() {
 	xenstore-ls -f -p "$1" | sed -E 's/"  *[. ]*\(/" (/'
 }
 
-# The pid of the guest kernel process of domain D (only ours: the run dir
-# is private to this test).
-# The process appears right after `xensim create' returns: wait (bounded)
-# for it, there is no event to wait on.
-guest_pid() {
-	local pat="--run-dir $XENSIM_RUN_DIR --domid $1\$"
-	wait_for 10 pgrep -f -- "$pat" || return 0
-	pgrep -f -- "$pat" | head -n 1
-}
-
 # Run CMD, expect exit status RC and stderr matching the ERE MSG.
 expect_fail() {
 	local rc=$1 msg=$2; shift 2

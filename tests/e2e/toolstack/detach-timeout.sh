@@ -9,7 +9,7 @@ source "$SRC_DIR/tests/e2e/toolstack/common.sh"
 
 sim_start
 D=$("$XENSIM" create --name mute) || fail "xensim create"
-G=$(guest_pid "$D")
+G=$(sim_guest_pid "$D")
 [ -n "$G" ] || fail "no guest process for domain $D"
 kill -STOP "$G"
 trap 'rc=$?; set +e; kill -CONT "$G" 2>/dev/null; (exit $rc); e2e_cleanup' EXIT
